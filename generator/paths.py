@@ -1,0 +1,30 @@
+"""Where the bundled spec transcriptions and templates live.
+
+In a source checkout (or an editable install) they are the top-level ``spec/`` and ``templates/``
+folders; in a wheel they are shipped inside the package as ``generator/_data/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+_CHECKOUT = _PACKAGE.parent
+
+
+def _resource(name: str) -> Path:
+    bundled = _PACKAGE / "_data" / name
+    if bundled.is_dir():
+        return bundled
+    return _CHECKOUT / name
+
+
+SPEC_ROOT = _resource("spec")
+TEMPLATES_ROOT = _resource("templates")
+SCHEMA_PATH = SPEC_ROOT / "schema.json"
+
+
+def available_versions(spec_root: Path = SPEC_ROOT) -> list[str]:
+    """Version folders that have an index.yaml, oldest first."""
+    found = [p.name for p in spec_root.iterdir() if (p / "index.yaml").is_file()]
+    return sorted(found, key=lambda v: tuple(int(x) for x in v.split(".")))
