@@ -21,7 +21,7 @@ from generator.paths import SCHEMA_PATH
 
 PRIMITIVES = frozenset({"string", "CiString", "DateTime", "number", "int", "boolean", "URL", "any"})
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-_ITEM_KEYS = ("name", "operation", "value", "code")
+_ITEM_KEYS = ("name", "operation", "value", "code", "role")
 
 KeyPath = tuple[str | int, ...]
 
@@ -129,11 +129,8 @@ def schema_problems(loaded: LoadedFile) -> list[Problem]:
     """Every JSON Schema violation, reported at the deepest matching error."""
     problems = []
     for error in _validator().iter_errors(loaded.data):
-        # oneOf at the root or for a type: report the most specific branch error.
-        best = jsonschema.exceptions.best_match([error])
-        path = tuple(best.absolute_path)
-        problems.append(loaded.problem(path, _schema_message(best)))
-    return problems
+        problems.append(loaded.problem(tuple(error.absolute_path), _schema_message(error)))
+    return sorted(set(problems))
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
@@ -147,14 +144,15 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
 def load_version(spec_root: Path, version: str) -> LoadedVersion:
     """Load and validate spec/<version>/; raise SpecError listing every problem."""
     folder = spec_root / version
-    problems: list[Problem] = []
+    problems: list[Problem] = []  # syntax and schema: the data cannot be trusted further
+    soft: list[Problem] = []  # duplicate keys: the data is usable, keep checking
     index_path = folder / "index.yaml"
     if not index_path.is_file():
         raise SpecError([Problem(f"{version}/index.yaml", 0, "", f"no spec for version {version!r}")])
     index, errs = parse_file(index_path, f"{version}/index.yaml")
-    problems += errs
     if index is None:
-        raise SpecError(problems)
+        raise SpecError(errs)
+    soft += errs
     problems += schema_problems(index)
     if "version" in index.data and index.data["version"] != version:
         problems.append(index.problem(("version",), f"version {index.data['version']!r} does not match folder {version!r}"))
@@ -165,14 +163,16 @@ def load_version(spec_root: Path, version: str) -> LoadedVersion:
             problems.append(index.problem(("files", i), f"listed file {name!r} does not exist"))
             continue
         loaded, errs = parse_file(path, f"{version}/{name}")
-        problems += errs
-        if loaded is not None:
+        if loaded is None:
+            problems += errs
+        else:
+            soft += errs
             problems += schema_problems(loaded)
             files.append(loaded)
     if problems:
-        raise SpecError(problems)
+        raise SpecError(problems + soft)
     result = LoadedVersion(version, folder, index, files)
-    problems += semantic_problems(result)
+    problems = soft + semantic_problems(result)
     if problems:
         raise SpecError(problems)
     return result
