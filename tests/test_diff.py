@@ -1,0 +1,45 @@
+"""``ocpi-codegen diff``: golden reports on the fixture pair, and an empty diff of a version with itself."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from generator.cli import main
+from generator.diff import diff_specs, format_diff
+from generator.paths import SPEC_ROOT, available_versions
+from generator.pipeline import load_spec
+from tests.conftest import FIXTURES, GOLDEN, assert_tree
+
+BASIC = FIXTURES / "basic"
+
+
+def test_fixture_diff_matches_golden(update_golden: bool) -> None:
+    d = diff_specs(load_spec(BASIC, "1.0"), load_spec(BASIC, "1.1"))
+    files = {f"1.0-1.1.{ext}": format_diff(d, fmt) for fmt, ext in (("text", "txt"), ("markdown", "md"), ("json", "json"))}
+    assert_tree(GOLDEN / "diff", files, update_golden)
+
+
+def test_fixture_diff_sees_each_kind_of_change() -> None:
+    d = diff_specs(load_spec(BASIC, "1.0"), load_spec(BASIC, "1.1"))
+    seen = {(c.category, c.op, c.aspect) for c in d.changes}
+    assert ("type", "changed", "kind") in seen  # enum -> OpenEnum
+    assert ("enum_value", "added", "") in seen
+    assert ("field", "changed", "card") in seen and ("field", "changed", "length") in seen
+    assert ("field", "added", "") in seen and ("field", "removed", "") in seen
+    assert ("endpoint", "added", "") in seen and ("endpoint", "removed", "") in seen
+    assert ("type", "removed", "") in seen
+
+
+@pytest.mark.parametrize("version", available_versions(SPEC_ROOT))
+def test_version_against_itself_is_empty(version: str) -> None:
+    spec = load_spec(SPEC_ROOT, version)
+    assert diff_specs(spec, spec).changes == ()
+
+
+def test_cli_json_is_stable_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--spec-root", str(BASIC), "diff", "1.0", "1.1", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["from"] == "1.0" and data["to"] == "1.1" and data["count"] == len(data["changes"])
+    assert set(data["changes"][0]) == {"category", "subject", "op", "aspect", "before", "after"}
