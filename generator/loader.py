@@ -24,6 +24,7 @@ PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _ITEM_KEYS = ("name", "operation", "value", "code", "role")
 
 KeyPath = tuple[str | int, ...]
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -108,7 +109,7 @@ def parse_file(path: Path, display: str) -> tuple[LoadedFile | None, list[Proble
     except OSError as exc:
         return None, [Problem(display, 0, "", f"cannot read file: {exc.strerror}")]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

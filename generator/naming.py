@@ -38,8 +38,8 @@ def py_identifier(name: str) -> str:
 
 
 def field_name(name: str) -> str:
-    """A model attribute for a JSON field (OCPI field names are already snake_case)."""
-    return py_identifier(name)
+    """A model attribute for a JSON field: snake_case, keywords escaped ('RFID_auth_required' -> 'rfid_auth_required')."""
+    return py_identifier(name if name.islower() or not any(c.isalpha() for c in name) else name.lower())
 
 
 def operation_id(module_id: str, role: str, operation: str) -> str:

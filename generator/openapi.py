@@ -59,7 +59,9 @@ def type_schema(t: TypeRef) -> Schema:
     """Schema of one value of a type (not a list)."""
     if t.primitive:
         schema = dict(_PRIMITIVE_SCHEMAS[t.name])
-        if t.length is not None and t.name != "DateTime":
+        if t.length is not None and t.name == "int":
+            schema["maximum"] = 10**t.length - 1  # int(n): at most n digits
+        elif t.length is not None and t.name != "DateTime":
             schema["maxLength"] = t.length
         return schema
     if t.open_enum:

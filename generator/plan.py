@@ -36,7 +36,7 @@ def dump_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
     """Block-style YAML without anchors/aliases, so every document reads on its own."""
 
     def ignore_aliases(self, data: Any) -> bool:
