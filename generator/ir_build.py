@@ -159,11 +159,11 @@ def _roles(modules: list[Module], role_order: list[str]) -> tuple[Role, ...]:
 
     A role exposes the interfaces whose ``implemented_by`` names it, plus the interfaces every party
     has (versions, credentials). A hub, where the version defines one, relays every module and so
-    exposes every interface.
+    exposes every interface (2.3.0 dropped HUB from its Role enum but still names it as implementer).
     """
     interfaces = [i for m in modules for i in m.interfaces]
     named = {r for i in interfaces for r in i.implemented_by if i.role != BOTH}
-    if HUB in role_order:
+    if HUB in role_order or any(HUB in i.implemented_by for i in interfaces):
         named.add(HUB)
     order = {r: n for n, r in enumerate(role_order)}
     roles = []
