@@ -13,7 +13,7 @@ from typing import Any
 
 from generator.ir import Endpoint, EnumType, Field, ObjectType, Param, Payload, Spec, TypeRef
 
-CATEGORIES = ("module", "interface", "endpoint", "parameter", "type", "field", "enum_value")
+CATEGORIES = ("module", "interface", "endpoint", "parameter", "type", "field", "enum_value", "header", "status_code")
 _PLACEHOLDER = re.compile(r"\{[^}]+\}")
 
 
@@ -57,6 +57,7 @@ def diff_specs(old: Spec, new: Spec) -> SpecDiff:
     out: list[Change] = []
     _diff_modules(old, new, out)
     _diff_types(old, new, out)
+    _diff_transport(old, new, out)
     order = {c: n for n, c in enumerate(CATEGORIES)}
     changes = sorted(out, key=lambda c: (order[c.category], c.subject, c.aspect, c.op))
     return SpecDiff(old.version, new.version, tuple(changes))
@@ -116,6 +117,15 @@ def _diff_types(old: Spec, new: Spec, out: list[Change]) -> None:
             av = {f"{name}.{v.value}": v for v in a.values}
             bv = {f"{name}.{v.value}": v for v in b.values}
             _added_removed("enum_value", av, bv, out)
+
+
+def _diff_transport(old: Spec, new: Spec, out: list[Change]) -> None:
+    oh = {h.name: h for h in old.transport.headers}
+    nh = {h.name: h for h in new.transport.headers}
+    _added_removed("header", oh, nh, out)
+    oc = {str(c.code): c for c in old.transport.status_codes}
+    nc = {str(c.code): c for c in new.transport.status_codes}
+    _added_removed("status_code", oc, nc, out)
 
 
 def _field_label(f: Field) -> str:
