@@ -127,6 +127,8 @@ class Endpoint:
     body: Payload | None
     response: Payload | None
     operation_id: str
+    #: Whether the hub routing headers apply (function modules only).
+    routed: bool = True
 
     @property
     def is_patch(self) -> bool:

@@ -30,6 +30,9 @@ from generator.loader import PRIMITIVES, LoadedVersion
 HUB = "HUB"
 #: Interfaces that every party implements (versions, credentials).
 BOTH = "BOTH"
+#: Configuration modules: platform-to-platform, never routed, so no routing headers
+#: (transport_and_format_message_routing).
+CONFIGURATION_MODULES = frozenset({"versions", "credentials", "hubclientinfo"})
 
 
 def build_spec(loaded: LoadedVersion) -> Spec:
@@ -117,6 +120,7 @@ def _module(raw: dict[str, Any], source: str, ref: Any) -> Module:
                 body=_payload(e.get("body"), ref),
                 response=_payload(e.get("response"), ref),
                 operation_id=naming.operation_id(raw["id"], i["role"], e["operation"]),
+                routed=raw["id"] not in CONFIGURATION_MODULES,
             )
             for e in i["endpoints"]
         )

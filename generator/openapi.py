@@ -157,7 +157,7 @@ class _Builder:
         return [
             {"$ref": f"#/components/parameters/{h.component}"}
             for h in self.spec.transport.headers
-            if h.request and h.name != "Authorization" and (self.spec.routing_headers or not h.routing)
+            if h.request and h.name != "Authorization" and (not h.routing or (self.spec.routing_headers and ep.routed))
         ]
 
     def operation(self, iface: Interface, ep: Endpoint) -> dict[str, Any]:
@@ -210,7 +210,7 @@ class _Builder:
         headers = {
             h.name: {"$ref": f"#/components/headers/{h.component}"}
             for h in self.spec.transport.headers
-            if h.response and (ep.paginated or not h.paginated_only) and (self.spec.routing_headers or not h.routing)
+            if h.response and (ep.paginated or not h.paginated_only) and (not h.routing or (self.spec.routing_headers and ep.routed))
         }
         ok: dict[str, Any] = {"description": "Success (OCPI status 1xxx).", "content": {JSON: {"schema": ref(name)}}}
         if headers:
