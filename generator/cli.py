@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("-o", "--output", type=Path, help="file (one document) or folder (all); default: stdout / generated/<version>/openapi")
     o.add_argument("--format", choices=["yaml", "json"], default="yaml")
 
+    cl = sub.add_parser("client", help="a typed Python client package for one version")
+    cl.add_argument("version")
+    cl.add_argument("-o", "--output", type=Path, required=True, help="folder to write the package project into")
+    cl.add_argument("--package-name", help="import name (default: ocpi_client_v<version>, e.g. ocpi_client_v2_2_1)")
+
     d = sub.add_parser("diff", help="what changed between two versions")
     d.add_argument("old")
     d.add_argument("new")
@@ -129,6 +134,19 @@ def _openapi(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _client(args: argparse.Namespace) -> int:
+    from generator.client import client_files
+
+    if args.package_name is not None and not args.package_name.isidentifier():
+        print(f"ocpi-codegen: --package-name must be a Python identifier, not {args.package_name!r}", file=sys.stderr)
+        return EXIT_ERROR
+    spec = load_spec(args.spec_root, args.version)
+    files = render_files(client_files(spec, args.package_name))
+    written = write_tree(args.output, files)
+    print(f"client for OCPI {args.version}: {len(files)} files in {args.output} ({len(written)} written)")
+    return EXIT_OK
+
+
 def _diff(args: argparse.Namespace) -> int:
     from generator.diff import diff_specs, format_diff
 
@@ -143,5 +161,6 @@ _COMMANDS = {
     "check": _check,
     "validate": _validate,
     "openapi": _openapi,
+    "client": _client,
     "diff": _diff,
 }

@@ -49,6 +49,7 @@ class PyMethod:
     item_type: str | None  # paginated item
     returns: str
     parse_expr: str | None  # how to turn response.data into the return value
+    routed: bool = True  # hub routing headers apply (function modules only)
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,8 @@ def _parse_expr(p: Payload) -> tuple[str, str]:
     """(return annotation, expression over ``response.data``)."""
     item = _model_annotation(p.type)
     if p.is_list:
-        return f"builtins.list[{item}]", f"_parse_list({item}, response.data, self._transport.settings.lenient)"
-    return item, f"_parse({item}, response.data)"
+        return f"builtins.list[{item}]", f"parse_list({item}, response.data, self._transport.settings.lenient)"
+    return item, f"parse({item}, response.data)"
 
 
 def _method(spec: Spec, ep: Endpoint) -> PyMethod:
@@ -120,17 +121,17 @@ def _method(spec: Spec, ep: Endpoint) -> PyMethod:
         if ep.is_patch and not t.primitive and isinstance(spec.type(t.name), ObjectType):
             body_arg, body_ann, body_expr = "patch", f"{naming.patch_schema(t.name)}", "patch.to_json(partial=True)"
         elif t.primitive or t.is_enum:
-            body_arg, body_ann, body_expr = "body", _model_annotation(t), "_dump_value(body)"
+            body_arg, body_ann, body_expr = "body", _model_annotation(t), "dump_value(body)"
         else:
             body_arg = naming.snake(t.name)
             body_ann = f"Sequence[{t.name}]" if ep.body.is_list else t.name
-            body_expr = f"_dump_list({body_arg})" if ep.body.is_list else f"{body_arg}.to_json()"
+            body_expr = f"dump_list({body_arg})" if ep.body.is_list else f"{body_arg}.to_json()"
         if not ep.body.required:
             body_ann = f"{body_ann} | None"
             body_expr = f"None if {body_arg} is None else {body_expr}"
     if ep.paginated and ep.response is not None:
         item = _model_annotation(ep.response.type)
-        return PyMethod(ep.operation, ep.doc, ep.method, path_expr, path_params, query_params, body_arg, body_ann, body_expr, True, item, f"Paginator[{item}]", None)
+        return PyMethod(ep.operation, ep.doc, ep.method, path_expr, path_params, query_params, body_arg, body_ann, body_expr, True, item, f"Paginator[{item}]", None, ep.routed)
     if ep.response is None:
         returns, parse = "OcpiResponse", None
     else:
@@ -138,11 +139,11 @@ def _method(spec: Spec, ep: Endpoint) -> PyMethod:
         if not ep.response.required:
             returns = f"{returns} | None"
             parse = f"None if response.data is None else {parse}"
-    return PyMethod(ep.operation, ep.doc, ep.method, path_expr, path_params, query_params, body_arg, body_ann, body_expr, False, None, returns, parse)
+    return PyMethod(ep.operation, ep.doc, ep.method, path_expr, path_params, query_params, body_arg, body_ann, body_expr, False, None, returns, parse, ep.routed)
 
 
 def _interface(spec: Spec, iface: Interface) -> PyInterface:
-    role = "" if iface.role == BOTH else naming.pascal(iface.role.lower())
+    role = "Api" if iface.role == BOTH else naming.pascal(iface.role.lower())
     discovery_role = iface.role if iface.role in ("SENDER", "RECEIVER") else None
     methods = tuple(_method(spec, ep) for ep in iface.endpoints)
     return PyInterface(naming.pascal(iface.module_name.replace(" ", "")) + role, iface.module_id, iface.role, discovery_role, iface.doc, methods)

@@ -11,15 +11,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.client import client_files
 from generator.ir import Spec
 from generator.ir_build import build_spec
 from generator.loader import load_version
 from generator.plan import PlannedFile, manifest_file, openapi_files, spec_digest
+from generator.pyformat import format_many, format_python
 from generator.render import render
 
 #: Targets in generation order; each maps a Spec to its planned files under generated/<version>/.
 TARGETS: dict[str, Callable[[Spec], list[PlannedFile]]] = {
     "openapi": lambda spec: openapi_files(spec, prefix="openapi/"),
+    "client": lambda spec: client_files(spec, prefix="client/"),
 }
 
 
@@ -48,15 +51,13 @@ def load_spec(spec_root: Path, version: str, timings: Timings | None = None) -> 
 
 def render_files(planned: list[PlannedFile], timings: Timings | None = None) -> dict[str, str]:
     t = timings or Timings()
-    out: dict[str, str] = {}
-    for pf in planned:
-        with t.stage("render"):
-            text = render(pf.template, pf.context) if pf.template else pf.context["text"]
-        if pf.formatter is not None:
-            with t.stage("format"):
-                text = pf.formatter(text)
-        out[pf.path] = text
-    return out
+    rendered: list[tuple[PlannedFile, str]] = []
+    with t.stage("render"):
+        for pf in planned:
+            rendered.append((pf, render(pf.template, pf.context) if pf.template else pf.context["text"]))
+    with t.stage("format"):
+        format_many([text for pf, text in rendered if pf.formatter is format_python])
+        return {pf.path: pf.formatter(text) if pf.formatter is not None else text for pf, text in rendered}
 
 
 def generate(spec_root: Path, versions: list[str], targets: list[str], timings: Timings | None = None) -> dict[str, str]:
