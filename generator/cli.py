@@ -50,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     cl.add_argument("-o", "--output", type=Path, required=True, help="folder to write the package project into")
     cl.add_argument("--package-name", help="import name (default: ocpi_client_v<version>, e.g. ocpi_client_v2_2_1)")
 
+    sv = sub.add_parser("server", help="scaffold (or --update) a FastAPI server project for a version and role")
+    sv.add_argument("version")
+    sv.add_argument("--role", required=True, help="market role: cpo, emsp, hub, nsp, scsp, ptp ... as the version defines them")
+    sv.add_argument("-o", "--output", type=Path, required=True, help="project folder")
+    mode = sv.add_mutually_exclusive_group()
+    mode.add_argument("--update", action="store_true", help="rewrite only the generated package; never touch your files")
+    mode.add_argument("--force", action="store_true", help="overwrite your files too")
+
     d = sub.add_parser("diff", help="what changed between two versions")
     d.add_argument("old")
     d.add_argument("new")
@@ -147,6 +155,37 @@ def _client(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _server(args: argparse.Namespace) -> int:
+    from generator.server import PACKAGE, is_user_file, roles_with_servers, server_files
+
+    spec = load_spec(args.spec_root, args.version)
+    roles = [r.slug for r in roles_with_servers(spec)]
+    if args.role.lower() not in roles:
+        print(f"ocpi-codegen: OCPI {args.version} has no server role {args.role!r}; choose from: {', '.join(roles)}", file=sys.stderr)
+        return EXIT_ERROR
+    files = render_files(server_files(spec, args.role))
+    out: Path = args.output
+    user = {p: t for p, t in files.items() if is_user_file(p)}
+    generated = {p: t for p, t in files.items() if not is_user_file(p)}
+    existing_user = [p for p in user if (out / p).exists()]
+    if args.update:
+        written = write_tree(out, generated, prune={f"{PACKAGE}/"})
+        kept = len(user)
+        print(f"updated {out}/{PACKAGE}: {len(written)} file(s) written; your {kept} file(s) untouched")
+        return EXIT_OK
+    if existing_user and not args.force:
+        print(
+            f"ocpi-codegen: {out} already has your files ({', '.join(sorted(existing_user)[:3])}...); "
+            "use --update to refresh the generated package, or --force to overwrite everything",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    written = write_tree(out, files, prune={f"{PACKAGE}/"})
+    print(f"scaffolded an OCPI {args.version} {args.role.upper()} server in {out} ({len(written)} files)")
+    print(f"next: cd {out} && python -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/uvicorn app:app")
+    return EXIT_OK
+
+
 def _diff(args: argparse.Namespace) -> int:
     from generator.diff import diff_specs, format_diff
 
@@ -162,5 +201,6 @@ _COMMANDS = {
     "validate": _validate,
     "openapi": _openapi,
     "client": _client,
+    "server": _server,
     "diff": _diff,
 }

@@ -9,7 +9,6 @@ second package to keep in step.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 
 from generator import naming
 from generator.ir import Endpoint, Interface, ObjectType, Param, Payload, Spec, TypeRef
@@ -200,8 +199,18 @@ def client_files(spec: Spec, package: str | None = None, prefix: str = "") -> li
     return files
 
 
+_MODELS_MEMO: dict[str, str] = {}
+
+
 def _models_text(spec: Spec, header: str) -> str:
-    return postprocess(run_datamodel_codegen(models_schema(spec)), spec, f"OCPI {spec.version} models.\n\n{header}\n")
+    """models.py of the version; memoised, since every server of a version embeds the same client."""
+    import json
+
+    schema = models_schema(spec)
+    key = json.dumps(schema, sort_keys=True) + header
+    if key not in _MODELS_MEMO:
+        _MODELS_MEMO[key] = postprocess(run_datamodel_codegen(schema), spec, f"OCPI {spec.version} models.\n\n{header}\n")
+    return _MODELS_MEMO[key]
 
 
-__all__ = ["client_files", "default_package", "view", "partial"]
+__all__ = ["client_files", "default_package", "view"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.client import client_files
+from generator.server import roles_with_servers, server_files
 from generator.ir import Spec
 from generator.ir_build import build_spec
 from generator.loader import load_version
@@ -23,6 +24,7 @@ from generator.render import render
 TARGETS: dict[str, Callable[[Spec], list[PlannedFile]]] = {
     "openapi": lambda spec: openapi_files(spec, prefix="openapi/"),
     "client": lambda spec: client_files(spec, prefix="client/"),
+    "server": lambda spec: [f for r in roles_with_servers(spec) for f in server_files(spec, r.slug, prefix=f"server/{r.slug}/")],
 }
 
 

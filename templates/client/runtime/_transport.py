@@ -646,9 +646,7 @@ class AsyncTransport(_TransportBase):
     ) -> None:
         super().__init__(settings)
         self._owns_http = http is None
-        self._http = (
-            http if http is not None else httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False)
-        )
+        self._http = http if http is not None else httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False)
         self._sleep: Callable[[float], Awaitable[None]] = sleep if sleep is not None else asyncio.sleep
 
     def with_settings(self, settings: Settings) -> AsyncTransport:
@@ -851,7 +849,8 @@ class _PaginatorBase(Generic[T]):
         if target == current:
             self._next_url = None
             raise PaginationError(
-                f"next link {safe_url(target)} points to the page just fetched", url=str(target),
+                f"next link {safe_url(target)} points to the page just fetched",
+                url=str(target),
                 request_id=response.request_id,
             )
         self._current_url = target

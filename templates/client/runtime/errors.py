@@ -62,8 +62,10 @@ class OcpiError(Exception):
         return text
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only constructors do not survive Exception's default pickling.
-        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+        # Keyword-only constructors do not survive Exception's default pickling. A wrapped httpx
+        # exception is left out: it references the request, whose headers hold the token.
+        state = {key: value for key, value in self.__dict__.items() if not isinstance(value, BaseException)}
+        return (_rebuild, (type(self), self.args, state))
 
 
 def _where(method: str | None, url: str | None) -> str:

@@ -17,7 +17,16 @@ from ._discovery import Discovery, adiscover, discover
 from ._transport import AsyncTransport, OcpiResponse, SyncTransport
 from ._types import OcpiModel
 
-__all__ = ["CREDENTIALS_MODULE", "Registration", "aregister", "aunregister", "aupdate", "register", "unregister", "update"]
+__all__ = [
+    "CREDENTIALS_MODULE",
+    "Registration",
+    "aregister",
+    "aunregister",
+    "aupdate",
+    "register",
+    "unregister",
+    "update",
+]
 
 C = TypeVar("C")
 

@@ -22,6 +22,7 @@ __all__ = ["Discovery", "adiscover", "choose_version", "discover", "parse_detail
 
 logger = logging.getLogger("ocpi_client")
 
+
 @dataclass(frozen=True)
 class Discovery:
     """The outcome of discovery: the negotiated version and the peer's endpoints for it."""

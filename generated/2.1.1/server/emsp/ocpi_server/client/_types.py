@@ -1,0 +1,427 @@
+"""Base model and wire types shared by every generated OCPI client.
+
+This module is copied verbatim into each generated package: it names no OCPI version's models.
+
+* ``OcpiModel`` keeps unknown fields, leaves unset optional fields out of the JSON it writes and
+  writes ``Number`` values as exact JSON numbers.
+* ``Number`` is a ``Decimal`` that never passes through a binary float when read from JSON text.
+* ``DateTime`` reads RFC 3339 with ``Z``, an offset or no zone (UTC) and writes UTC with ``Z``.
+* ``OpenStrEnum`` keeps values it does not know instead of failing.
+* ``parse_items`` validates a list item by item, skipping (lenient) or raising (strict) on bad items.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Self, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    PlainValidator,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    WithJsonSchema,
+    model_serializer,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+__all__ = [
+    "CiString",
+    "DateTime",
+    "Deviation",
+    "Number",
+    "OcpiModel",
+    "OpenStrEnum",
+    "ci_equal",
+    "ci_lower",
+    "format_datetime",
+    "load_json",
+    "parse_datetime",
+    "parse_items",
+    "parse_one",
+    "to_decimal",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+# --------------------------------------------------------------------------------------------------
+# JSON text <-> Python values, numbers kept exact
+# --------------------------------------------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid JSON number")
+
+
+def load_json(data: bytes | bytearray | str) -> Any:
+    """Parse JSON text; non-integer numbers become exact ``Decimal``, NaN/Infinity are rejected."""
+    return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+
+
+# While a dump runs with this set, Number values (and Decimals in unknown fields) are written as
+# marked strings that ``_restore_numbers`` turns back into bare JSON numbers. The mark carries a
+# random per-process nonce, so no string a peer or a user supplies can be mistaken for it.
+_NUMBER_MARK = "~ocpi-number-" + secrets.token_hex(8) + "~"
+_MARKED_NUMBER = re.compile('"' + re.escape(_NUMBER_MARK) + r'(-?[0-9][0-9.eE+\-]*)"')
+_EXACT_NUMBERS: ContextVar[bool] = ContextVar("ocpi_exact_numbers", default=False)
+_OMIT_UNSET_NONE: ContextVar[bool] = ContextVar("ocpi_omit_unset_none", default=False)
+
+
+@contextmanager
+def _dump_flags(*, exact: bool, omit_unset_none: bool = False) -> Iterator[None]:
+    exact_token = _EXACT_NUMBERS.set(exact)
+    omit_token = _OMIT_UNSET_NONE.set(omit_unset_none)
+    try:
+        yield
+    finally:
+        _OMIT_UNSET_NONE.reset(omit_token)
+        _EXACT_NUMBERS.reset(exact_token)
+
+
+def _restore_numbers(text: str) -> str:
+    if _NUMBER_MARK not in text:
+        return text
+    return _MARKED_NUMBER.sub(r"\1", text)
+
+
+def _decimals_from_marks(value: Any) -> Any:
+    """Turn marked number strings of a JSON-mode dump back into ``Decimal`` objects, in place."""
+    if isinstance(value, str):
+        if value.startswith(_NUMBER_MARK):
+            return Decimal(value[len(_NUMBER_MARK) :])
+        return value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = _decimals_from_marks(item)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            value[i] = _decimals_from_marks(item)
+    return value
+
+
+def _marked_decimals(value: Any) -> Any:
+    """Copy of a JSON value from an unknown field with its Decimals marked for exact output."""
+    if isinstance(value, Decimal):
+        return _NUMBER_MARK + _decimal_text(value) if value.is_finite() else str(value)
+    if isinstance(value, dict):
+        return {key: _marked_decimals(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_marked_decimals(item) for item in value]
+    return value
+
+
+def _contains_decimal(value: Any) -> bool:
+    if isinstance(value, Decimal):
+        return True
+    if isinstance(value, dict):
+        return any(_contains_decimal(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_contains_decimal(item) for item in value)
+    return False
+
+
+# --------------------------------------------------------------------------------------------------
+# Number
+# --------------------------------------------------------------------------------------------------
+
+_NUMERIC_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def to_decimal(value: Any) -> Decimal:
+    """Validate one OCPI number: Decimal, int, float (through ``str``) or numeric text; finite only."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("ocpi_number", "a boolean is not a number")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(str(value))
+    elif isinstance(value, str):
+        text = value.strip()
+        if not _NUMERIC_TEXT.fullmatch(text):
+            raise PydanticCustomError("ocpi_number", "not a number: {value}", {"value": value[:40]})
+        try:
+            result = Decimal(text)
+        except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
+            raise PydanticCustomError("ocpi_number", "not a number: {value}", {"value": value[:40]}) from None
+    else:
+        raise PydanticCustomError("ocpi_number", "expected a number, got {type}", {"type": type(value).__name__})
+    if not result.is_finite():
+        raise PydanticCustomError("ocpi_number", "NaN and infinity are not valid numbers")
+    return result
+
+
+def _decimal_text(value: Decimal) -> str:
+    # str() of a finite Decimal is always a valid JSON number with the value's exact digits.
+    return str(value)
+
+
+def _serialize_number(value: Decimal) -> str:
+    if _EXACT_NUMBERS.get():
+        return _NUMBER_MARK + _decimal_text(value)
+    return _decimal_text(value)  # a foreign JSON dump (not through OcpiModel): pydantic's own form
+
+
+Number = Annotated[
+    Decimal,
+    PlainValidator(to_decimal),
+    PlainSerializer(_serialize_number, when_used="json"),
+    WithJsonSchema({"type": "number"}),
+]
+"""An OCPI ``number``: an exact ``Decimal``, written as a bare JSON number with the same digits."""
+
+# --------------------------------------------------------------------------------------------------
+# DateTime
+# --------------------------------------------------------------------------------------------------
+
+_RFC3339 = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]"
+    r"(?P<h>[0-9]{2}):(?P<m>[0-9]{2}):(?P<s>[0-9]{2})(?:\.(?P<frac>[0-9]+))?"
+    r"(?P<zone>[Zz]|[+-][0-9]{2}:?[0-9]{2})?"
+)
+
+
+def parse_datetime(text: str) -> datetime:
+    """Parse RFC 3339 text (``Z``, an offset or no zone meaning UTC) into an aware UTC datetime."""
+    match = _RFC3339.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"not an RFC 3339 date-time: {text[:40]!r}")
+    frac = match["frac"] or ""
+    micro = int((frac + "000000")[:6])  # datetime keeps microseconds; further digits are dropped
+    zone = match["zone"]
+    if zone is None or zone in "Zz":
+        tz: timezone = UTC
+    else:
+        digits = zone[1:].replace(":", "")
+        hours, minutes = int(digits[:2]), int(digits[2:])
+        if hours > 23 or minutes > 59:
+            raise ValueError(f"invalid UTC offset in {text[:40]!r}")
+        offset = timedelta(hours=hours, minutes=minutes)
+        tz = timezone(-offset if zone[0] == "-" else offset)
+    year, month, day = (int(part) for part in match["date"].split("-"))
+    parsed = datetime(year, month, day, int(match["h"]), int(match["m"]), int(match["s"]), micro, tzinfo=tz)
+    return parsed.astimezone(UTC)
+
+
+def _to_utc_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+    if isinstance(value, str):
+        try:
+            return parse_datetime(value)
+        except ValueError as exc:
+            raise PydanticCustomError("ocpi_datetime", "{error}", {"error": str(exc)}) from None
+    raise PydanticCustomError(
+        "ocpi_datetime", "expected an RFC 3339 date-time string, got {type}", {"type": type(value).__name__}
+    )
+
+
+def format_datetime(value: datetime) -> str:
+    """UTC with ``Z``; fractional seconds only when present, without trailing zeros (naive = UTC)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.year < 1000:  # strftime does not zero-pad years on every platform
+        text = f"{value.year:04d}" + text[text.index("-") :]
+    if value.microsecond:
+        text += "." + f"{value.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+DateTime = Annotated[
+    datetime,
+    PlainValidator(_to_utc_datetime),
+    PlainSerializer(format_datetime, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+"""An OCPI ``DateTime``: always an aware datetime in UTC; written as ``2015-06-29T20:39:09Z``."""
+
+# --------------------------------------------------------------------------------------------------
+# Enums and case-insensitive strings
+# --------------------------------------------------------------------------------------------------
+
+
+class OpenStrEnum(enum.StrEnum):
+    """Base of OCPI OpenEnums: a value the enum does not list is kept rather than rejected.
+
+    ``MyEnum("NEW_VALUE")`` returns a pseudo-member whose ``value`` is ``"NEW_VALUE"`` and whose
+    ``is_known`` is False; it compares equal to its string and is written back unchanged.
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value
+        member._value_ = value
+        return member
+
+    @property
+    def is_known(self) -> bool:
+        """True when the value is one the enum lists; False for a kept unknown value."""
+        member = type(self)._value2member_map_.get(self._value_)
+        return member is self
+
+
+_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
+
+CiString = str
+"""OCPI ``CiString``: a plain ``str``; compare values with ``ci_equal`` (ASCII case-insensitive)."""
+
+
+def ci_lower(value: str) -> str:
+    """ASCII-only lower-casing (non-ASCII letters are left alone, as CiString prescribes)."""
+    return value.translate(_ASCII_LOWER)
+
+
+def ci_equal(a: str, b: str) -> bool:
+    """Compare two CiString values, ignoring the case of ASCII letters only."""
+    return len(a) == len(b) and ci_lower(a) == ci_lower(b)
+
+
+# --------------------------------------------------------------------------------------------------
+# Base model
+# --------------------------------------------------------------------------------------------------
+
+
+class OcpiModel(BaseModel):
+    """Base of every generated OCPI object.
+
+    Unknown JSON fields are kept and written back. ``to_json`` writes by alias, leaves out optional
+    fields that are None and were never set, and writes numbers as exact JSON numbers.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+        arbitrary_types_allowed=True,
+        validate_assignment=True,
+    )
+
+    @model_serializer(mode="wrap")
+    def _ocpi_serialize(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+        out = handler(self)
+        if not isinstance(out, dict) or not info.mode_is_json():
+            return out
+        if _OMIT_UNSET_NONE.get():
+            fields_set = self.model_fields_set
+            for name, field in type(self).model_fields.items():
+                if name not in fields_set and getattr(self, name) is None:
+                    key = (field.serialization_alias or name) if info.by_alias else name
+                    out.pop(key, None)
+        extra = self.__pydantic_extra__
+        if extra and _EXACT_NUMBERS.get():
+            for key, value in extra.items():
+                if key in out and _contains_decimal(value):
+                    out[key] = _marked_decimals(value)
+        return out
+
+    def to_json(self, *, partial: bool = False) -> bytes:
+        """JSON body for this object, by alias.
+
+        Fields that are None and were never set are left out (OCPI optional fields are absent, not
+        null). With ``partial=True`` only the fields the caller set are written (for PATCH).
+        """
+        with _dump_flags(exact=True, omit_unset_none=not partial):
+            text = super().model_dump_json(by_alias=True, exclude_unset=partial)
+        return _restore_numbers(text).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes | bytearray | str) -> Self:
+        """Parse JSON text into this model (numbers stay exact)."""
+        return cls.model_validate_json(data)
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
+        """Like pydantic's, but JSON numbers reach ``Number`` fields as exact Decimals."""
+        try:
+            obj = load_json(json_data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            text = json_data if isinstance(json_data, str) else bytes(json_data).decode("utf-8", "replace")
+            details: InitErrorDetails = {
+                "type": PydanticCustomError("json_invalid", "Invalid JSON: {error}", {"error": str(exc)}),
+                "loc": (),
+                "input": text[:200],
+            }
+            raise ValidationError.from_exception_data(cls.__name__, [details]) from None
+        return cls.model_validate(obj, **kwargs)
+
+    def model_dump_json(self, **kwargs: Any) -> str:
+        """Like pydantic's, but ``Number`` values are written as exact JSON numbers."""
+        with _dump_flags(exact=True):
+            text = super().model_dump_json(**kwargs)
+        return _restore_numbers(text)
+
+    def model_dump(self, *, mode: str = "python", **kwargs: Any) -> dict[str, Any]:
+        """Like pydantic's; in ``mode="json"`` numbers stay ``Decimal`` objects instead of strings."""
+        if mode != "json":
+            return super().model_dump(mode=mode, **kwargs)
+        with _dump_flags(exact=True):
+            out = super().model_dump(mode=mode, **kwargs)
+        result: dict[str, Any] = _decimals_from_marks(out)
+        return result
+
+
+# --------------------------------------------------------------------------------------------------
+# Parsing lists leniently
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """An item of a list that failed validation and was skipped (lenient mode)."""
+
+    index: int
+    """Position of the item in the list (in a paginated stream: in the whole stream)."""
+    errors: list[dict[str, Any]]
+    """pydantic's error details for the item."""
+    raw: Any
+    """The item as received."""
+
+    def __str__(self) -> str:
+        first = self.errors[0] if self.errors else {}
+        loc = ".".join(str(part) for part in first.get("loc", ()))
+        msg = first.get("msg", "invalid")
+        more = f" (+{len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+        return f"item {self.index}: {loc + ': ' if loc else ''}{msg}{more}"
+
+
+def error_details(exc: ValidationError) -> list[dict[str, Any]]:
+    """pydantic's error details as plain dicts, without documentation URLs."""
+    return [dict(detail) for detail in exc.errors(include_url=False)]
+
+
+def parse_one(model: type[M], raw: Any) -> M:
+    """Validate one JSON value (already parsed) into ``model``; raises pydantic.ValidationError."""
+    return model.model_validate(raw)
+
+
+def parse_items(model: type[M], items: Iterable[Any], *, lenient: bool) -> tuple[list[M], list[Deviation]]:
+    """Validate every item; strict raises on the first bad one, lenient skips and records it."""
+    parsed: list[M] = []
+    deviations: list[Deviation] = []
+    for index, raw in enumerate(items):
+        try:
+            parsed.append(model.model_validate(raw))
+        except ValidationError as exc:
+            if not lenient:
+                raise
+            deviations.append(Deviation(index=index, errors=error_details(exc), raw=raw))
+    return parsed, deviations

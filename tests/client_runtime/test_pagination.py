@@ -1,0 +1,199 @@
+"""Paginator: Link following, filters, headers, lenient/strict items, unsafe links, bounded memory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from ocpi_runtime._transport import Page, Paginator, Settings, SyncTransport
+from ocpi_runtime._types import Number, OcpiModel, parse_one
+from ocpi_runtime.errors import InvalidResponseError, PaginationError, UnsafeLinkError
+
+from ._helpers import Recorder, ok
+
+BASE = "https://peer.example.com/ocpi/cpo/2.2.1/tariffs"
+FILTERS: dict[str, str | int | None] = {"date_from": "2024-01-01T00:00:00Z", "date_to": "2024-02-01T00:00:00Z", "limit": 2}
+
+
+class Item(OcpiModel):
+    id: str
+    price: Number
+
+
+def parse_item(raw: Any) -> Item:
+    return parse_one(Item, raw)
+
+
+def page_response(ids: list[str], *, link: str | None = None, total: int = 5, limit: int = 2) -> httpx.Response:
+    headers = {"X-Total-Count": str(total), "X-Limit": str(limit)}
+    if link is not None:
+        headers["Link"] = link
+    return ok([{"id": i, "price": "1.5"} for i in ids], headers=headers)
+
+
+def three_pages() -> list[object]:
+    q = "date_from=2024-01-01T00:00:00Z&date_to=2024-02-01T00:00:00Z"
+    return [
+        page_response(["a", "b"], link=f'<{BASE}?{q}&offset=2&limit=2>; rel="next"'),
+        page_response(["c", "d"], link=f'<{BASE}?{q}&offset=4&limit=2>; rel="next"'),
+        page_response(["e"]),
+    ]
+
+
+def make(script: list[object] | Recorder, **settings: Any) -> tuple[SyncTransport, Recorder]:
+    recorder = script if isinstance(script, Recorder) else Recorder(script)
+    return SyncTransport(Settings(token="t", **settings), http=recorder.client(), sleep=lambda s: None), recorder
+
+
+def test_three_pages_via_link_with_filters_kept() -> None:
+    transport, rec = make(three_pages())
+    pager = transport.paginate(BASE, params=FILTERS, parse=parse_item)
+    assert isinstance(pager, Paginator)
+    assert rec.requests == []  # lazy: nothing fetched before iteration
+    assert [item.id for item in pager] == ["a", "b", "c", "d", "e"]
+    assert len(rec.requests) == 3 and pager.pages_fetched == 3
+    first = rec.requests[0].url.params
+    assert (first["date_from"], first["date_to"], first["limit"]) == (
+        "2024-01-01T00:00:00Z",
+        "2024-02-01T00:00:00Z",
+        "2",
+    )
+    for request, offset in zip(rec.requests[1:], ("2", "4")):
+        assert request.url.params["offset"] == offset
+        assert request.url.params["date_from"] == "2024-01-01T00:00:00Z"
+        assert request.url.params["date_to"] == "2024-02-01T00:00:00Z"
+    assert pager.total_count == 5 and pager.limit == 2
+    assert pager.next_url is None
+    assert all(r.method == "GET" for r in rec.requests)
+    assert len({r.headers["X-Correlation-ID"] for r in rec.requests}) == 1  # one logical operation
+    assert len({r.headers["X-Request-ID"] for r in rec.requests}) == 3
+
+
+def test_bounded_memory_next_page_fetched_only_when_previous_is_consumed() -> None:
+    transport, rec = make(three_pages())
+    pager = transport.paginate(BASE, params=FILTERS, parse=parse_item)
+    assert next(pager).id == "a"
+    assert len(rec.requests) == 1
+    assert next(pager).id == "b"
+    assert len(rec.requests) == 1  # page 1 used up, page 2 not requested yet
+    assert next(pager).id == "c"
+    assert len(rec.requests) == 2
+
+
+def test_paginator_holds_only_the_current_page() -> None:
+    transport, _ = make(three_pages())
+    pager = transport.paginate(BASE, params=FILTERS, parse=parse_item)
+    next(pager), next(pager), next(pager)  # now on page 2
+    held = list(pager._items)  # what is still buffered: the rest of page 2 only
+    assert [item.id for item in held] == ["d"]
+    others = [v for v in vars(pager).values() if isinstance(v, (list, Page)) and v is not pager.deviations]
+    assert not [v for v in others if v]  # no earlier page kept anywhere
+
+
+def test_pages_iterator_yields_page_objects() -> None:
+    transport, _ = make(three_pages())
+    pages = list(transport.paginate(BASE, params=FILTERS, parse=parse_item).pages())
+    assert [[i.id for i in p.items] for p in pages] == [["a", "b"], ["c", "d"], ["e"]]
+    assert pages[0].next_url is not None and "offset=2" in pages[0].next_url
+    assert pages[-1].next_url is None
+    assert pages[0].total_count == 5 and pages[0].limit == 2
+    assert pages[0].response.status_code == 1000
+
+
+def test_lenient_mode_collects_deviations_with_stream_indexes() -> None:
+    script = [
+        ok([{"id": "a", "price": 1}, {"id": "b", "price": "NaN"}], headers={"Link": f'<{BASE}?offset=2>; rel="next"'}),
+        ok([{"price": 2}, {"id": "d", "price": 3}, "junk"]),
+    ]
+    transport, _ = make(script)
+    pager = transport.paginate(BASE, parse=parse_item)
+    assert [i.id for i in pager] == ["a", "d"]
+    assert [d.index for d in pager.deviations] == [1, 2, 4]
+    assert pager.deviations[1].raw == {"price": 2}
+    assert pager.deviations[1].errors[0]["loc"] == ("id",)
+
+
+def test_strict_mode_raises_validation_error() -> None:
+    script = [ok([{"id": "a", "price": 1}, {"id": "b", "price": "x"}])]
+    transport, _ = make(script, lenient=False)
+    pager = transport.paginate(BASE, parse=parse_item)
+    with pytest.raises(ValidationError):
+        list(pager)
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://evil.example.net/ocpi/cpo/2.2.1/tariffs?offset=2",  # other host
+        "https://peer.example.com:8443/ocpi/cpo/2.2.1/tariffs?offset=2",  # other port
+        "http://peer.example.com/ocpi/cpo/2.2.1/tariffs?offset=2",  # other scheme (downgrade)
+        "//evil.example.net/steal",  # scheme-relative to another host
+    ],
+)
+def test_link_to_another_origin_is_refused(link: str) -> None:
+    transport, rec = make([page_response(["a", "b"], link=f'<{link}>; rel="next"')])
+    pager = transport.paginate(BASE, parse=parse_item)
+    with pytest.raises(UnsafeLinkError) as info:
+        list(pager)
+    assert len(rec.requests) == 1  # the token never went to the other origin
+    assert info.value.link == link and "peer.example.com" in info.value.origin
+    assert isinstance(info.value, PaginationError)
+
+
+def test_same_origin_with_explicit_default_port_is_accepted() -> None:
+    script = [
+        page_response(["a"], link='<https://PEER.example.com:443/ocpi/cpo/2.2.1/tariffs?offset=1>; rel="next"'),
+        page_response(["b"]),
+    ]
+    transport, rec = make(script)
+    assert [i.id for i in transport.paginate(BASE, parse=parse_item)] == ["a", "b"]
+    assert len(rec.requests) == 2
+
+
+def test_relative_link_is_resolved_against_the_current_url() -> None:
+    script = [
+        page_response(["a"], link='<?offset=1&limit=1>; rel="next"'),
+        page_response(["b"], link='<../2.2.1/tariffs?offset=2&limit=1>; rel="next"'),
+        page_response(["c"]),
+    ]
+    transport, rec = make(script)
+    assert [i.id for i in transport.paginate(BASE, params={"limit": 1}, parse=parse_item)] == ["a", "b", "c"]
+    assert str(rec.requests[1].url) == BASE + "?offset=1&limit=1"
+    assert str(rec.requests[2].url) == BASE + "?offset=2&limit=1"
+
+
+def test_next_among_several_links_case_insensitive_rel() -> None:
+    link = f'<{BASE}?offset=0>; rel="prev", <{BASE}?offset=9>; title="x"; REL="NEXT"'
+    transport, rec = make([page_response(["a"], link=link), page_response(["b"])])
+    assert [i.id for i in transport.paginate(BASE, parse=parse_item)] == ["a", "b"]
+    assert rec.requests[1].url.params["offset"] == "9"
+
+
+def test_page_data_must_be_a_list() -> None:
+    transport, _ = make([ok({"id": "a"})])
+    with pytest.raises(InvalidResponseError) as info:
+        list(transport.paginate(BASE, parse=parse_item))
+    assert "not a JSON list" in str(info.value)
+
+
+def test_link_to_the_same_page_is_an_error_not_a_loop() -> None:
+    transport, rec = make([page_response(["a"], link=f'<{BASE}>; rel="next"')])
+    with pytest.raises(PaginationError):
+        list(transport.paginate(BASE, parse=parse_item))
+    assert len(rec.requests) == 1
+
+
+def test_missing_or_invalid_count_headers_give_none() -> None:
+    transport, _ = make([ok([], headers={"X-Total-Count": "many"})])
+    pager = transport.paginate(BASE, parse=parse_item, correlation_id="corr-1")
+    assert list(pager) == []
+    assert pager.total_count is None and pager.limit is None and pager.pages_fetched == 1
+
+
+def test_given_correlation_id_is_used_for_every_page() -> None:
+    transport, rec = make(three_pages())
+    list(transport.paginate(BASE, parse=parse_item, correlation_id="corr-7"))
+    assert {r.headers["X-Correlation-ID"] for r in rec.requests} == {"corr-7"}

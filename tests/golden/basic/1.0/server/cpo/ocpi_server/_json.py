@@ -1,0 +1,191 @@
+"""JSON text for the server runtime: exact numbers, pydantic models and pre-serialised fragments.
+
+Static: copied verbatim into every generated server package; names no OCPI version's models.
+
+* ``dumps`` writes compact UTF-8 JSON. ``Decimal`` values become bare JSON numbers with exactly
+  their digits (never strings, never through a binary float); pydantic models are written by alias
+  without None fields; ``RawJSON`` fragments are spliced in verbatim.
+* ``loads`` parses JSON text keeping non-integer numbers as exact ``Decimal`` values and rejecting
+  NaN/Infinity, which are not JSON.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from ._time import format_datetime
+
+__all__ = ["RawJSON", "dumps", "dumps_bytes", "loads", "model_to_jsonable"]
+
+_encode_string: Callable[[str], str] = json.encoder.encode_basestring
+
+
+class RawJSON:
+    """A pre-serialised JSON value (for example ``model.to_json()`` bytes), written verbatim.
+
+    ``RawJSON(b'{"id": "1"}')`` can stand wherever a value may: as the ``data`` of a response or
+    as an item of a list. With ``validate=True`` the text is parsed once to make sure it is JSON.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, data: bytes | bytearray | str, *, validate: bool = False) -> None:
+        text = data if isinstance(data, str) else bytes(data).decode("utf-8")
+        if validate:
+            loads(text)
+        if not text.strip():
+            raise ValueError("RawJSON needs a JSON value, got empty text")
+        self.text = text.strip()
+
+    def __repr__(self) -> str:
+        return f"RawJSON({self.text[:60]!r}{'...' if len(self.text) > 60 else ''})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RawJSON) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid JSON number")
+
+
+def loads(data: bytes | bytearray | str) -> Any:
+    """Parse JSON text; non-integer numbers become exact ``Decimal``; NaN/Infinity are rejected."""
+    return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+
+
+# Strings of a JSON-mode dump that may stand for a Decimal, or for a datetime not in OCPI's form.
+_SUSPECT_STRING = re.compile(
+    r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:[+-][0-9:]+)?"
+)
+
+
+def _has_suspect_string(value: Any) -> bool:
+    if isinstance(value, str):
+        return _SUSPECT_STRING.fullmatch(value) is not None
+    if isinstance(value, dict):
+        return any(_has_suspect_string(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_suspect_string(item) for item in value)
+    return False
+
+
+def _restore(json_value: Any, python_value: Any) -> Any:
+    """Where the JSON-mode dump wrote a string for a ``Decimal`` or a ``datetime`` of the
+    python-mode dump, put the Decimal back (a number) or write the datetime as OCPI UTC ``Z``."""
+    if isinstance(json_value, str):
+        if isinstance(python_value, Decimal) and python_value.is_finite():
+            return python_value
+        if isinstance(python_value, datetime):
+            return format_datetime(python_value)
+        return json_value
+    if isinstance(json_value, dict) and isinstance(python_value, dict):
+        return {key: _restore(item, python_value.get(key)) for key, item in json_value.items()}
+    if isinstance(json_value, list) and isinstance(python_value, (list, tuple)) and len(json_value) == len(python_value):
+        return [_restore(a, b) for a, b in zip(json_value, python_value, strict=True)]
+    return json_value
+
+
+def model_to_jsonable(model: BaseModel) -> Any:
+    """A pydantic model as JSON-ready values: by alias, None fields left out, Decimals kept exact.
+
+    JSON mode stays authoritative (custom serialisers apply). Where plain pydantic writes a
+    ``Decimal`` as a string, the Decimal is put back so that ``dumps`` writes a number; a plain
+    ``datetime`` is written as OCPI wants it (UTC, ``Z``; naive means UTC) instead of pydantic's
+    zone-less or offset form. Models whose JSON dump holds no such string are dumped once.
+    """
+    dumped = model.model_dump(mode="json", by_alias=True, exclude_unset=False, exclude_none=True)
+    if _has_suspect_string(dumped):
+        python = model.model_dump(mode="python", by_alias=True, exclude_unset=False, exclude_none=True)
+        dumped = _restore(dumped, python)
+    return dumped
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, enum.Enum):
+        return _key(key.value)
+    if isinstance(key, (int, float, Decimal, UUID)) and not isinstance(key, bool):
+        return str(key)
+    raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
+
+
+def _encode(value: Any, out: list[str]) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, str):
+        out.append(_encode_string(value))
+    elif isinstance(value, RawJSON):
+        out.append(value.text)
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("NaN and infinity cannot be written as JSON")
+        out.append(float.__repr__(value))
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("NaN and infinity cannot be written as JSON")
+        out.append(str(value))  # str() of a finite Decimal is a valid JSON number with its exact digits
+    elif isinstance(value, BaseModel):
+        _encode(model_to_jsonable(value), out)
+    elif isinstance(value, Mapping):
+        out.append("{")
+        first = True
+        for key, item in value.items():
+            if not first:
+                out.append(",")
+            first = False
+            out.append(_encode_string(_key(key)))
+            out.append(":")
+            _encode(item, out)
+        out.append("}")
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        out.append("[")
+        for index, item in enumerate(value):
+            if index:
+                out.append(",")
+            _encode(item, out)
+        out.append("]")
+    elif isinstance(value, datetime):
+        out.append(_encode_string(format_datetime(value)))
+    elif isinstance(value, (date, time)):
+        out.append(_encode_string(value.isoformat()))
+    elif isinstance(value, enum.Enum):
+        _encode(value.value, out)
+    elif isinstance(value, UUID):
+        out.append(_encode_string(str(value)))
+    elif isinstance(value, (bytes, bytearray)):
+        raise TypeError("bytes are not JSON: wrap pre-serialised JSON in RawJSON")
+    else:
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text of ``value`` (see the module docstring for the types it knows)."""
+    out: list[str] = []
+    _encode(value, out)
+    return "".join(out)
+
+
+def dumps_bytes(value: Any) -> bytes:
+    """``dumps`` encoded as UTF-8."""
+    return dumps(value).encode("utf-8")

@@ -1,0 +1,292 @@
+"""SqliteStore: objects (CRUD, CiString keys, time filters, paging) and the parties' credentials state."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ocpi_server_runtime._store import Party, SqliteStore, Store, ci_key
+
+
+def put(store: SqliteStore, oid: str, stamp: str, *, cc: str = "NL", pid: str = "EXA", module: str = "locations") -> bool:
+    return store.put_object(module, cc, pid, oid, {"id": oid, "last_updated": stamp}, stamp)
+
+
+def ids(items: list[dict[str, object]]) -> list[object]:
+    return [item["id"] for item in items]
+
+
+# -- objects -----------------------------------------------------------------------------------------
+
+
+def test_sqlite_store_satisfies_the_protocol(store: SqliteStore) -> None:
+    as_protocol: Store = store
+    assert isinstance(store, Store)
+    assert as_protocol.get_object("locations", "NL", "EXA", "nope") is None
+
+
+def test_put_reports_created_then_replaced_and_get_returns_latest(store: SqliteStore) -> None:
+    assert store.put_object("locations", "NL", "EXA", "LOC1", {"id": "LOC1", "name": "first"}, "2024-01-01T00:00:00Z")
+    assert not store.put_object("locations", "NL", "EXA", "LOC1", {"id": "LOC1", "name": "second"}, "2024-01-02T00:00:00Z")
+    assert store.get_object("locations", "NL", "EXA", "LOC1") == {"id": "LOC1", "name": "second"}
+    _, total = store.list_objects("locations", date_from=None, date_to=None, offset=0, limit=10)
+    assert total == 1
+
+
+def test_keys_are_case_insensitive_but_data_keeps_its_spelling(store: SqliteStore) -> None:
+    assert store.put_object("locations", "nl", "exa", "Loc-1", {"id": "Loc-1"}, "2024-01-01T00:00:00Z")
+    assert store.get_object("locations", "NL", "EXA", "LOC-1") == {"id": "Loc-1"}
+    assert store.get_object("locations", "Nl", "eXa", "loc-1") == {"id": "Loc-1"}
+    assert not store.put_object("locations", "NL", "EXA", "LOC-1", {"id": "LOC-1"}, "2024-01-01T00:00:00Z")
+    assert store.get_object("locations", "nl", "exa", "loc-1") == {"id": "LOC-1"}
+    assert store.delete_object("locations", "nL", "ExA", "lOc-1")
+    assert store.get_object("locations", "NL", "EXA", "LOC-1") is None
+
+
+def test_ci_key_upper_cases_ascii_only() -> None:
+    assert ci_key("abc-Ä-é") == "ABC-Ä-é"
+
+
+def test_modules_and_owners_are_separate_namespaces(store: SqliteStore) -> None:
+    put(store, "X", "2024-01-01T00:00:00Z", module="locations")
+    put(store, "X", "2024-01-01T00:00:00Z", module="tariffs")
+    put(store, "X", "2024-01-01T00:00:00Z", cc="DE")
+    assert store.delete_object("tariffs", "NL", "EXA", "X")
+    assert store.get_object("locations", "NL", "EXA", "X") is not None
+    assert store.get_object("locations", "DE", "EXA", "X") is not None
+    assert store.get_object("tariffs", "NL", "EXA", "X") is None
+
+
+def test_delete_reports_whether_something_was_deleted(store: SqliteStore) -> None:
+    assert not store.delete_object("locations", "NL", "EXA", "LOC1")
+    put(store, "LOC1", "2024-01-01T00:00:00Z")
+    assert store.delete_object("locations", "NL", "EXA", "LOC1")
+    assert not store.delete_object("locations", "NL", "EXA", "LOC1")
+
+
+def test_numbers_come_back_exact(store: SqliteStore) -> None:
+    data = {"id": "T1", "price": Decimal("0.1000"), "big": Decimal("12345678901234567890.123456789"), "n": 7}
+    store.put_object("tariffs", "NL", "EXA", "T1", data, "2024-01-01T00:00:00Z")
+    got = store.get_object("tariffs", "NL", "EXA", "T1")
+    assert got is not None
+    assert got["price"] == Decimal("0.1000") and str(got["price"]) == "0.1000"
+    assert str(got["big"]) == "12345678901234567890.123456789"
+    assert got["n"] == 7 and isinstance(got["n"], int)
+
+
+def test_bad_input_is_rejected(store: SqliteStore) -> None:
+    with pytest.raises(ValueError):
+        store.put_object("locations", "NL", "EXA", "L", {"id": "L"}, "yesterday")
+    with pytest.raises(ValueError):
+        store.put_object("locations", "NL", "EXA", "", {"id": "L"}, "2024-01-01T00:00:00Z")
+    with pytest.raises(ValueError):
+        store.list_objects("locations", date_from=None, date_to=None, offset=-1, limit=10)
+    assert store.get_object("locations", "NL", "EXA", "L") is None
+
+
+# -- listing -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def timeline(store: SqliteStore) -> SqliteStore:
+    # Deliberately mixed input forms: Z, no zone, offsets, fractions.
+    put(store, "A", "2024-01-01T00:00:00Z")
+    put(store, "B", "2024-01-01T12:00:00")  # no zone = UTC
+    put(store, "C", "2024-01-02T01:00:00+01:00")  # = 2024-01-02T00:00:00Z
+    put(store, "D", "2024-01-02T00:00:00.5Z")
+    put(store, "E", "2024-01-03T00:00:00.000001Z")
+    return store
+
+
+def test_list_is_ordered_by_time_whatever_the_input_form(timeline: SqliteStore) -> None:
+    items, total = timeline.list_objects("locations", date_from=None, date_to=None, offset=0, limit=100)
+    assert ids(items) == ["A", "B", "C", "D", "E"]
+    assert total == 5
+
+
+def test_date_from_is_inclusive(timeline: SqliteStore) -> None:
+    items, total = timeline.list_objects("locations", date_from="2024-01-02T00:00:00Z", date_to=None, offset=0, limit=100)
+    assert ids(items) == ["C", "D", "E"]  # C is exactly date_from (written with an offset)
+    assert total == 3
+
+
+def test_date_to_is_exclusive(timeline: SqliteStore) -> None:
+    items, total = timeline.list_objects("locations", date_from=None, date_to="2024-01-02T00:00:00Z", offset=0, limit=100)
+    assert ids(items) == ["A", "B"]  # C is exactly date_to: left out
+    assert total == 2
+
+
+def test_filter_bounds_accept_every_datetime_form(timeline: SqliteStore) -> None:
+    forms = ["2024-01-02T00:00:00", "2024-01-02T00:00:00Z", "2024-01-02T02:00:00+02:00", "2024-01-01T19:00:00-05:00"]
+    for form in forms:
+        items, _ = timeline.list_objects("locations", date_from=form, date_to=None, offset=0, limit=100)
+        assert ids(items) == ["C", "D", "E"], form
+    # Fractions are compared as time, not as text: .5 is after .000001 is after .0
+    items, _ = timeline.list_objects(
+        "locations", date_from="2024-01-02T00:00:00.000001Z", date_to="2024-01-03T00:00:00.000001", offset=0, limit=100
+    )
+    assert ids(items) == ["D"]
+
+
+def test_offset_limit_and_total(timeline: SqliteStore) -> None:
+    page, total = timeline.list_objects("locations", date_from=None, date_to=None, offset=1, limit=2)
+    assert ids(page) == ["B", "C"] and total == 5
+    page, total = timeline.list_objects("locations", date_from=None, date_to=None, offset=4, limit=2)
+    assert ids(page) == ["E"] and total == 5
+    page, total = timeline.list_objects("locations", date_from=None, date_to=None, offset=10, limit=2)
+    assert page == [] and total == 5
+    page, total = timeline.list_objects("locations", date_from="2024-01-01T06:00:00Z", date_to=None, offset=1, limit=1)
+    assert ids(page) == ["C"] and total == 4  # the total counts the filtered set, not the page
+
+
+def test_equal_timestamps_are_ordered_by_key(store: SqliteStore) -> None:
+    for oid in ["c", "A", "b"]:
+        put(store, oid, "2024-01-01T00:00:00Z")
+    put(store, "Z", "2024-01-01T00:00:00Z", cc="BE")
+    items, _ = store.list_objects("locations", date_from=None, date_to=None, offset=0, limit=10)
+    assert ids(items) == ["Z", "A", "b", "c"]  # BE before NL, then object id (upper-cased)
+
+
+def test_list_filters_by_owner_case_insensitively(store: SqliteStore) -> None:
+    put(store, "A", "2024-01-01T00:00:00Z", cc="NL", pid="EXA")
+    put(store, "B", "2024-01-01T00:00:00Z", cc="NL", pid="OTH")
+    put(store, "C", "2024-01-01T00:00:00Z", cc="DE", pid="EXA")
+    items, total = store.list_objects("locations", date_from=None, date_to=None, offset=0, limit=10, country_code="nl")
+    assert ids(items) == ["A", "B"] and total == 2
+    items, total = store.list_objects(
+        "locations", date_from=None, date_to=None, offset=0, limit=10, country_code="nl", party_id="exa"
+    )
+    assert ids(items) == ["A"] and total == 1
+
+
+def test_replacing_moves_an_object_in_time(store: SqliteStore) -> None:
+    put(store, "A", "2024-01-01T00:00:00Z")
+    put(store, "B", "2024-01-02T00:00:00Z")
+    put(store, "A", "2024-01-03T00:00:00Z")
+    items, _ = store.list_objects("locations", date_from="2024-01-02T12:00:00Z", date_to=None, offset=0, limit=10)
+    assert ids(items) == ["A"]
+
+
+# -- parties -----------------------------------------------------------------------------------------
+
+
+def test_token_a_lifecycle(store: SqliteStore) -> None:
+    token_a = store.create_token_a("NL/ABC")
+    assert len(token_a) >= 32 and all("\x21" <= ch <= "\x7e" for ch in token_a)
+    found = store.party_by_token(token_a)
+    assert found is not None
+    party, kind = found
+    assert (party.party_key, kind, party.registered) == ("NL/ABC", "A", False)
+    again = store.create_token_a("NL/ABC")
+    assert again != token_a
+    assert store.party_by_token(token_a) is None  # a new token A replaces the old one
+    assert [p.party_key for p in store.parties()] == ["NL/ABC"]
+
+
+def test_save_party_round_trip_and_token_kinds(store: SqliteStore) -> None:
+    token_a = store.create_token_a("NL/ABC")
+    party = store.party("NL/ABC")
+    assert party is not None
+    party.token_a = None
+    party.token_b = "peer-token-b"
+    party.token_c = "our-token-c"
+    party.versions_url = "https://peer.example/versions"
+    party.version = "2.2.1"
+    party.endpoints = [{"identifier": "cdrs", "role": "RECEIVER", "url": "https://peer.example/cdrs"}]
+    party.credentials = {"token": "peer-token-b", "url": "https://peer.example/versions", "roles": []}
+    party.roles = [{"role": "CPO", "country_code": "NL", "party_id": "ABC"}]
+    store.save_party(party)
+    assert store.party_by_token(token_a) is None
+    assert store.party_by_token("peer-token-b") is None  # token B is ours to use, not to accept
+    found = store.party_by_token("our-token-c")
+    assert found is not None and found[1] == "C"
+    assert found[0] == party
+    assert found[0].registered
+
+
+def test_delete_party_and_listing(store: SqliteStore) -> None:
+    store.create_token_a("b")
+    store.create_token_a("a")
+    assert [p.party_key for p in store.parties()] == ["a", "b"]
+    assert store.delete_party("a")
+    assert not store.delete_party("a")
+    assert [p.party_key for p in store.parties()] == ["b"]
+    assert store.party("a") is None
+
+
+def test_tokens_never_show_in_party_repr(store: SqliteStore) -> None:
+    token_a = store.create_token_a("NL/ABC")
+    party = store.party("NL/ABC")
+    assert party is not None
+    party.token_c = "secret-token-c"
+    party.credentials = {"token": "secret-token-b"}
+    text = repr(party)
+    assert "NL/ABC" in text
+    assert token_a not in text and "secret-token-c" not in text and "secret-token-b" not in text
+
+
+def test_unknown_and_empty_tokens_find_nothing(store: SqliteStore) -> None:
+    store.create_token_a("x")
+    assert store.party_by_token("") is None
+    assert store.party_by_token("not-a-token") is None
+
+
+def test_two_parties_cannot_share_a_token_c(store: SqliteStore) -> None:
+    store.save_party(Party(party_key="p1", token_c="same"))
+    with pytest.raises(sqlite3.IntegrityError):
+        store.save_party(Party(party_key="p2", token_c="same"))
+    found = store.party_by_token("same")
+    assert found is not None and found[0].party_key == "p1"  # the first party was not replaced
+    assert [p.party_key for p in store.parties()] == ["p1"]
+
+
+# -- database ----------------------------------------------------------------------------------------
+
+
+def test_file_database_persists_across_instances(tmp_path: Path) -> None:
+    path = str(tmp_path / "ocpi.sqlite")
+    first = SqliteStore(path)
+    first.put_object("locations", "NL", "EXA", "L1", {"id": "L1"}, "2024-01-01T00:00:00Z")
+    token = first.create_token_a("peer")
+    first.close()
+    second = SqliteStore(path)
+    try:
+        assert second.get_object("locations", "nl", "exa", "l1") == {"id": "L1"}
+        found = second.party_by_token(token)
+        assert found is not None and found[0].party_key == "peer"
+    finally:
+        second.close()
+
+
+def test_closed_store_refuses_work() -> None:
+    db = SqliteStore()
+    db.close()
+    db.close()  # idempotent
+    with pytest.raises(RuntimeError):
+        db.get_object("locations", "NL", "EXA", "L")
+
+
+def test_concurrent_writers_from_threads(store: SqliteStore) -> None:
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def writer(n: int) -> None:
+        for i in range(50):
+            created = store.put_object(
+                "sessions", "NL", "EXA", f"S{i}", {"id": f"S{i}", "n": n}, f"2024-01-01T00:00:{i:02d}Z"
+            )
+            with lock:
+                results.append(created)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    _, total = store.list_objects("sessions", date_from=None, date_to=None, offset=0, limit=1)
+    assert total == 50
+    assert results.count(True) == 50  # each key created exactly once, however the threads interleave
