@@ -273,7 +273,7 @@ def _route(spec: Spec, iface: Interface, ep: Endpoint) -> Route:
         collection, id_field = body_t.name, _key_field(body_t)
         owner = "body" if body_t.field_named("country_code") and body_t.field_named("party_id") else "self"
         if id_field is None:
-            kind = "custom"
+            kind = "callback"
     default = None
     if ep.response is not None and kind in ("command", "custom"):
         one = _default_expr(spec, ep.response.type)

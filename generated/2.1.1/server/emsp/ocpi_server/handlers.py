@@ -317,7 +317,7 @@ class CommandsEmspHandlers:
         body: CommandResponse,
     ) -> None:
         """Result from the charge point, sent to the response_url."""
-        return None
+        ctx.engine.record("CommandResponse", ctx.party, body)
 
 
 @dataclass

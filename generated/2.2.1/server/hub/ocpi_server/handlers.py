@@ -541,7 +541,7 @@ class CommandsSenderHandlers:
         body: CommandResult,
     ) -> None:
         """Deliver a command result to the response_url of the request."""
-        return None
+        ctx.engine.record("CommandResult", ctx.party, body)
 
 
 class ChargingProfilesReceiverHandlers:
@@ -613,7 +613,7 @@ class ChargingProfilesSenderHandlers:
         body: ActiveChargingProfileResult,
     ) -> None:
         """Deliver the result of a GET to its response_url."""
-        return None
+        ctx.engine.record("ActiveChargingProfileResult", ctx.party, body)
 
     async def post_charging_profile_result(
         self,
@@ -621,7 +621,7 @@ class ChargingProfilesSenderHandlers:
         body: ChargingProfileResult,
     ) -> None:
         """Deliver the result of a PUT to its response_url."""
-        return None
+        ctx.engine.record("ChargingProfileResult", ctx.party, body)
 
     async def post_clear_profile_result(
         self,
@@ -629,7 +629,7 @@ class ChargingProfilesSenderHandlers:
         body: ClearProfileResult,
     ) -> None:
         """Deliver the result of a DELETE to its response_url."""
-        return None
+        ctx.engine.record("ClearProfileResult", ctx.party, body)
 
     async def put(
         self,

@@ -325,7 +325,7 @@ class CommandsSenderHandlers:
         body: CommandResult,
     ) -> None:
         """Deliver a command result to the response_url of the request."""
-        return None
+        ctx.engine.record("CommandResult", ctx.party, body)
 
 
 class HubClientInfoReceiverHandlers:

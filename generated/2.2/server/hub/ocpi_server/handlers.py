@@ -540,7 +540,7 @@ class CommandsSenderHandlers:
         body: CommandResult,
     ) -> None:
         """Deliver a command result to the response_url of the request."""
-        return None
+        ctx.engine.record("CommandResult", ctx.party, body)
 
 
 class ChargingProfilesReceiverHandlers:
@@ -612,7 +612,7 @@ class ChargingProfilesSenderHandlers:
         body: ActiveChargingProfileResult,
     ) -> None:
         """Deliver the result of a GET to its response_url."""
-        return None
+        ctx.engine.record("ActiveChargingProfileResult", ctx.party, body)
 
     async def post_charging_profile_result(
         self,
@@ -620,7 +620,7 @@ class ChargingProfilesSenderHandlers:
         body: ChargingProfileResult,
     ) -> None:
         """Deliver the result of a PUT to its response_url."""
-        return None
+        ctx.engine.record("ChargingProfileResult", ctx.party, body)
 
     async def post_clear_profile_result(
         self,
@@ -628,7 +628,7 @@ class ChargingProfilesSenderHandlers:
         body: ClearProfileResult,
     ) -> None:
         """Deliver the result of a DELETE to its response_url."""
-        return None
+        ctx.engine.record("ClearProfileResult", ctx.party, body)
 
     async def put(
         self,

@@ -66,7 +66,7 @@ class ChargingProfilesSenderHandlers:
         body: ActiveChargingProfileResult,
     ) -> None:
         """Deliver the result of a GET to its response_url."""
-        return None
+        ctx.engine.record("ActiveChargingProfileResult", ctx.party, body)
 
     async def post_charging_profile_result(
         self,
@@ -74,7 +74,7 @@ class ChargingProfilesSenderHandlers:
         body: ChargingProfileResult,
     ) -> None:
         """Deliver the result of a PUT to its response_url."""
-        return None
+        ctx.engine.record("ChargingProfileResult", ctx.party, body)
 
     async def post_clear_profile_result(
         self,
@@ -82,7 +82,7 @@ class ChargingProfilesSenderHandlers:
         body: ClearProfileResult,
     ) -> None:
         """Deliver the result of a DELETE to its response_url."""
-        return None
+        ctx.engine.record("ClearProfileResult", ctx.party, body)
 
     async def put(
         self,

@@ -326,7 +326,7 @@ class CommandsSenderHandlers:
         body: CommandResult,
     ) -> None:
         """Receive a command result at the response_url the sender gave (see ERRATA Format gaps)."""
-        return None
+        ctx.engine.record("CommandResult", ctx.party, body)
 
 
 class HubClientInfoReceiverHandlers:

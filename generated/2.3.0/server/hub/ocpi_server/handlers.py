@@ -541,7 +541,7 @@ class CommandsSenderHandlers:
         body: CommandResult,
     ) -> None:
         """Receive a command result at the response_url the sender gave (see ERRATA Format gaps)."""
-        return None
+        ctx.engine.record("CommandResult", ctx.party, body)
 
 
 class ChargingProfilesReceiverHandlers:
@@ -613,7 +613,7 @@ class ChargingProfilesSenderHandlers:
         body: ActiveChargingProfileResult,
     ) -> None:
         """Receive the result of a GET at its response_url (path not normative; see ERRATA)."""
-        return None
+        ctx.engine.record("ActiveChargingProfileResult", ctx.party, body)
 
     async def post_charging_profile_result(
         self,
@@ -621,7 +621,7 @@ class ChargingProfilesSenderHandlers:
         body: ChargingProfileResult,
     ) -> None:
         """Receive the result of a PUT at its response_url (path not normative; see ERRATA)."""
-        return None
+        ctx.engine.record("ChargingProfileResult", ctx.party, body)
 
     async def post_clear_profile_result(
         self,
@@ -629,7 +629,7 @@ class ChargingProfilesSenderHandlers:
         body: ClearProfileResult,
     ) -> None:
         """Receive the result of a DELETE at its response_url (path not normative; see ERRATA)."""
-        return None
+        ctx.engine.record("ClearProfileResult", ctx.party, body)
 
     async def put(
         self,

@@ -66,7 +66,7 @@ class ChargingProfilesSenderHandlers:
         body: ActiveChargingProfileResult,
     ) -> None:
         """Receive the result of a GET at its response_url (path not normative; see ERRATA)."""
-        return None
+        ctx.engine.record("ActiveChargingProfileResult", ctx.party, body)
 
     async def post_charging_profile_result(
         self,
@@ -74,7 +74,7 @@ class ChargingProfilesSenderHandlers:
         body: ChargingProfileResult,
     ) -> None:
         """Receive the result of a PUT at its response_url (path not normative; see ERRATA)."""
-        return None
+        ctx.engine.record("ChargingProfileResult", ctx.party, body)
 
     async def post_clear_profile_result(
         self,
@@ -82,7 +82,7 @@ class ChargingProfilesSenderHandlers:
         body: ClearProfileResult,
     ) -> None:
         """Receive the result of a DELETE at its response_url (path not normative; see ERRATA)."""
-        return None
+        ctx.engine.record("ClearProfileResult", ctx.party, body)
 
     async def put(
         self,
