@@ -20,7 +20,9 @@ from ._envelope import install_error_handlers, ocpi_json_response, read_json_bod
 from ._middleware import install_header_middleware
 from ._registration import CredentialsService, NoMatchingEndpoints, NoMutualVersion, PeerInfo, PeerUnreachable
 from ._settings import ServerSettings
-from ._store import Party, SqliteStore, Store
+from ._defaults import as_json
+from ._store import Party, SqliteStore, Store, new_token
+from .client._credentials import aregister
 from .client._discovery import adiscover
 from .client._transport import AsyncTransport, Settings
 from .client.errors import OcpiError, VersionNegotiationError
@@ -50,6 +52,7 @@ class AppSpec:
     own_credentials: Callable[[ServerSettings, Party, str], dict[str, Any]]
     build_routers: Callable[[Any, Engine, Authenticator], Sequence[Mount]]
     make_handlers: Callable[[], Any]
+    credentials_model: Any
 
 
 def _fetch_peer(spec: AppSpec, settings: ServerSettings) -> Callable[[str, str], Awaitable[PeerInfo]]:
@@ -179,6 +182,56 @@ def build_app(
     for m in mounts:
         app.include_router(m.router, prefix=version_base + m.path)
     return app
+
+
+def _client_settings(spec: AppSpec, settings: ServerSettings, token: str) -> Settings:
+    return Settings(
+        token=token,
+        token_encoding="base64" if settings.token_base64 else "raw",
+        routing_headers=spec.routing_headers,
+        request_id_headers=spec.routing_headers,
+        max_retries=1,
+    )
+
+
+async def register_with_peer(
+    spec: AppSpec, settings: ServerSettings, store: Store, party_key: str, versions_url: str, token_a: str
+) -> Party:
+    """Our side of a registration we start: the peer gave us its versions URL and a token A.
+
+    We make a token B and store it first (the peer calls our versions endpoint with it while it
+    handles our POST), POST our credentials, and keep the peer's token C for calling it.
+    """
+    previous = store.party(party_key)
+    party = Party(party_key)
+    token_b = new_token()
+    party.token_c = token_b  # the token the peer calls us with
+    store.save_party(party)
+    own = spec.credentials_model.model_validate(spec.own_credentials(settings, party, token_b))
+    try:
+        async with AsyncTransport(_client_settings(spec, settings, token_a)) as transport:
+            reg = await aregister(
+                transport, versions_url, own, spec.credentials_model.model_validate, [spec.version], spec.version,
+                token_of=lambda c: str(c.token),
+            )
+    except BaseException:
+        if previous is not None:
+            store.save_party(previous)
+        else:
+            store.delete_party(party_key)
+        raise
+    party.token_b = reg.token
+    party.versions_url = versions_url
+    party.version = reg.discovery.version
+    party.endpoints = [
+        {"identifier": identifier, **({"role": role} if role else {}), "url": url}
+        for (identifier, role), url in reg.discovery.endpoints.items()
+    ]
+    party.credentials = as_json(reg.credentials)
+    roles = party.credentials.get("roles")
+    party.roles = roles if isinstance(roles, list) else [party.credentials]
+    store.save_party(party)
+    return party
 
 
 def issue_token_a(settings: ServerSettings, party_key: str, store: Store | None = None) -> str:

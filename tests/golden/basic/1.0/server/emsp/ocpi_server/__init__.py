@@ -11,9 +11,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from ._app import AppSpec, build_app, issue_token_a
+from ._app import register_with_peer as _register_with_peer
 from ._settings import ServerSettings
 from ._store import Party, SqliteStore, Store
 from .handlers import Handlers
+from .client.models import Credentials
 from .routers import build_routers
 
 OCPI_VERSION = "1.0"
@@ -44,6 +46,7 @@ SPEC = AppSpec(
     own_credentials=own_credentials,
     build_routers=build_routers,
     make_handlers=Handlers,
+    credentials_model=Credentials,
 )
 
 
@@ -54,4 +57,22 @@ def create_app(
     return build_app(SPEC, settings, handlers=handlers, store=store)
 
 
-__all__ = ["OCPI_VERSION", "ROLE", "Handlers", "ServerSettings", "SqliteStore", "Store", "create_app", "issue_token_a"]
+async def register_with_peer(
+    settings: ServerSettings, store: Store, party_key: str, versions_url: str, token_a: str
+) -> Party:
+    """Register with a peer that gave us its versions URL and a token A; returns the stored party."""
+    return await _register_with_peer(SPEC, settings, store, party_key, versions_url, token_a)
+
+
+__all__ = [
+    "OCPI_VERSION",
+    "ROLE",
+    "Handlers",
+    "Party",
+    "ServerSettings",
+    "SqliteStore",
+    "Store",
+    "create_app",
+    "issue_token_a",
+    "register_with_peer",
+]

@@ -210,6 +210,18 @@ class Engine:
         self.store.put_object(collection, owner[0], owner[1], oid, data, str(data.get("last_updated") or now_timestamp()))
         return owner, oid
 
+    def record(self, collection: str, party: Party | None, body: BaseModel) -> str:
+        """Keep a received result (a command or charging-profile result) that has no id of its own.
+
+        Stored under the calling party's key and a fresh id, with the time of receipt, so that
+        ``store.list_objects(collection, ...)`` shows them in order of arrival.
+        """
+        import uuid
+
+        oid = str(uuid.uuid4())
+        self.store.put_object(collection, "-", party.party_key if party else "-", oid, as_json(body), now_timestamp())
+        return oid
+
     # -- asynchronous results -------------------------------------------------------------------------
 
     async def send_result(self, party: Party | None, url: str, result: BaseModel) -> None:
