@@ -52,6 +52,14 @@ class Context:
         return (self.engine.settings.country_code, self.engine.settings.party_id)
 
 
+def _key_value(data: dict[str, Any], name: str) -> str:
+    """A key field of a body (id, country_code, party_id): a non-empty string, else 400/2001."""
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise OcpiHTTPError(400, INVALID_PARAMETERS, f"body.{name}: a non-empty value is required")
+    return value
+
+
 def _same(a: Any, b: str) -> bool:
     return isinstance(a, str) and a.lower() == b.lower()
 
@@ -201,12 +209,9 @@ class Engine:
     def post_object(self, collection: str, owner: Owner | None, id_field: str, body: BaseModel) -> tuple[Owner, str]:
         """Store a POSTed object under its own id (and owner, when it names one); returns both."""
         data = as_json(body)
-        oid = data.get(id_field)
-        if not isinstance(oid, str) or not oid:
-            raise OcpiHTTPError(400, INVALID_PARAMETERS, f"body.{id_field}: Field required")
+        oid = _key_value(data, id_field)
         if owner is None:
-            cc, pid = data.get("country_code"), data.get("party_id")
-            owner = (cc, pid) if isinstance(cc, str) and isinstance(pid, str) else (self.settings.country_code, self.settings.party_id)
+            owner = (_key_value(data, "country_code"), _key_value(data, "party_id"))
         self.store.put_object(collection, owner[0], owner[1], oid, data, str(data.get("last_updated") or now_timestamp()))
         return owner, oid
 
