@@ -11,8 +11,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.client import client_files
-from generator.server import roles_with_servers, server_files
 from generator.ir import Spec
 from generator.ir_build import build_spec
 from generator.loader import load_version
@@ -21,10 +19,22 @@ from generator.pyformat import format_many, format_python
 from generator.render import render
 
 #: Targets in generation order; each maps a Spec to its planned files under generated/<version>/.
+def _client(spec: Spec) -> list[PlannedFile]:
+    from generator.client import client_files
+
+    return client_files(spec, prefix="client/")
+
+
+def _servers(spec: Spec) -> list[PlannedFile]:
+    from generator.server import roles_with_servers, server_files
+
+    return [f for r in roles_with_servers(spec) for f in server_files(spec, r.slug, prefix=f"server/{r.slug}/")]
+
+
 TARGETS: dict[str, Callable[[Spec], list[PlannedFile]]] = {
     "openapi": lambda spec: openapi_files(spec, prefix="openapi/"),
-    "client": lambda spec: client_files(spec, prefix="client/"),
-    "server": lambda spec: [f for r in roles_with_servers(spec) for f in server_files(spec, r.slug, prefix=f"server/{r.slug}/")],
+    "client": _client,
+    "server": _servers,
 }
 
 

@@ -17,19 +17,28 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import black
+from functools import cache
+from typing import Any
 
-_MODE = black.Mode(line_length=120, target_versions={black.TargetVersion.PY311})
 _MEMO: dict[str, str] = {}
 #: Below this many characters of unformatted code, a process pool costs more than it saves.
 _POOL_THRESHOLD = 400_000
 
 
+@cache
+def _black() -> tuple[Any, Any]:
+    """black and our mode, imported on first use (commands that format nothing stay fast)."""
+    import black
+
+    return black, black.Mode(line_length=120, target_versions={black.TargetVersion.PY311})
+
+
 def _cache_dir() -> Path | None:
     if os.environ.get("OCPI_CODEGEN_NO_CACHE"):
         return None
+    black, mode = _black()
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return root / "ocpi-codegen" / f"black-{black.__version__}-{hashlib.sha256(repr(_MODE).encode()).hexdigest()[:12]}"
+    return root / "ocpi-codegen" / f"black-{black.__version__}-{hashlib.sha256(repr(mode).encode()).hexdigest()[:12]}"
 
 
 def _key(code: str) -> str:
@@ -61,7 +70,8 @@ def _store(code: str, formatted: str) -> None:
 
 
 def _format(code: str) -> str:
-    return black.format_str(code, mode=_MODE)
+    black, mode = _black()
+    return str(black.format_str(code, mode=mode))
 
 
 def format_python(code: str) -> str:
