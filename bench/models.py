@@ -25,6 +25,7 @@ import pstats
 import subprocess
 import sys
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,7 @@ def cdrs(spec: Any, count: int) -> list[dict[str, Any]]:
     for n in range(count):
         cdr = copy.deepcopy(base)
         cdr["id"] = f"CDR{n:08d}"
-        cdr["total_energy"] = f"{n % 100}.{n % 1000:03d}"
+        cdr["total_energy"] = Decimal(f"{n % 100}.{n % 1000:03d}")
         out.append(cdr)
     return out
 

@@ -1,0 +1,199 @@
+"""Server throughput: GET /ocpi/2.2.1/locations?offset=0&limit=50 on the scaffolded 2.2.1 CPO server
+(generated/2.2.1/server/cpo, `uvicorn app:app`, one worker, in a subprocess, sqlite file seeded with
+1,000 full Locations) against a bare Starlette endpoint (uvicorn, one worker) that returns the same
+bytes and headers precomputed.
+
+Load on 127.0.0.1 only: `wrk` when installed (apt-get install wrk), fixed duration per run;
+otherwise a bounded async httpx loop in a separate process (fixed request count, N connections,
+hard time limit). Medians of the runs; ratio to the bare endpoint measured in the same run.
+Run: python bench/server.py [--connections 10] [--seconds 8] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, env_with, fmt_ratio, free_port, median, python, stop, table, verdict, wait_for_port  # noqa: E402
+
+SERVER_DIR = ROOT / "generated" / "2.2.1" / "server" / "cpo"
+PATH = "/ocpi/2.2.1/locations?offset=0&limit=50"
+TOKEN = "bench-token-c"
+SEED = 1000
+TARGET = 0.5
+
+BARE_APP = '''
+import json, pathlib
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+here = pathlib.Path(__file__).parent
+BODY = (here / "body.json").read_bytes()
+HEADERS = json.loads((here / "headers.json").read_text())
+async def locations(request):
+    return Response(BODY, status_code=200, headers=HEADERS)
+app = Starlette(routes=[Route("/ocpi/2.2.1/locations", locations)])
+'''
+
+# The fallback load generator: N connections share a fixed number of requests; bounded in time.
+HTTPX_LOAD = r'''
+import asyncio, json, sys, time
+import httpx
+url, token, conns, total, limit_s = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+async def main():
+    lat, errors, left = [], 0, [total]
+    deadline = time.monotonic() + limit_s
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=conns), timeout=30) as c:
+        async def worker():
+            nonlocal errors
+            while left[0] > 0 and time.monotonic() < deadline:
+                left[0] -= 1
+                t = time.perf_counter()
+                r = await c.get(url, headers={"Authorization": "Token " + token})
+                lat.append(time.perf_counter() - t)
+                if r.status_code != 200:
+                    errors += 1
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(conns)))
+        wall = time.perf_counter() - start
+    lat.sort()
+    print(json.dumps({"rps": len(lat) / wall, "p50": lat[len(lat) // 2], "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))], "n": len(lat), "errors": errors}))
+asyncio.run(main())
+'''
+
+
+def server_package() -> Any:
+    name = "bench_ocpi_server_2_2_1_cpo"
+    folder = SERVER_DIR / "ocpi_server"
+    spec = importlib.util.spec_from_file_location(name, folder / "__init__.py", submodule_search_locations=[str(folder)])
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def seed(db: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    from models import locations  # bench/models.py: the same full Locations
+
+    from generator.paths import SPEC_ROOT
+    from generator.pipeline import load_spec
+    from tests.samples import dumps
+
+    pkg = server_package()
+    store = pkg.SqliteStore(str(db))
+    for n, loc in enumerate(locations(load_spec(SPEC_ROOT, "2.2.1"), SEED)):
+        loc["country_code"], loc["party_id"] = "NL", "EXA"
+        loc["last_updated"] = f"2024-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}Z"
+        store.put_object("Location", "NL", "EXA", loc["id"], json.loads(dumps(loc)), loc["last_updated"])
+    store.save_party(pkg.Party(party_key="DE/EMS", token_c=TOKEN, version="2.2.1", roles=[{"role": "EMSP", "country_code": "DE", "party_id": "EMS", "business_details": {"name": "bench"}}]))
+    store.close()
+
+
+def start(cmd: list[str], cwd: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_for_port(port, proc)
+    return proc
+
+
+def uvicorn_cmd(port: int) -> list[str]:
+    return [python(), "-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning", "--no-access-log"]
+
+
+def _ms(text: str) -> float:
+    m = re.fullmatch(r"([0-9.]+)(us|ms|s|m)", text)
+    assert m, text
+    return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[m.group(2)]
+
+
+def load(port: int, connections: int, seconds: int, requests: int) -> dict[str, float]:
+    url = f"http://127.0.0.1:{port}{PATH}"
+    wrk = shutil.which("wrk")
+    if wrk:
+        out = subprocess.run(
+            [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s", "-H", f"Authorization: Token {TOKEN}", url],
+            capture_output=True, text=True, timeout=seconds + 60,
+        ).stdout
+        rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+        p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+        p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+        n = int(re.search(r"([0-9]+) requests in", out).group(1))  # type: ignore[union-attr]
+        bad = re.search(r"Non-2xx or 3xx responses: ([0-9]+)", out)
+        errs = re.search(r"Socket errors: .*", out)
+        return {"rps": rps, "p50": p50, "p99": p99, "n": n, "errors": int(bad.group(1)) if bad else 0, "socket_errors": bool(errs)}
+    out = subprocess.run([python(), "-c", HTTPX_LOAD, url, TOKEN, str(connections), str(requests), str(seconds * 3)], capture_output=True, text=True, timeout=seconds * 3 + 60).stdout
+    r = json.loads(out)
+    return {"rps": r["rps"], "p50": r["p50"] * 1000, "p99": r["p99"] * 1000, "n": r["n"], "errors": r["errors"], "socket_errors": False}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--connections", type=int, default=10)
+    ap.add_argument("--seconds", type=int, default=8, help="duration of one wrk run")
+    ap.add_argument("--requests", type=int, default=2000, help="requests of one run of the httpx fallback")
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="ocpi-bench-server-"))
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        db = tmp / "store.sqlite"
+        seed(db)
+        ocpi_port, bare_port = free_port(), free_port()
+        env = env_with(OCPI_DATABASE=str(db), OCPI_BASE_URL=f"http://127.0.0.1:{ocpi_port}/ocpi", OCPI_MAX_LIMIT="100")
+        procs.append(start(uvicorn_cmd(ocpi_port), SERVER_DIR, ocpi_port, env))
+
+        import httpx
+
+        first = httpx.get(f"http://127.0.0.1:{ocpi_port}{PATH}", headers={"Authorization": f"Token {TOKEN}"}, timeout=30)
+        assert first.status_code == 200, first.text[:500]
+        assert len(first.json()["data"]) == 50 and first.headers["x-total-count"] == str(SEED)
+        keep = {k: v for k, v in first.headers.items() if k.lower() not in ("content-length", "date", "server", "x-request-id", "x-correlation-id")}
+        bare = tmp / "bare"
+        bare.mkdir()
+        (bare / "app.py").write_text(BARE_APP)
+        (bare / "body.json").write_bytes(first.content)
+        (bare / "headers.json").write_text(json.dumps(keep))
+        procs.append(start(uvicorn_cmd(bare_port), bare, bare_port, env_with()))
+        check = httpx.get(f"http://127.0.0.1:{bare_port}{PATH}", timeout=30)
+        assert check.status_code == 200 and check.content == first.content
+
+        results: dict[str, list[dict[str, float]]] = {"ocpi": [], "bare": []}
+        load(ocpi_port, args.connections, 2, 100)  # warm-up
+        load(bare_port, args.connections, 2, 100)
+        for _ in range(args.runs):  # alternate, so drift hits both alike
+            results["ocpi"].append(load(ocpi_port, args.connections, args.seconds, args.requests))
+            results["bare"].append(load(bare_port, args.connections, args.seconds, args.requests))
+    finally:
+        for proc in procs:
+            stop(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def med(kind: str, key: str) -> float:
+        return median([r[key] for r in results[kind]])
+
+    tool = "wrk -t1" if shutil.which("wrk") else "async httpx loop"
+    ratio = med("ocpi", "rps") / med("bare", "rps")
+    kb = len(first.content) / 1024
+    print(f"### Server: GET {PATH} ({kb:.0f} KiB page, {SEED:,} Locations in sqlite), {tool}, {args.connections} connections, {args.runs} runs of {args.seconds} s, medians\n")
+    rows = []
+    for kind, label in (("ocpi", "scaffolded 2.2.1 CPO server (uvicorn app:app, 1 worker)"), ("bare", "bare Starlette endpoint, same bytes precomputed (1 worker)")):
+        errors = sum(int(r["errors"]) for r in results[kind])
+        rows.append([label, f"{med(kind, 'rps'):.1f}", f"{med(kind, 'p50'):.1f} ms", f"{med(kind, 'p99'):.1f} ms", f"{sum(int(r['n']) for r in results[kind]):,}", str(errors)])
+    print(table(["endpoint", "requests/s", "p50", "p99", "requests", "non-200"], rows))
+    print(f"\nRatio ocpi/bare: {fmt_ratio(ratio)} (target >= {TARGET}x): {verdict(ratio >= TARGET)}")
+
+
+if __name__ == "__main__":
+    main()
