@@ -13,7 +13,7 @@ from typing import Any
 
 from generator.ir import Endpoint, EnumType, Field, ObjectType, Param, Payload, Spec, TypeRef
 
-CATEGORIES = ("module", "interface", "endpoint", "parameter", "type", "field", "enum_value", "header", "status_code")
+CATEGORIES = ("version", "module", "interface", "endpoint", "parameter", "type", "field", "enum_value", "header", "status_code")
 _PLACEHOLDER = re.compile(r"\{[^}]+\}")
 
 
@@ -44,13 +44,34 @@ def _payload_text(p: Payload | None) -> str:
     return "" if p is None else f"{p.type.name} [{p.card}]"
 
 
-def _endpoints(spec: Spec) -> dict[str, tuple[str, Endpoint]]:
-    """Endpoints keyed by module, role, method and path shape (placeholder names may differ)."""
-    return {
-        f"{i.module_id}.{i.role} {e.method} {_PLACEHOLDER.sub('{}', e.path)}": (f"{i.module_id}.{i.role} {e.method} {e.path or '/'}", e)
-        for i in spec.interfaces
-        for e in i.endpoints
-    }
+def _endpoints(spec: Spec, roles: dict[tuple[str, str], str] | None = None) -> dict[str, tuple[str, Endpoint]]:
+    """Endpoints keyed by module, role, method and path shape (placeholder names may differ).
+
+    ``roles`` renames interface roles (an old version's CPO/EMSP to the new SENDER/RECEIVER).
+    """
+    out = {}
+    for i in spec.interfaces:
+        role = (roles or {}).get((i.module_id, i.role), i.role)
+        for e in i.endpoints:
+            out[f"{i.module_id}.{role} {e.method} {_PLACEHOLDER.sub('{}', e.path)}"] = (f"{i.module_id}.{role} {e.method} {e.path or '/'}", e)
+    return out
+
+
+def role_map(old: Spec, new: Spec) -> dict[tuple[str, str], str]:
+    """How the old version's interface roles correspond to the new one's, where the names changed.
+
+    2.1.1 names interfaces after the party (CPO, EMSP); 2.2 on after the direction (SENDER,
+    RECEIVER). An old interface matches the one new interface of its module that a common market
+    role implements (the CPO's tokens interface is the 2.2 tokens RECEIVER, which the CPO implements).
+    """
+    if set(old.interface_roles) == set(new.interface_roles):
+        return {}
+    out = {}
+    for o in old.interfaces:
+        matches = [n for n in new.interfaces if n.module_id == o.module_id and n.role != o.role and set(n.implemented_by) & set(o.implemented_by) and n.role in new.interface_roles]
+        if len(matches) == 1:
+            out[(o.module_id, o.role)] = matches[0].role
+    return out
 
 
 def diff_specs(old: Spec, new: Spec) -> SpecDiff:
@@ -58,6 +79,7 @@ def diff_specs(old: Spec, new: Spec) -> SpecDiff:
     _diff_modules(old, new, out)
     _diff_types(old, new, out)
     _diff_transport(old, new, out)
+    _diff_version(old, new, out)
     order = {c: n for n, c in enumerate(CATEGORIES)}
     changes = sorted(out, key=lambda c: (order[c.category], c.subject, c.aspect, c.op))
     return SpecDiff(old.version, new.version, tuple(changes))
@@ -80,11 +102,13 @@ def _diff_modules(old: Spec, new: Spec, out: list[Change]) -> None:
     om = {m.id: m for m in old.modules}
     nm = {m.id: m for m in new.modules}
     _added_removed("module", om, nm, out)
-    oi = {f"{i.module_id}.{i.role}": i for i in old.interfaces}
+    roles = role_map(old, new)
+    oi = {f"{i.module_id}.{roles.get((i.module_id, i.role), i.role)}": i for i in old.interfaces}
     ni = {f"{i.module_id}.{i.role}": i for i in new.interfaces}
     for key in _added_removed("interface", oi, ni, out):
+        _changed(out, "interface", key, "role", oi[key].role, ni[key].role)
         _changed(out, "interface", key, "implemented_by", ", ".join(oi[key].implemented_by), ", ".join(ni[key].implemented_by))
-    by_shape_old, by_shape_new = _endpoints(old), _endpoints(new)
+    by_shape_old, by_shape_new = _endpoints(old, roles), _endpoints(new)
     # Display an endpoint by its real path; one that exists in both versions by its new path.
     oe = {(by_shape_new.get(k) or v)[0]: v[1] for k, v in by_shape_old.items()}
     ne = {v[0]: v[1] for v in by_shape_new.values()}
@@ -117,6 +141,14 @@ def _diff_types(old: Spec, new: Spec, out: list[Change]) -> None:
             av = {f"{name}.{v.value}": v for v in a.values}
             bv = {f"{name}.{v.value}": v for v in b.values}
             _added_removed("enum_value", av, bv, out)
+
+
+def _diff_version(old: Spec, new: Spec, out: list[Change]) -> None:
+    for aspect in ("interface_roles", "routing_headers", "token_base64"):
+        before, after = getattr(old, aspect), getattr(new, aspect)
+        if isinstance(before, tuple):
+            before, after = ", ".join(before), ", ".join(after)
+        _changed(out, "version", "index", aspect, before, after)
 
 
 def _diff_transport(old: Spec, new: Spec, out: list[Change]) -> None:

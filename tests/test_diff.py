@@ -43,3 +43,14 @@ def test_cli_json_is_stable_and_exits_0(capsys: pytest.CaptureFixture[str]) -> N
     data = json.loads(capsys.readouterr().out)
     assert data["from"] == "1.0" and data["to"] == "1.1" and data["count"] == len(data["changes"])
     assert set(data["changes"][0]) == {"category", "subject", "op", "aspect", "before", "after"}
+
+
+def test_interfaces_are_matched_across_the_2_1_1_role_rename() -> None:
+    d = diff_specs(load_spec(SPEC_ROOT, "2.1.1"), load_spec(SPEC_ROOT, "2.2"))
+    changes = {(c.category, c.subject, c.aspect): c for c in d.changes}
+    assert changes[("interface", "tokens.RECEIVER", "role")].before == "CPO"  # the CPO's tokens interface receives
+    assert changes[("interface", "locations.SENDER", "role")].before == "CPO"
+    body = changes[("endpoint", "commands.SENDER POST /", "body")]
+    assert (body.before, body.after) == ("CommandResponse [1]", "CommandResult [1]")
+    assert changes[("version", "index", "token_base64")].after == "True"
+    assert not any(c.category == "interface" and c.op == "removed" for c in d.changes)
