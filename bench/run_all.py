@@ -1,0 +1,52 @@
+"""Run every benchmark and rewrite BENCHMARKS.md with their tables.
+
+Run: python bench/run_all.py   (about 5-10 minutes on a 2-core machine)
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, python  # noqa: E402
+
+SCRIPTS = ["generation.py", "models.py", "server.py", "client.py"]
+NOTES = ROOT / "bench" / "NOTES.md"
+
+
+def main() -> None:
+    sections, total = [], time.perf_counter()
+    for name in SCRIPTS:
+        start = time.perf_counter()
+        print(f"== {name}", file=sys.stderr, flush=True)
+        proc = subprocess.run([python(), str(ROOT / "bench" / name)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+        took = time.perf_counter() - start
+        body = proc.stdout.strip() if proc.returncode == 0 else f"FAILED (exit {proc.returncode}):\n\n```\n{proc.stderr[-3000:]}\n```"
+        sections.append(f"## bench/{name}\n\nReproduce: `python bench/{name}` ({took:.0f} s in this run)\n\n{body}\n")
+        print(body, flush=True)
+    elapsed = time.perf_counter() - total
+    head = [
+        "# Benchmarks",
+        "",
+        "Written by `python bench/run_all.py` (the project venv's python when `.venv/` exists: "
+        "`bash scripts/test.sh --co -q` makes it). Absolute times drift on a shared machine; compare the "
+        "ratios, each against a baseline measured in the same run.",
+        "",
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.machine()}. "
+        f"Whole run: {elapsed:.0f} s.",
+        "",
+        "Reproduce all: `python bench/run_all.py`",
+        "",
+    ]
+    notes = [NOTES.read_text().strip() + "\n"] if NOTES.exists() else []
+    (ROOT / "BENCHMARKS.md").write_text("\n".join(head) + "\n" + "\n".join(sections) + ("\n" + "\n".join(notes) if notes else ""))
+    print(f"BENCHMARKS.md written ({elapsed:.0f} s)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
