@@ -126,8 +126,8 @@ def load(port: int, connections: int, seconds: int, requests: int) -> dict[str, 
             capture_output=True, text=True, timeout=seconds + 60,
         ).stdout
         rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
-        p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-        p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+        p50 = _ms(re.search(r"^\s+50%\s+([0-9.]+[a-z]+)", out, re.M).group(1))  # type: ignore[union-attr]
+        p99 = _ms(re.search(r"^\s+99%\s+([0-9.]+[a-z]+)", out, re.M).group(1))  # type: ignore[union-attr]
         n = int(re.search(r"([0-9]+) requests in", out).group(1))  # type: ignore[union-attr]
         bad = re.search(r"Non-2xx or 3xx responses: ([0-9]+)", out)
         errs = re.search(r"Socket errors: .*", out)

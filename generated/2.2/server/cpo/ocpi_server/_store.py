@@ -266,6 +266,24 @@ class SqliteStore(Store):
         country_code: str | None = None,
         party_id: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
+        rows, total = self.list_objects_json(
+            module, date_from=date_from, date_to=date_to, offset=offset, limit=limit, country_code=country_code, party_id=party_id
+        )
+        return [loads(row) for row in rows], total
+
+    def list_objects_json(
+        self,
+        module: str,
+        *,
+        date_from: str | None,
+        date_to: str | None,
+        offset: int,
+        limit: int,
+        country_code: str | None = None,
+        party_id: str | None = None,
+    ) -> tuple[list[str], int]:
+        """Like ``list_objects``, but each object as its stored JSON text (nothing parsed): the
+        default list handlers send these as they are."""
         if offset < 0:
             raise ValueError(f"offset must be >= 0, got {offset}")
         if limit < 0:
@@ -293,7 +311,7 @@ class SqliteStore(Store):
                 " ORDER BY last_updated, country_code, party_id, object_id LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
-        return [loads(row[0]) for row in rows], total
+        return [str(row[0]) for row in rows], total
 
     # -- parties -----------------------------------------------------------------------------------
 
