@@ -76,9 +76,7 @@ class PyRoleClient:
 
 
 def _model_annotation(t: TypeRef) -> str:
-    if t.primitive:
-        return {"number": "Decimal", "int": "int", "boolean": "bool", "DateTime": "datetime", "any": "Any"}.get(t.name, "str")
-    return t.name
+    return naming.python_type(t.name, t.primitive)
 
 
 def _param(p: Param) -> PyParam:

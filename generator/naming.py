@@ -37,6 +37,14 @@ def py_identifier(name: str) -> str:
     return name + "_" if name in _RESERVED else name
 
 
+_PRIMITIVE_PY = {"number": "Decimal", "int": "int", "boolean": "bool", "DateTime": "datetime", "any": "Any"}
+
+
+def python_type(type_name: str, primitive: bool) -> str:
+    """The Python annotation of one value of an OCPI type: a primitive's Python type or the model name."""
+    return _PRIMITIVE_PY.get(type_name, "str") if primitive else type_name
+
+
 def field_name(name: str) -> str:
     """A model attribute for a JSON field: snake_case, keywords escaped ('RFID_auth_required' -> 'rfid_auth_required')."""
     return py_identifier(name if name.islower() or not any(c.isalpha() for c in name) else name.lower())

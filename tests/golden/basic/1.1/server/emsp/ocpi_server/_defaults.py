@@ -8,6 +8,7 @@ stored object a URL addresses (its collection, owner, id and nested steps such a
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -228,8 +229,6 @@ class Engine:
         Stored under the calling party's key and a fresh id, with the time of receipt, so that
         ``store.list_objects(collection, ...)`` shows them in order of arrival.
         """
-        import uuid
-
         oid = str(uuid.uuid4())
         self.store.put_object(collection, "-", party.party_key if party else "-", oid, as_json(body), now_timestamp())
         return oid
