@@ -90,6 +90,12 @@ class Route:
     response_url: str | None = None  # expression giving the peer's response_url
 
     @property
+    def plain(self) -> bool:
+        """Served as a plain Starlette route: nothing for FastAPI to parse (a list reads its query
+        with ``page_params``), so the hottest endpoints skip dependency solving."""
+        return self.paginated and not self.path_params and not self.body_model
+
+    @property
     def owner_expr(self) -> str:
         return "(country_code, party_id)" if self.owner == "path" else "ctx.own"
 
@@ -347,6 +353,7 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
         "routing_headers": spec.routing_headers,
         "credentials_roles": isinstance(spec.type("Credentials"), ObjectType) and spec.type("Credentials").field_named("roles") is not None,  # type: ignore[union-attr]
         "not_found_code": 2004 if any(c.code == 2004 for c in spec.transport.status_codes) else 2003,
+        "has_lists": any(r.kind == "list" for i in interfaces for r in i.routes),
     }
     gen = f"{prefix}{PACKAGE}/"
     files = [

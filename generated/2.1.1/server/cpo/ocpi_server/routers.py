@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
+from fastapi import BackgroundTasks, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from ._app import Mount
+from ._app import ModuleRouter, Mount
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model, read_models
 from ._envelope import ocpi_json_response
@@ -41,20 +41,18 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
     ]
 
 
-def _locations_cpo(h: LocationsCpoHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _locations_cpo(h: LocationsCpoHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def locations_cpo_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def locations_cpo_list(request: Request) -> Response:
         """Page through locations changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", locations_cpo_list)
+    router.plain_get("/", locations_cpo_list)
 
     @router.get("/{location_id}")
     @router.get("/{location_id}/", include_in_schema=False)
@@ -95,62 +93,56 @@ def _locations_cpo(h: LocationsCpoHandlers, engine: Engine, guard: Any) -> APIRo
     return router
 
 
-def _sessions_cpo(h: SessionsCpoHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _sessions_cpo(h: SessionsCpoHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def sessions_cpo_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def sessions_cpo_list(request: Request) -> Response:
         """Page through sessions changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
 
+    router.plain_get("", sessions_cpo_list)
+    router.plain_get("/", sessions_cpo_list)
+
     return router
 
 
-def _cdrs_cpo(h: CDRsCpoHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _cdrs_cpo(h: CDRsCpoHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def cdrs_cpo_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def cdrs_cpo_list(request: Request) -> Response:
         """Page through CDRs created in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
 
+    router.plain_get("", cdrs_cpo_list)
+    router.plain_get("/", cdrs_cpo_list)
+
     return router
 
 
-def _tariffs_cpo(h: TariffsCpoHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tariffs_cpo(h: TariffsCpoHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def tariffs_cpo_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def tariffs_cpo_list(request: Request) -> Response:
         """Page through tariffs changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
 
+    router.plain_get("", tariffs_cpo_list)
+    router.plain_get("/", tariffs_cpo_list)
+
     return router
 
 
-def _tokens_cpo(h: TokensCpoHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tokens_cpo(h: TokensCpoHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{token_uid}")
     @router.get("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
@@ -198,8 +190,8 @@ def _tokens_cpo(h: TokensCpoHandlers, engine: Engine, guard: Any) -> APIRouter:
     return router
 
 
-def _commands_cpo(h: CommandsCpoHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _commands_cpo(h: CommandsCpoHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.post("/RESERVE_NOW")
     @router.post("/RESERVE_NOW/", include_in_schema=False)

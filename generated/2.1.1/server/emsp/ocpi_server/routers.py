@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
+from fastapi import BackgroundTasks, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from ._app import Mount
+from ._app import ModuleRouter, Mount
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model, read_models
 from ._envelope import ocpi_json_response
@@ -41,8 +41,8 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
     ]
 
 
-def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{location_id}")
     @router.get("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
@@ -187,8 +187,8 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> API
     return router
 
 
-def _sessions_emsp(h: SessionsEmspHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _sessions_emsp(h: SessionsEmspHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{session_id}")
     @router.get("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
@@ -236,8 +236,8 @@ def _sessions_emsp(h: SessionsEmspHandlers, engine: Engine, guard: Any) -> APIRo
     return router
 
 
-def _cdrs_emsp(h: CDRsEmspHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _cdrs_emsp(h: CDRsEmspHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("")
     @router.get("/", include_in_schema=False)
@@ -277,8 +277,8 @@ def _cdrs_emsp(h: CDRsEmspHandlers, engine: Engine, guard: Any) -> APIRouter:
     return router
 
 
-def _tariffs_emsp(h: TariffsEmspHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tariffs_emsp(h: TariffsEmspHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{tariff_id}")
     @router.get("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
@@ -340,20 +340,18 @@ def _tariffs_emsp(h: TariffsEmspHandlers, engine: Engine, guard: Any) -> APIRout
     return router
 
 
-def _tokens_emsp(h: TokensEmspHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tokens_emsp(h: TokensEmspHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def tokens_emsp_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def tokens_emsp_list(request: Request) -> Response:
         """Page through tokens changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", tokens_emsp_list)
+    router.plain_get("/", tokens_emsp_list)
 
     @router.post("/{token_uid}/authorize")
     @router.post("/{token_uid}/authorize/", include_in_schema=False)
@@ -371,8 +369,8 @@ def _tokens_emsp(h: TokensEmspHandlers, engine: Engine, guard: Any) -> APIRouter
     return router
 
 
-def _commands_emsp(h: CommandsEmspHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _commands_emsp(h: CommandsEmspHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.post("")
     @router.post("/", include_in_schema=False)

@@ -13,6 +13,7 @@ Static: copied verbatim into every generated server package; names no OCPI versi
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 __all__ = ["canonical_datetime", "format_datetime", "now_timestamp", "parse_datetime"]
@@ -81,6 +82,13 @@ def format_datetime(value: datetime) -> str:
     return text + "Z"
 
 
+_last_stamp: tuple[int, str] = (-1, "")
+
+
 def now_timestamp() -> str:
     """The current time as OCPI text, whole seconds, UTC, ``Z`` (``2015-06-30T21:59:59Z``)."""
-    return format_datetime(datetime.now(UTC).replace(microsecond=0))
+    global _last_stamp
+    second = int(time.time())
+    if _last_stamp[0] != second:  # every response needs one: format each second once
+        _last_stamp = (second, format_datetime(datetime.fromtimestamp(second, UTC)))
+    return _last_stamp[1]

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from ._auth import AuthContext
 from ._envelope import INVALID_PARAMETERS, OcpiHTTPError, validation_message
-from ._json import RawJSON, loads
+from ._json import RawJSONArray, loads
 from ._pagination import PageParams
 from ._settings import ServerSettings
 from ._store import Party, Store
@@ -127,13 +127,15 @@ class Engine:
     def not_found(self, what: str) -> OcpiHTTPError:
         return OcpiHTTPError(404, self.not_found_code, f"Unknown {what}")
 
-    def list_objects(self, collection: str, page: PageParams) -> tuple[list[Any], int]:
+    def list_objects(self, collection: str, page: PageParams) -> tuple[Sequence[Any], int]:
         """One page of a collection. Stores that keep JSON text (``list_objects_json``) hand it over
-        unparsed, as ``RawJSON`` items: a page is then written without decoding a single object."""
+        unparsed, as a ``RawJSONArray`` (a sequence of ``RawJSON``): a page is then written without
+        decoding a single object.
+        That method must return each object as compact JSON, UTF-8 encoded."""
         raw = getattr(self.store, "list_objects_json", None)
         if raw is not None:
             texts, total = raw(collection, date_from=page.date_from, date_to=page.date_to, offset=page.offset, limit=page.limit)
-            return [RawJSON(text) for text in texts], total
+            return RawJSONArray(texts), total
         items, total = self.store.list_objects(
             collection, date_from=page.date_from, date_to=page.date_to, offset=page.offset, limit=page.limit
         )

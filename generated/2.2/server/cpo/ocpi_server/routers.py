@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
+from fastapi import BackgroundTasks, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from ._app import Mount
+from ._app import ModuleRouter, Mount
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model, read_models
 from ._envelope import ocpi_json_response
@@ -57,20 +57,18 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
     ]
 
 
-def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def locations_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def locations_sender_list(request: Request) -> Response:
         """Page through locations changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", locations_sender_list)
+    router.plain_get("/", locations_sender_list)
 
     @router.get("/{location_id}")
     @router.get("/{location_id}/", include_in_schema=False)
@@ -111,20 +109,18 @@ def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) ->
     return router
 
 
-def _sessions_sender(h: SessionsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _sessions_sender(h: SessionsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def sessions_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def sessions_sender_list(request: Request) -> Response:
         """Page through sessions changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", sessions_sender_list)
+    router.plain_get("/", sessions_sender_list)
 
     @router.put("/{session_id}/charging_preferences")
     @router.put("/{session_id}/charging_preferences/", include_in_schema=False)
@@ -141,44 +137,40 @@ def _sessions_sender(h: SessionsSenderHandlers, engine: Engine, guard: Any) -> A
     return router
 
 
-def _cdrs_sender(h: CDRsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _cdrs_sender(h: CDRsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def cdrs_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def cdrs_sender_list(request: Request) -> Response:
         """Page through CDRs created in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
 
+    router.plain_get("", cdrs_sender_list)
+    router.plain_get("/", cdrs_sender_list)
+
     return router
 
 
-def _tariffs_sender(h: TariffsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tariffs_sender(h: TariffsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def tariffs_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def tariffs_sender_list(request: Request) -> Response:
         """Page through tariffs changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
 
+    router.plain_get("", tariffs_sender_list)
+    router.plain_get("/", tariffs_sender_list)
+
     return router
 
 
-def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{token_uid}")
     @router.get("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
@@ -229,8 +221,8 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> A
     return router
 
 
-def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.post("/CANCEL_RESERVATION")
     @router.post("/CANCEL_RESERVATION/", include_in_schema=False)
@@ -330,8 +322,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
     return router
 
 
-def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{session_id}")
     @router.get("/{session_id}/", include_in_schema=False)
@@ -397,8 +389,8 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
     return router
 
 
-def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}")
     @router.get("/{country_code}/{party_id}/", include_in_schema=False)

@@ -45,9 +45,7 @@ _OUT_NAMES = {
 _STATE_KEY = "ocpi_request_ids"
 
 
-def _under(path: str, prefix: str) -> bool:
-    base = prefix.rstrip("/")
-    return not base or path == base or path.startswith(base + "/")
+_IN_NAMES = {name.encode("latin-1"): name for name in _OUT_NAMES}
 
 
 def request_ids(request: Request) -> tuple[str, str]:
@@ -81,11 +79,17 @@ class OcpiHeaderMiddleware:
         self.request_id_headers = request_id_headers
         self.routing_headers = routing_headers
         self.routed_prefixes = tuple(routed_prefixes)
+        bases = [prefix.rstrip("/") for prefix in self.routed_prefixes]
+        self._routed_all = "" in bases
+        self._routed_exact = frozenset(bases)
+        self._routed_under = tuple(base + "/" for base in bases)
         self.own_country_code = own_country_code
         self.own_party_id = own_party_id
 
     def _routed(self, path: str) -> bool:
-        return self.routing_headers and any(_under(path, prefix) for prefix in self.routed_prefixes)
+        if not self.routing_headers:
+            return False
+        return self._routed_all or path in self._routed_exact or path.startswith(self._routed_under)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -93,8 +97,8 @@ class OcpiHeaderMiddleware:
             return
         incoming: dict[str, str] = {}
         for raw_name, raw_value in scope.get("headers", ()):
-            name = raw_name.decode("latin-1").lower()
-            if name in _OUT_NAMES and name not in incoming:
+            name = _IN_NAMES.get(raw_name.lower())
+            if name is not None and name not in incoming:
                 incoming[name] = raw_value.decode("latin-1").strip()
 
         extra: dict[str, str] = {}
@@ -120,12 +124,8 @@ class OcpiHeaderMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [
-                    (name, value)
-                    for name, value in message.get("headers", [])
-                    if name.decode("latin-1").lower() not in extra
-                ]
-                present = {name.decode("latin-1").lower() for name, _ in headers}
+                headers = [(name, value) for name, value in message.get("headers", []) if _IN_NAMES.get(name.lower()) not in extra]
+                present = {_IN_NAMES.get(name.lower()) for name, _ in headers}
                 for key, value in extra.items():
                     headers.append((_OUT_NAMES[key], value.encode("latin-1")))
                 for key, value in routing.items():

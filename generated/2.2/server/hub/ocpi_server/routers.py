@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
+from fastapi import BackgroundTasks, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from ._app import Mount
+from ._app import ModuleRouter, Mount
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model, read_models
 from ._envelope import ocpi_json_response
@@ -121,20 +121,18 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
     ]
 
 
-def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def locations_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def locations_sender_list(request: Request) -> Response:
         """Page through locations changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", locations_sender_list)
+    router.plain_get("/", locations_sender_list)
 
     @router.get("/{location_id}")
     @router.get("/{location_id}/", include_in_schema=False)
@@ -175,8 +173,8 @@ def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) ->
     return router
 
 
-def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{location_id}")
     @router.get("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
@@ -321,20 +319,18 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     return router
 
 
-def _sessions_sender(h: SessionsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _sessions_sender(h: SessionsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def sessions_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def sessions_sender_list(request: Request) -> Response:
         """Page through sessions changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", sessions_sender_list)
+    router.plain_get("/", sessions_sender_list)
 
     @router.put("/{session_id}/charging_preferences")
     @router.put("/{session_id}/charging_preferences/", include_in_schema=False)
@@ -351,8 +347,8 @@ def _sessions_sender(h: SessionsSenderHandlers, engine: Engine, guard: Any) -> A
     return router
 
 
-def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{session_id}")
     @router.get("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
@@ -400,26 +396,24 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     return router
 
 
-def _cdrs_sender(h: CDRsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _cdrs_sender(h: CDRsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def cdrs_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def cdrs_sender_list(request: Request) -> Response:
         """Page through CDRs created in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
 
+    router.plain_get("", cdrs_sender_list)
+    router.plain_get("/", cdrs_sender_list)
+
     return router
 
 
-def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("")
     @router.get("/", include_in_schema=False)
@@ -459,26 +453,24 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> APIRo
     return router
 
 
-def _tariffs_sender(h: TariffsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tariffs_sender(h: TariffsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def tariffs_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def tariffs_sender_list(request: Request) -> Response:
         """Page through tariffs changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
 
+    router.plain_get("", tariffs_sender_list)
+    router.plain_get("/", tariffs_sender_list)
+
     return router
 
 
-def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{tariff_id}")
     @router.get("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
@@ -525,8 +517,8 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     return router
 
 
-def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{token_uid}")
     @router.get("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
@@ -577,20 +569,18 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> A
     return router
 
 
-def _tokens_sender(h: TokensSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tokens_sender(h: TokensSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def tokens_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def tokens_sender_list(request: Request) -> Response:
         """Page through tokens changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", tokens_sender_list)
+    router.plain_get("/", tokens_sender_list)
 
     @router.post("/{token_uid}/authorize")
     @router.post("/{token_uid}/authorize/", include_in_schema=False)
@@ -608,8 +598,8 @@ def _tokens_sender(h: TokensSenderHandlers, engine: Engine, guard: Any) -> APIRo
     return router
 
 
-def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.post("/CANCEL_RESERVATION")
     @router.post("/CANCEL_RESERVATION/", include_in_schema=False)
@@ -709,8 +699,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
     return router
 
 
-def _commands_sender(h: CommandsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _commands_sender(h: CommandsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.post("")
     @router.post("/", include_in_schema=False)
@@ -726,8 +716,8 @@ def _commands_sender(h: CommandsSenderHandlers, engine: Engine, guard: Any) -> A
     return router
 
 
-def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{session_id}")
     @router.get("/{session_id}/", include_in_schema=False)
@@ -793,8 +783,8 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
     return router
 
 
-def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.post("/activechargingprofile")
     @router.post("/activechargingprofile/", include_in_schema=False)
@@ -845,8 +835,8 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
     return router
 
 
-def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}")
     @router.get("/{country_code}/{party_id}/", include_in_schema=False)
@@ -877,19 +867,17 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     return router
 
 
-def _hubclientinfo_sender(h: HubClientInfoSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _hubclientinfo_sender(h: HubClientInfoSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def hubclientinfo_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def hubclientinfo_sender_list(request: Request) -> Response:
         """Page through client information changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", hubclientinfo_sender_list)
+    router.plain_get("/", hubclientinfo_sender_list)
 
     return router

@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
+from fastapi import BackgroundTasks, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from ._app import Mount
+from ._app import ModuleRouter, Mount
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model, read_models
 from ._envelope import ocpi_json_response
@@ -61,20 +61,18 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
     ]
 
 
-def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def locations_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def locations_sender_list(request: Request) -> Response:
         """Page through locations changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", locations_sender_list)
+    router.plain_get("/", locations_sender_list)
 
     @router.get("/{location_id}")
     @router.get("/{location_id}/", include_in_schema=False)
@@ -115,20 +113,18 @@ def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) ->
     return router
 
 
-def _sessions_sender(h: SessionsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _sessions_sender(h: SessionsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def sessions_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def sessions_sender_list(request: Request) -> Response:
         """Page through sessions changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", sessions_sender_list)
+    router.plain_get("/", sessions_sender_list)
 
     @router.put("/{session_id}/charging_preferences")
     @router.put("/{session_id}/charging_preferences/", include_in_schema=False)
@@ -145,44 +141,40 @@ def _sessions_sender(h: SessionsSenderHandlers, engine: Engine, guard: Any) -> A
     return router
 
 
-def _cdrs_sender(h: CDRsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _cdrs_sender(h: CDRsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def cdrs_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def cdrs_sender_list(request: Request) -> Response:
         """Page through CDRs created in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
 
+    router.plain_get("", cdrs_sender_list)
+    router.plain_get("/", cdrs_sender_list)
+
     return router
 
 
-def _tariffs_sender(h: TariffsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tariffs_sender(h: TariffsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def tariffs_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def tariffs_sender_list(request: Request) -> Response:
         """Page through tariffs changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
 
+    router.plain_get("", tariffs_sender_list)
+    router.plain_get("/", tariffs_sender_list)
+
     return router
 
 
-def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{token_uid}")
     @router.get("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
@@ -233,8 +225,8 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> A
     return router
 
 
-def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.post("/CANCEL_RESERVATION")
     @router.post("/CANCEL_RESERVATION/", include_in_schema=False)
@@ -334,8 +326,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
     return router
 
 
-def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{session_id}")
     @router.get("/{session_id}/", include_in_schema=False)
@@ -401,8 +393,8 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
     return router
 
 
-def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}")
     @router.get("/{country_code}/{party_id}/", include_in_schema=False)
@@ -433,8 +425,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     return router
 
 
-def _payments_receiver(h: PaymentsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _payments_receiver(h: PaymentsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/terminals/{terminal_id}")
     @router.get("/terminals/{terminal_id}/", include_in_schema=False)
@@ -503,20 +495,18 @@ def _payments_receiver(h: PaymentsReceiverHandlers, engine: Engine, guard: Any) 
     return router
 
 
-def _bookings_sender(h: BookingsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _bookings_sender(h: BookingsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("/booking_locations")
-    @router.get("/booking_locations/", include_in_schema=False)
-    async def bookings_sender_list_booking_locations(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def bookings_sender_list_booking_locations(request: Request) -> Response:
         """Page through booking locations changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list_booking_locations(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("/booking_locations", bookings_sender_list_booking_locations)
+    router.plain_get("/booking_locations/", bookings_sender_list_booking_locations)
 
     @router.get("/booking_locations/{booking_location_id}")
     @router.get("/booking_locations/{booking_location_id}/", include_in_schema=False)
@@ -541,17 +531,15 @@ def _bookings_sender(h: BookingsSenderHandlers, engine: Engine, guard: Any) -> A
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get_calendar(ctx, booking_location_id, calendar_id))
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def bookings_sender_list_bookings(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def bookings_sender_list_bookings(request: Request) -> Response:
         """Page through bookings changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list_bookings(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", bookings_sender_list_bookings)
+    router.plain_get("/", bookings_sender_list_bookings)
 
     @router.post("")
     @router.post("/", include_in_schema=False)

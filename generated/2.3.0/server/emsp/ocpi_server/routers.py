@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
+from fastapi import BackgroundTasks, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from ._app import Mount
+from ._app import ModuleRouter, Mount
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model, read_models
 from ._envelope import ocpi_json_response
@@ -53,8 +53,8 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
     ]
 
 
-def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{location_id}")
     @router.get("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
@@ -199,8 +199,8 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     return router
 
 
-def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{session_id}")
     @router.get("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
@@ -248,8 +248,8 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     return router
 
 
-def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("")
     @router.get("/", include_in_schema=False)
@@ -289,8 +289,8 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> APIRo
     return router
 
 
-def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{tariff_id}")
     @router.get("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
@@ -337,20 +337,18 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     return router
 
 
-def _tokens_sender(h: TokensSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tokens_sender(h: TokensSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def tokens_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def tokens_sender_list(request: Request) -> Response:
         """Page through tokens changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", tokens_sender_list)
+    router.plain_get("/", tokens_sender_list)
 
     @router.post("/{token_uid}/authorize")
     @router.post("/{token_uid}/authorize/", include_in_schema=False)
@@ -368,8 +366,8 @@ def _tokens_sender(h: TokensSenderHandlers, engine: Engine, guard: Any) -> APIRo
     return router
 
 
-def _commands_sender(h: CommandsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _commands_sender(h: CommandsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.post("")
     @router.post("/", include_in_schema=False)
@@ -385,8 +383,8 @@ def _commands_sender(h: CommandsSenderHandlers, engine: Engine, guard: Any) -> A
     return router
 
 
-def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}")
     @router.get("/{country_code}/{party_id}/", include_in_schema=False)
@@ -417,8 +415,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     return router
 
 
-def _bookings_receiver(h: BookingsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _bookings_receiver(h: BookingsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/booking_locations/{booking_location_id}")
     @router.get("/{country_code}/{party_id}/booking_locations/{booking_location_id}/", include_in_schema=False)

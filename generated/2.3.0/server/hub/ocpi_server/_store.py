@@ -172,7 +172,12 @@ class SqliteStore(Store):
     def __init__(self, database: str = ":memory:") -> None:
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+        # Counts of list queries, valid while no one writes: our own writes clear them, and
+        # PRAGMA data_version tells when another connection (another worker) has committed.
+        self._counts: dict[tuple[Any, ...], int] = {}
+        self._counts_version: int | None = None
         with self._lock:
+            self._db.execute("PRAGMA cache_size=-16000")  # 16 MiB of pages: a list page never re-reads the file
             self._db.executescript(_SCHEMA)
 
     # -- plumbing ----------------------------------------------------------------------------------
@@ -245,6 +250,7 @@ class SqliteStore(Store):
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            self._counts.clear()
         return not existed
 
     def delete_object(self, module: str, country_code: str, party_id: str, object_id: str) -> bool:
@@ -253,6 +259,7 @@ class SqliteStore(Store):
             cursor = self._conn.execute(
                 "DELETE FROM ocpi_objects WHERE module=? AND country_code=? AND party_id=? AND object_id=?", key
             )
+            self._counts.clear()
         return cursor.rowcount > 0
 
     def list_objects(
@@ -281,9 +288,9 @@ class SqliteStore(Store):
         limit: int,
         country_code: str | None = None,
         party_id: str | None = None,
-    ) -> tuple[list[str], int]:
-        """Like ``list_objects``, but each object as its stored JSON text (nothing parsed): the
-        default list handlers send these as they are."""
+    ) -> tuple[list[bytes], int]:
+        """Like ``list_objects``, but each object as its stored JSON, UTF-8 bytes, nothing parsed
+        or decoded: the default list handlers send these as they are."""
         if offset < 0:
             raise ValueError(f"offset must be >= 0, got {offset}")
         if limit < 0:
@@ -305,13 +312,30 @@ class SqliteStore(Store):
         condition = " AND ".join(where)
         with self._lock:
             conn = self._conn
-            total = int(conn.execute(f"SELECT COUNT(*) FROM ocpi_objects WHERE {condition}", args).fetchone()[0])
             rows = conn.execute(
-                f"SELECT data FROM ocpi_objects WHERE {condition}"
+                f"SELECT CAST(data AS BLOB) FROM ocpi_objects WHERE {condition}"
                 " ORDER BY last_updated, country_code, party_id, object_id LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
-        return [str(row[0]) for row in rows], total
+            if rows and len(rows) < limit:
+                total = offset + len(rows)  # the last page: no need to count
+            else:
+                total = self._count(conn, condition, args)
+        return [bytes(row[0]) for row in rows], total
+
+    def _count(self, conn: sqlite3.Connection, condition: str, args: list[Any]) -> int:
+        version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+        if version != self._counts_version:
+            self._counts.clear()
+            self._counts_version = version
+        key = (condition, *args)
+        total = self._counts.get(key)
+        if total is None:
+            total = int(conn.execute(f"SELECT COUNT(*) FROM ocpi_objects WHERE {condition}", args).fetchone()[0])
+            if len(self._counts) >= 1024:
+                self._counts.clear()
+            self._counts[key] = total
+        return total
 
     # -- parties -----------------------------------------------------------------------------------
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
+from fastapi import BackgroundTasks, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from ._app import Mount
+from ._app import ModuleRouter, Mount
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model, read_models
 from ._envelope import ocpi_json_response
@@ -145,20 +145,18 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
     ]
 
 
-def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def locations_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def locations_sender_list(request: Request) -> Response:
         """Page through locations changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", locations_sender_list)
+    router.plain_get("/", locations_sender_list)
 
     @router.get("/{location_id}")
     @router.get("/{location_id}/", include_in_schema=False)
@@ -199,8 +197,8 @@ def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) ->
     return router
 
 
-def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{location_id}")
     @router.get("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
@@ -345,20 +343,18 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     return router
 
 
-def _sessions_sender(h: SessionsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _sessions_sender(h: SessionsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def sessions_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def sessions_sender_list(request: Request) -> Response:
         """Page through sessions changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", sessions_sender_list)
+    router.plain_get("/", sessions_sender_list)
 
     @router.put("/{session_id}/charging_preferences")
     @router.put("/{session_id}/charging_preferences/", include_in_schema=False)
@@ -375,8 +371,8 @@ def _sessions_sender(h: SessionsSenderHandlers, engine: Engine, guard: Any) -> A
     return router
 
 
-def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{session_id}")
     @router.get("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
@@ -424,26 +420,24 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     return router
 
 
-def _cdrs_sender(h: CDRsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _cdrs_sender(h: CDRsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def cdrs_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def cdrs_sender_list(request: Request) -> Response:
         """Page through CDRs created in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
 
+    router.plain_get("", cdrs_sender_list)
+    router.plain_get("/", cdrs_sender_list)
+
     return router
 
 
-def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("")
     @router.get("/", include_in_schema=False)
@@ -483,26 +477,24 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> APIRo
     return router
 
 
-def _tariffs_sender(h: TariffsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tariffs_sender(h: TariffsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def tariffs_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def tariffs_sender_list(request: Request) -> Response:
         """Page through tariffs changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
 
+    router.plain_get("", tariffs_sender_list)
+    router.plain_get("/", tariffs_sender_list)
+
     return router
 
 
-def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{tariff_id}")
     @router.get("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
@@ -549,8 +541,8 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     return router
 
 
-def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{token_uid}")
     @router.get("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
@@ -601,20 +593,18 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> A
     return router
 
 
-def _tokens_sender(h: TokensSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _tokens_sender(h: TokensSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def tokens_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def tokens_sender_list(request: Request) -> Response:
         """Page through tokens changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", tokens_sender_list)
+    router.plain_get("/", tokens_sender_list)
 
     @router.post("/{token_uid}/authorize")
     @router.post("/{token_uid}/authorize/", include_in_schema=False)
@@ -632,8 +622,8 @@ def _tokens_sender(h: TokensSenderHandlers, engine: Engine, guard: Any) -> APIRo
     return router
 
 
-def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.post("/CANCEL_RESERVATION")
     @router.post("/CANCEL_RESERVATION/", include_in_schema=False)
@@ -733,8 +723,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
     return router
 
 
-def _commands_sender(h: CommandsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _commands_sender(h: CommandsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.post("")
     @router.post("/", include_in_schema=False)
@@ -750,8 +740,8 @@ def _commands_sender(h: CommandsSenderHandlers, engine: Engine, guard: Any) -> A
     return router
 
 
-def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{session_id}")
     @router.get("/{session_id}/", include_in_schema=False)
@@ -817,8 +807,8 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
     return router
 
 
-def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.post("/activechargingprofile")
     @router.post("/activechargingprofile/", include_in_schema=False)
@@ -869,8 +859,8 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
     return router
 
 
-def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}")
     @router.get("/{country_code}/{party_id}/", include_in_schema=False)
@@ -901,38 +891,34 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     return router
 
 
-def _hubclientinfo_sender(h: HubClientInfoSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _hubclientinfo_sender(h: HubClientInfoSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def hubclientinfo_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def hubclientinfo_sender_list(request: Request) -> Response:
         """Page through ClientInfo objects changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
 
+    router.plain_get("", hubclientinfo_sender_list)
+    router.plain_get("/", hubclientinfo_sender_list)
+
     return router
 
 
-def _payments_sender(h: PaymentsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _payments_sender(h: PaymentsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("/terminals")
-    @router.get("/terminals/", include_in_schema=False)
-    async def payments_sender_list_terminals(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def payments_sender_list_terminals(request: Request) -> Response:
         """Page through terminals changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list_terminals(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("/terminals", payments_sender_list_terminals)
+    router.plain_get("/terminals/", payments_sender_list_terminals)
 
     @router.get("/terminals/{terminal_id}")
     @router.get("/terminals/{terminal_id}/", include_in_schema=False)
@@ -1003,17 +989,15 @@ def _payments_sender(h: PaymentsSenderHandlers, engine: Engine, guard: Any) -> A
         await h.patch(ctx, terminal_id, body)
         return ocpi_json_response(None)
 
-    @router.get("/financial-advice-confirmations")
-    @router.get("/financial-advice-confirmations/", include_in_schema=False)
-    async def payments_sender_list_financial_advice_confirmations(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def payments_sender_list_financial_advice_confirmations(request: Request) -> Response:
         """Page through confirmations changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list_financial_advice_confirmations(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("/financial-advice-confirmations", payments_sender_list_financial_advice_confirmations)
+    router.plain_get("/financial-advice-confirmations/", payments_sender_list_financial_advice_confirmations)
 
     @router.get("/financial-advice-confirmations/{financial_advice_confirmation_id}")
     @router.get("/financial-advice-confirmations/{financial_advice_confirmation_id}/", include_in_schema=False)
@@ -1029,8 +1013,8 @@ def _payments_sender(h: PaymentsSenderHandlers, engine: Engine, guard: Any) -> A
     return router
 
 
-def _payments_receiver(h: PaymentsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _payments_receiver(h: PaymentsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/terminals/{terminal_id}")
     @router.get("/terminals/{terminal_id}/", include_in_schema=False)
@@ -1099,20 +1083,18 @@ def _payments_receiver(h: PaymentsReceiverHandlers, engine: Engine, guard: Any) 
     return router
 
 
-def _bookings_sender(h: BookingsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _bookings_sender(h: BookingsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("/booking_locations")
-    @router.get("/booking_locations/", include_in_schema=False)
-    async def bookings_sender_list_booking_locations(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def bookings_sender_list_booking_locations(request: Request) -> Response:
         """Page through booking locations changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list_booking_locations(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("/booking_locations", bookings_sender_list_booking_locations)
+    router.plain_get("/booking_locations/", bookings_sender_list_booking_locations)
 
     @router.get("/booking_locations/{booking_location_id}")
     @router.get("/booking_locations/{booking_location_id}/", include_in_schema=False)
@@ -1137,17 +1119,15 @@ def _bookings_sender(h: BookingsSenderHandlers, engine: Engine, guard: Any) -> A
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get_calendar(ctx, booking_location_id, calendar_id))
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def bookings_sender_list_bookings(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def bookings_sender_list_bookings(request: Request) -> Response:
         """Page through bookings changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list_bookings(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", bookings_sender_list_bookings)
+    router.plain_get("/", bookings_sender_list_bookings)
 
     @router.post("")
     @router.post("/", include_in_schema=False)
@@ -1163,8 +1143,8 @@ def _bookings_sender(h: BookingsSenderHandlers, engine: Engine, guard: Any) -> A
     return router
 
 
-def _bookings_receiver(h: BookingsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _bookings_receiver(h: BookingsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/booking_locations/{booking_location_id}")
     @router.get("/{country_code}/{party_id}/booking_locations/{booking_location_id}/", include_in_schema=False)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
+from fastapi import BackgroundTasks, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from ._app import Mount
+from ._app import ModuleRouter, Mount
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model, read_models
 from ._envelope import ocpi_json_response
@@ -28,20 +28,18 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
     ]
 
 
-def _payments_sender(h: PaymentsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _payments_sender(h: PaymentsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("/terminals")
-    @router.get("/terminals/", include_in_schema=False)
-    async def payments_sender_list_terminals(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def payments_sender_list_terminals(request: Request) -> Response:
         """Page through terminals changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list_terminals(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("/terminals", payments_sender_list_terminals)
+    router.plain_get("/terminals/", payments_sender_list_terminals)
 
     @router.get("/terminals/{terminal_id}")
     @router.get("/terminals/{terminal_id}/", include_in_schema=False)
@@ -112,17 +110,15 @@ def _payments_sender(h: PaymentsSenderHandlers, engine: Engine, guard: Any) -> A
         await h.patch(ctx, terminal_id, body)
         return ocpi_json_response(None)
 
-    @router.get("/financial-advice-confirmations")
-    @router.get("/financial-advice-confirmations/", include_in_schema=False)
-    async def payments_sender_list_financial_advice_confirmations(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def payments_sender_list_financial_advice_confirmations(request: Request) -> Response:
         """Page through confirmations changed in a time window."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list_financial_advice_confirmations(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("/financial-advice-confirmations", payments_sender_list_financial_advice_confirmations)
+    router.plain_get("/financial-advice-confirmations/", payments_sender_list_financial_advice_confirmations)
 
     @router.get("/financial-advice-confirmations/{financial_advice_confirmation_id}")
     @router.get("/financial-advice-confirmations/{financial_advice_confirmation_id}/", include_in_schema=False)

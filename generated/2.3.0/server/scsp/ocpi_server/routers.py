@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
+from fastapi import BackgroundTasks, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from ._app import Mount
+from ._app import ModuleRouter, Mount
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model, read_models
 from ._envelope import ocpi_json_response
@@ -42,8 +42,8 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
     ]
 
 
-def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{session_id}")
     @router.get("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
@@ -91,8 +91,8 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     return router
 
 
-def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.post("/activechargingprofile")
     @router.post("/activechargingprofile/", include_in_schema=False)
@@ -143,8 +143,8 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
     return router
 
 
-def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}")
     @router.get("/{country_code}/{party_id}/", include_in_schema=False)

@@ -30,6 +30,25 @@ from .client.errors import OcpiError, VersionNegotiationError
 logger = logging.getLogger("ocpi.server")
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class ModuleRouter(APIRouter):
+    """The routes of one module interface: FastAPI routes, plus plain Starlette GET routes.
+
+    A plain route gets the bare ``Request``; FastAPI parses nothing for it. The list endpoints,
+    which read their query with ``page_params``, are served this way: they carry the most traffic.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plain_routes: list[tuple[str, Endpoint]] = []
+
+    def plain_get(self, path: str, endpoint: Endpoint) -> None:
+        """Serve GET (and HEAD) ``path``, relative to where the router is mounted."""
+        self.plain_routes.append((path, endpoint))
+
+
 @dataclass(frozen=True)
 class Mount:
     """Where one module interface is served and how it is listed in version details."""
@@ -124,6 +143,14 @@ def build_app(
         own_party_id=settings.party_id,
     )
 
+    # Module routes first: they carry nearly all the traffic, and no path of theirs can be taken by
+    # the versions or credentials routes below (the route table is searched in order).
+    for m in mounts:
+        if isinstance(m.router, ModuleRouter):
+            for path, endpoint in m.router.plain_routes:
+                app.add_route(version_base + m.path + path, endpoint, methods=["GET"], include_in_schema=False)
+        app.include_router(m.router, prefix=version_base + m.path)
+
     versions_access = auth.versions_dependency()
 
     def versions_list() -> list[dict[str, str]]:
@@ -179,8 +206,6 @@ def build_app(
         app.add_api_route(p, credentials_put, methods=["PUT"], include_in_schema=False)
         app.add_api_route(p, credentials_delete, methods=["DELETE"], include_in_schema=False)
 
-    for m in mounts:
-        app.include_router(m.router, prefix=version_base + m.path)
     return app
 
 

@@ -15,17 +15,17 @@ import enum
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 from uuid import UUID
 
 from pydantic import BaseModel
 
 from ._time import format_datetime
 
-__all__ = ["RawJSON", "dumps", "dumps_bytes", "loads", "model_to_jsonable"]
+__all__ = ["RawJSON", "RawJSONArray", "dumps", "dumps_bytes", "loads", "model_to_jsonable"]
 
 _encode_string: Callable[[str], str] = json.encoder.encode_basestring
 
@@ -34,27 +34,70 @@ class RawJSON:
     """A pre-serialised JSON value (for example ``model.to_json()`` bytes), written verbatim.
 
     ``RawJSON(b'{"id": "1"}')`` can stand wherever a value may: as the ``data`` of a response or
-    as an item of a list. With ``validate=True`` the text is parsed once to make sure it is JSON.
+    as an item of a list. The fragment is kept as UTF-8 bytes (``data``), so a response made of
+    fragments is joined without decoding any of them. With ``validate=True`` the text is parsed
+    once to make sure it is JSON.
     """
 
-    __slots__ = ("text",)
+    __slots__ = ("data",)
 
     def __init__(self, data: bytes | bytearray | str, *, validate: bool = False) -> None:
-        text = data if isinstance(data, str) else bytes(data).decode("utf-8")
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
         if validate:
-            loads(text)
-        if not text.strip():
+            loads(raw)
+        if raw[:1].isspace() or raw[-1:].isspace():
+            raw = raw.strip()
+        if not raw:
             raise ValueError("RawJSON needs a JSON value, got empty text")
-        self.text = text.strip()
+        self.data = raw
+
+    @classmethod
+    def trusted(cls, data: bytes) -> RawJSON:
+        """Wrap bytes known to be compact JSON (e.g. what a store wrote with ``dumps``): no checks."""
+        raw = cls.__new__(cls)
+        raw.data = data
+        return raw
+
+    @property
+    def text(self) -> str:
+        """The fragment as text."""
+        return self.data.decode("utf-8")
 
     def __repr__(self) -> str:
-        return f"RawJSON({self.text[:60]!r}{'...' if len(self.text) > 60 else ''})"
+        return f"RawJSON({self.data[:60]!r}{'...' if len(self.data) > 60 else ''})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, RawJSON) and other.text == self.text
+        return isinstance(other, RawJSON) and other.data == self.data
 
     def __hash__(self) -> int:
-        return hash(self.text)
+        return hash(self.data)
+
+
+class RawJSONArray(Sequence[RawJSON]):
+    """A JSON array of pre-serialised items (compact UTF-8 JSON each), e.g. a page of stored
+    objects. It reads as a sequence of ``RawJSON``; written, its items are spliced in directly."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[bytes]) -> None:
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, index: int) -> RawJSON: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[RawJSON]: ...
+
+    def __getitem__(self, index: int | slice) -> RawJSON | list[RawJSON]:
+        if isinstance(index, slice):
+            return [RawJSON.trusted(item) for item in self.items[index]]
+        return RawJSON.trusted(self.items[index])
+
+    def __repr__(self) -> str:
+        return f"RawJSONArray(<{len(self.items)} items>)"
 
 
 def _reject_constant(name: str) -> Any:
@@ -124,7 +167,7 @@ def _key(key: Any) -> str:
     raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
 
 
-def _encode(value: Any, out: list[str]) -> None:
+def _encode(value: Any, out: list[str | bytes]) -> None:
     if value is None:
         out.append("null")
     elif value is True:
@@ -134,7 +177,16 @@ def _encode(value: Any, out: list[str]) -> None:
     elif isinstance(value, str):
         out.append(_encode_string(value))
     elif isinstance(value, RawJSON):
-        out.append(value.text)
+        out.append(value.data)
+    elif isinstance(value, RawJSONArray):
+        if value.items:
+            parts: list[str | bytes] = [b","] * (2 * len(value.items) - 1)
+            parts[::2] = value.items
+            out.append(b"[")
+            out.extend(parts)
+            out.append(b"]")
+        else:
+            out.append(b"[]")
     elif isinstance(value, int):
         out.append(int.__repr__(value))
     elif isinstance(value, float):
@@ -159,12 +211,15 @@ def _encode(value: Any, out: list[str]) -> None:
             _encode(item, out)
         out.append("}")
     elif isinstance(value, (list, tuple, set, frozenset)):
-        out.append("[")
-        for index, item in enumerate(value):
-            if index:
-                out.append(",")
-            _encode(item, out)
-        out.append("]")
+        separator = b"["
+        for item in value:
+            out.append(separator)
+            separator = b","
+            if type(item) is RawJSON:
+                out.append(item.data)
+            else:
+                _encode(item, out)
+        out.append(b"]" if separator == b"," else b"[]")
     elif isinstance(value, datetime):
         out.append(_encode_string(format_datetime(value)))
     elif isinstance(value, (date, time)):
@@ -179,13 +234,18 @@ def _encode(value: Any, out: list[str]) -> None:
         raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def _parts(value: Any) -> list[str | bytes]:
+    out: list[str | bytes] = []
+    _encode(value, out)
+    return out
+
+
 def dumps(value: Any) -> str:
     """Compact JSON text of ``value`` (see the module docstring for the types it knows)."""
-    out: list[str] = []
-    _encode(value, out)
-    return "".join(out)
+    return "".join(part if isinstance(part, str) else part.decode("utf-8") for part in _parts(value))
 
 
 def dumps_bytes(value: Any) -> bytes:
-    """``dumps`` encoded as UTF-8."""
-    return dumps(value).encode("utf-8")
+    """``dumps`` as UTF-8 bytes. ``RawJSON`` fragments go in as they are, and the body is joined
+    once: a page of stored objects costs one allocation of its size, not a text and a copy."""
+    return b"".join([part if type(part) is bytes else part.encode("utf-8") for part in _parts(value)])

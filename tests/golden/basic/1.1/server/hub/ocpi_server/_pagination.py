@@ -17,13 +17,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from fastapi import Request
 from starlette.responses import Response
 
 from ._envelope import INVALID_PARAMETERS, OcpiHTTPError, ocpi_json_response
+from ._json import RawJSONArray
 from ._settings import ServerSettings
 from ._time import canonical_datetime
 
@@ -85,26 +87,41 @@ def _under(path: str, base: str) -> bool:
     return not base or path == base or path.startswith(base + "/")
 
 
-def _next_url(request: Request, settings: ServerSettings, next_offset: int, limit: int) -> str:
-    pairs: list[tuple[str, str]] = []
+@lru_cache(maxsize=16)
+def _split_base(base_url: str) -> tuple[str, str]:
+    """``(origin, path)`` of the configured base URL."""
+    base = urlsplit(base_url)
+    return f"{base.scheme}://{base.netloc}", base.path.rstrip("/")
+
+
+def _next_query(raw: str, next_offset: int, limit: int) -> str:
+    """The request's query string with ``offset`` set to ``next_offset`` (first, when it was
+    absent) and a capped ``limit`` lowered to ``limit``; every other parameter as the client wrote it."""
+    out: list[str] = []
     seen_offset = False
-    for key, value in request.query_params.multi_items():
-        if key == "offset":
+    for pair in raw.split("&") if raw else ():
+        key, _, value = pair.partition("=")
+        name = unquote_plus(key)
+        if name == "offset":
             if not seen_offset:
-                pairs.append(("offset", str(next_offset)))
+                out.append(f"offset={next_offset}")
                 seen_offset = True
             continue
-        if key == "limit" and _DIGITS.fullmatch(value.strip()) and int(value.strip()) > limit:
-            value = str(limit)  # the request's limit was capped: say what the server serves
-        pairs.append((key, value))
+        if name == "limit":
+            asked = unquote_plus(value).strip()
+            if _DIGITS.fullmatch(asked) and int(asked) > limit:
+                pair = f"{key}={limit}"  # the request's limit was capped: say what the server serves
+        out.append(pair)
     if not seen_offset:
-        pairs.insert(0, ("offset", str(next_offset)))
-    query = urlencode(pairs, quote_via=quote, safe=":")
+        out.insert(0, f"offset={next_offset}")
+    return "&".join(out)
+
+
+def _next_url(request: Request, settings: ServerSettings, next_offset: int, limit: int) -> str:
+    query = _next_query(request.scope.get("query_string", b"").decode("latin-1"), next_offset, limit)
     path = request.url.path
-    base = urlsplit(settings.base_url)
-    if _under(path, base.path.rstrip("/")):
-        origin = f"{base.scheme}://{base.netloc}"
-    else:
+    origin, base_path = _split_base(settings.base_url)
+    if not _under(path, base_path):
         origin = f"{request.url.scheme}://{request.url.netloc}"
     return f"{origin}{path}?{query}"
 
@@ -139,4 +156,4 @@ def paginated_response(
             request, offset=page.offset, limit=page.limit, returned=len(items), total=total, settings=settings
         )
     )
-    return ocpi_json_response(list(items), headers=all_headers)
+    return ocpi_json_response(items if isinstance(items, (list, RawJSONArray)) else list(items), headers=all_headers)

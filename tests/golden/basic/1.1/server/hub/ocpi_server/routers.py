@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
+from fastapi import BackgroundTasks, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from ._app import Mount
+from ._app import ModuleRouter, Mount
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model, read_models
 from ._envelope import ocpi_json_response
@@ -37,20 +37,18 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
     ]
 
 
-def _stations_sender(h: StationsSenderHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _stations_sender(h: StationsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
-    @router.get("")
-    @router.get("/", include_in_schema=False)
-    async def stations_sender_list(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    async def stations_sender_list(request: Request) -> Response:
         """Page through stations."""
-        ctx = engine.context(request, auth)
+        ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
         items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
+
+    router.plain_get("", stations_sender_list)
+    router.plain_get("/", stations_sender_list)
 
     @router.get("/{station_id}")
     @router.get("/{station_id}/", include_in_schema=False)
@@ -66,8 +64,8 @@ def _stations_sender(h: StationsSenderHandlers, engine: Engine, guard: Any) -> A
     return router
 
 
-def _stations_receiver(h: StationsReceiverHandlers, engine: Engine, guard: Any) -> APIRouter:
-    router = APIRouter()
+def _stations_receiver(h: StationsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+    router = ModuleRouter()
 
     @router.get("/{country_code}/{party_id}/{station_id}")
     @router.get("/{country_code}/{party_id}/{station_id}/", include_in_schema=False)
