@@ -15,7 +15,7 @@ from generator.ir import Spec
 from generator.ir_build import build_spec
 from generator.loader import load_version
 from generator.plan import PlannedFile, manifest_file, openapi_files, spec_digest
-from generator.pyformat import format_many, format_python
+from generator.pyformat import PYTHON_FORMATTERS, black_blocks, format_many
 from generator.render import render
 
 #: Targets in generation order; each maps a Spec to its planned files under generated/<version>/.
@@ -68,7 +68,7 @@ def render_files(planned: list[PlannedFile], timings: Timings | None = None) -> 
         for pf in planned:
             rendered.append((pf, render(pf.template, pf.context) if pf.template else pf.context["text"]))
     with t.stage("format"):
-        format_many([text for pf, text in rendered if pf.formatter is format_python])
+        format_many([b for pf, text in rendered if pf.formatter in PYTHON_FORMATTERS for b in black_blocks(text, pf.formatter)])
         return {pf.path: pf.formatter(text) if pf.formatter is not None else text for pf, text in rendered}
 
 

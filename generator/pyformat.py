@@ -1,28 +1,40 @@
-"""Format generated Python with black, in-process.
+"""Format generated Python with black, in-process, one top-level block at a time.
 
-Black is the costliest stage of generation (about 100 KB/s), so:
+Black is the costliest stage of generation (about 100 KB/s), so it does as little as it can:
 
-- results are memoised by content within a run (each server embeds its version's client);
-- results are kept in an on-disk cache keyed by black's version and mode and the SHA-256 of the
-  input, like black's own cache (``$XDG_CACHE_HOME/ocpi-codegen`` or ``~/.cache/ocpi-codegen``;
-  ``OCPI_CODEGEN_NO_CACHE=1`` turns it off). The output is the same with or without the cache;
-- a large batch of uncached files is spread over a process pool.
+- a file is cut into top-level blocks (a function, a class, the header with the imports) where
+  the code has two blank lines before an unindented line; black formats each block alone, and
+  the blocks are joined again with two blank lines. Black separates top-level definitions that
+  way itself, so the result is what black makes of the whole file; ``tests/test_format.py``
+  checks that black leaves every generated file unchanged;
+- blocks are memoised by content within a run (each server embeds its version's client, and most
+  blocks repeat across versions and roles), and kept in an on-disk cache keyed by black's version
+  and mode and the SHA-256 of the block, like black's own cache (``$XDG_CACHE_HOME/ocpi-codegen``
+  or ``~/.cache/ocpi-codegen``; ``OCPI_CODEGEN_NO_CACHE=1`` turns it off). The output is the same
+  with or without the cache;
+- our templates are written in black's style (``format_template``): only a block with a line
+  over the limit, which a template cannot foresee (long names), goes through black. Code from
+  elsewhere (datamodel-code-generator's models, ``format_python``) always does;
+- a large batch of uncached blocks is spread over a process pool.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
-
 from functools import cache
+from pathlib import Path
 from typing import Any
 
+LINE_LENGTH = 120
 _MEMO: dict[str, str] = {}
 #: Below this many characters of unformatted code, a process pool costs more than it saves.
-_POOL_THRESHOLD = 400_000
+_POOL_THRESHOLD = 300_000
+#: Two blank lines, then an unindented line: where a top-level block starts.
+_BLOCK_START = re.compile(r"\n\n\n(?=\S)")
 
 
 @cache
@@ -30,7 +42,7 @@ def _black() -> tuple[Any, Any]:
     """black and our mode, imported on first use (commands that format nothing stay fast)."""
     import black
 
-    return black, black.Mode(line_length=120, target_versions={black.TargetVersion.PY311})
+    return black, black.Mode(line_length=LINE_LENGTH, target_versions={black.TargetVersion.PY311})
 
 
 def _cache_dir() -> Path | None:
@@ -69,39 +81,73 @@ def _store(code: str, formatted: str) -> None:
         pass  # a cache that cannot be written is only slower
 
 
-def _format(code: str) -> str:
+def _format(block: str) -> str:
     black, mode = _black()
-    return str(black.format_str(code, mode=mode))
+    return str(black.format_str(block + "\n", mode=mode)).rstrip("\n")
+
+
+def _blocks(code: str) -> list[str]:
+    # More than two blank lines before a block come out as two, as black writes them.
+    return [block.strip("\n") for block in _BLOCK_START.split(code.strip("\n"))]
+
+
+def _fits(block: str) -> bool:
+    return all(len(line) <= LINE_LENGTH for line in block.split("\n"))
+
+
+def _formatted(block: str) -> str:
+    """One block through black (memoised and cached)."""
+    if block not in _MEMO:
+        cached = _load(block)
+        if cached is None:
+            cached = _format(block)
+            _store(block, cached)
+        _MEMO[block] = cached
+    return _MEMO[block]
+
+
+def _join(blocks: list[str]) -> str:
+    text = "\n\n\n".join(block for block in blocks if block)
+    return text + "\n" if text else ""
 
 
 def format_python(code: str) -> str:
-    """Format one file (memoised and cached)."""
-    if code not in _MEMO:
-        cached = _load(code)
-        if cached is None:
-            cached = _format(code)
-            _store(code, cached)
-        _MEMO[code] = cached
-    return _MEMO[code]
+    """Format a file with black, block by block."""
+    return _join([_formatted(block) for block in _blocks(code)])
 
 
-def format_many(codes: list[str]) -> None:
-    """Warm the memo for a batch: cached results first, the rest in parallel when it is large."""
+def format_template(code: str) -> str:
+    """Format a file rendered from our templates: blocks that fit the line length are kept as they
+    are (the templates write black's style); the others go through black."""
+    return _join([block if _fits(block) else _formatted(block) for block in _blocks(code)])
+
+
+def black_blocks(code: str, formatter: Any) -> list[str]:
+    """The blocks of ``code`` that ``formatter`` (``format_python`` or ``format_template``) sends to black."""
+    blocks = _blocks(code)
+    return blocks if formatter is format_python else [block for block in blocks if not _fits(block)]
+
+
+def format_many(blocks: list[str]) -> None:
+    """Warm the memo for a batch of blocks: cached results first, the rest in parallel when large."""
     todo = []
-    for code in sorted(set(codes), key=len, reverse=True):
-        if code in _MEMO:
+    for block in sorted(set(blocks), key=len, reverse=True):
+        if block in _MEMO:
             continue
-        cached = _load(code)
+        cached = _load(block)
         if cached is not None:
-            _MEMO[code] = cached
+            _MEMO[block] = cached
         else:
-            todo.append(code)
+            todo.append(block)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if min(cores, 4) > 1 and sum(map(len, todo)) > _POOL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=min(cores, 4)) as pool:
-            for code, out in zip(todo, pool.map(_format, todo, chunksize=1)):
-                _MEMO[code] = out
-                _store(code, out)
+            for block, out in zip(todo, pool.map(_format, todo, chunksize=4)):
+                _MEMO[block] = out
+                _store(block, out)
     else:
-        for code in todo:
-            format_python(code)
+        for block in todo:
+            _formatted(block)
+
+
+PYTHON_FORMATTERS = (format_python, format_template)

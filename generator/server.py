@@ -22,7 +22,7 @@ from generator.ir import Endpoint, EnumType, Interface, ObjectType, Param, Role,
 from generator.ir_build import BOTH
 from generator.paths import TEMPLATES_ROOT
 from generator.plan import PlannedFile
-from generator.pyformat import format_python
+from generator.pyformat import format_template
 
 PACKAGE = "ocpi_server"
 SERVER_RUNTIME_FILES = (
@@ -105,8 +105,15 @@ class Route:
 
     @property
     def steps_expr(self) -> str:
-        inner = "".join(f'("{s.field}", "{s.key}", {s.param}), ' for s in self.steps)
-        return f"({inner})"
+        items = [f'("{s.field}", "{s.key}", {s.param})' for s in self.steps]
+        if len(items) == 1:
+            return f"({items[0]},)"
+        return f"({', '.join(items)})"
+
+    @property
+    def call_args(self) -> str:
+        """``ctx`` and ``args``: the arguments of the handler call."""
+        return f"ctx, {self.args}" if self.args else "ctx"
 
     @property
     def args(self) -> str:
@@ -357,9 +364,9 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
     }
     gen = f"{prefix}{PACKAGE}/"
     files = [
-        PlannedFile(f"{gen}__init__.py", "server/package_init.py.j2", ctx, format_python),
-        PlannedFile(f"{gen}handlers.py", "server/handlers.py.j2", ctx, format_python),
-        PlannedFile(f"{gen}routers.py", "server/routers.py.j2", ctx, format_python),
+        PlannedFile(f"{gen}__init__.py", "server/package_init.py.j2", ctx, format_template),
+        PlannedFile(f"{gen}handlers.py", "server/handlers.py.j2", ctx, format_template),
+        PlannedFile(f"{gen}routers.py", "server/routers.py.j2", ctx, format_template),
     ]
     for name in SERVER_RUNTIME_FILES:
         text = (TEMPLATES_ROOT / "server" / "runtime" / name).read_text(encoding="utf-8")
@@ -371,9 +378,9 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
     user = [
         PlannedFile(f"{prefix}pyproject.toml", "server/pyproject.toml.j2", ctx),
         PlannedFile(f"{prefix}README.md", "server/README.md.j2", ctx),
-        PlannedFile(f"{prefix}app.py", "server/app.py.j2", ctx, format_python),
-        PlannedFile(f"{prefix}handlers.py", "server/user_handlers.py.j2", ctx, format_python),
-        PlannedFile(f"{prefix}tests/test_server.py", "server/test_server.py.j2", ctx, format_python),
+        PlannedFile(f"{prefix}app.py", "server/app.py.j2", ctx, format_template),
+        PlannedFile(f"{prefix}handlers.py", "server/user_handlers.py.j2", ctx, format_template),
+        PlannedFile(f"{prefix}tests/test_server.py", "server/test_server.py.j2", ctx, format_template),
     ]
     return files + user
 

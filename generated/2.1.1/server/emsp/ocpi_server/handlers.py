@@ -60,10 +60,7 @@ class LocationsEmspHandlers:
             "Location",
             (country_code, party_id),
             location_id,
-            (
-                ("evses", "uid", evse_uid),
-                ("connectors", "id", connector_id),
-            ),
+            (("evses", "uid", evse_uid), ("connectors", "id", connector_id)),
         )
 
     async def put_location(
@@ -106,10 +103,7 @@ class LocationsEmspHandlers:
             "Location",
             (country_code, party_id),
             location_id,
-            (
-                ("evses", "uid", evse_uid),
-                ("connectors", "id", connector_id),
-            ),
+            (("evses", "uid", evse_uid), ("connectors", "id", connector_id)),
             body,
         )
 
@@ -151,10 +145,7 @@ class LocationsEmspHandlers:
             "Location",
             (country_code, party_id),
             location_id,
-            (
-                ("evses", "uid", evse_uid),
-                ("connectors", "id", connector_id),
-            ),
+            (("evses", "uid", evse_uid), ("connectors", "id", connector_id)),
             body,
         )
 

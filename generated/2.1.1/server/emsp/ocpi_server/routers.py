@@ -247,11 +247,7 @@ def _cdrs_emsp(h: CDRsEmspHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     ) -> Response:
         """Fetch a posted CDR at the URL its POST response gave."""
         ctx = engine.context(request, auth)
-        return ocpi_json_response(
-            await h.get(
-                ctx,
-            )
-        )
+        return ocpi_json_response(await h.get(ctx))
 
     @router.post("")
     @router.post("/", include_in_schema=False)

@@ -128,7 +128,13 @@ def build_app(
     base = settings.base_path
     version_base = f"{base}/{spec.version}"
 
-    app = FastAPI(title=f"OCPI {spec.version} {spec.role} server", redirect_slashes=False, openapi_url=None, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title=f"OCPI {spec.version} {spec.role} server",
+        redirect_slashes=False,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.store = store
     app.state.engine = engine
     app.state.settings = settings
@@ -158,10 +164,20 @@ def build_app(
 
     def details() -> dict[str, Any]:
         endpoints: list[dict[str, Any]] = [
-            {"identifier": "credentials", **({"role": "SENDER"} if spec.routing_headers else {}), "url": f"{settings.base_url}/{spec.version}/credentials"}
+            {
+                "identifier": "credentials",
+                **({"role": "SENDER"} if spec.routing_headers else {}),
+                "url": f"{settings.base_url}/{spec.version}/credentials",
+            }
         ]
         for m in mounts:
-            endpoints.append({"identifier": m.module_id, **({"role": m.role} if m.role else {}), "url": f"{settings.base_url}/{spec.version}{m.path}"})
+            endpoints.append(
+                {
+                    "identifier": m.module_id,
+                    **({"role": m.role} if m.role else {}),
+                    "url": f"{settings.base_url}/{spec.version}{m.path}",
+                }
+            )
         return {"version": spec.version, "endpoints": endpoints}
 
     async def get_versions(_: AuthContext | None = Depends(versions_access)) -> Response:
@@ -172,7 +188,9 @@ def build_app(
 
     async def get_details_of(version: str, _: AuthContext | None = Depends(versions_access)) -> Response:
         if version != spec.version:
-            return ocpi_json_response(None, status_code=2001, status_message=f"Unknown version {version}", http_status=404)
+            return ocpi_json_response(
+                None, status_code=2001, status_message=f"Unknown version {version}", http_status=404
+            )
         return ocpi_json_response(details())
 
     for path in (f"{base}/versions", f"{version_base}/versions"):
@@ -183,7 +201,9 @@ def build_app(
     for p in (f"{version_base}/versions/{{version}}", f"{version_base}/versions/{{version}}/"):
         app.add_api_route(p, get_details_of, methods=["GET"], include_in_schema=False)
 
-    service = CredentialsService(store, settings, lambda party, token: spec.own_credentials(settings, party, token), _fetch_peer(spec, settings))
+    service = CredentialsService(
+        store, settings, lambda party, token: spec.own_credentials(settings, party, token), _fetch_peer(spec, settings)
+    )
     credentials_auth = auth.dependency(allow_token_a=True)
 
     async def credentials_get(ctx: AuthContext = Depends(credentials_auth)) -> Response:
@@ -236,7 +256,12 @@ async def register_with_peer(
     try:
         async with AsyncTransport(_client_settings(spec, settings, token_a)) as transport:
             reg = await aregister(
-                transport, versions_url, own, spec.credentials_model.model_validate, [spec.version], spec.version,
+                transport,
+                versions_url,
+                own,
+                spec.credentials_model.model_validate,
+                [spec.version],
+                spec.version,
                 token_of=lambda c: str(c.token),
             )
     except BaseException:

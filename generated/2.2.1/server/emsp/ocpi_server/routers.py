@@ -257,11 +257,7 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> Modul
     ) -> Response:
         """Fetch a posted CDR at the URL the POST response gave."""
         ctx = engine.context(request, auth)
-        return ocpi_json_response(
-            await h.get(
-                ctx,
-            )
-        )
+        return ocpi_json_response(await h.get(ctx))
 
     @router.post("")
     @router.post("/", include_in_schema=False)

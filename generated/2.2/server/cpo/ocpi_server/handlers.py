@@ -59,13 +59,7 @@ class LocationsSenderHandlers:
     ) -> Any:
         """One connector of an EVSE."""
         return ctx.engine.get_object(
-            "Location",
-            ctx.own,
-            location_id,
-            (
-                ("evses", "uid", evse_uid),
-                ("connectors", "id", connector_id),
-            ),
+            "Location", ctx.own, location_id, (("evses", "uid", evse_uid), ("connectors", "id", connector_id))
         )
 
 

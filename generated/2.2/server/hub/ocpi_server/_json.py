@@ -111,8 +111,7 @@ def loads(data: bytes | bytearray | str) -> Any:
 
 # Strings of a JSON-mode dump that may stand for a Decimal, or for a datetime not in OCPI's form.
 _SUSPECT_STRING = re.compile(
-    r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
-    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:[+-][0-9:]+)?"
+    r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?" r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(?:[+-][0-9:]+)?"
 )
 
 
@@ -137,7 +136,11 @@ def _restore(json_value: Any, python_value: Any) -> Any:
         return json_value
     if isinstance(json_value, dict) and isinstance(python_value, dict):
         return {key: _restore(item, python_value.get(key)) for key, item in json_value.items()}
-    if isinstance(json_value, list) and isinstance(python_value, (list, tuple)) and len(json_value) == len(python_value):
+    if (
+        isinstance(json_value, list)
+        and isinstance(python_value, (list, tuple))
+        and len(json_value) == len(python_value)
+    ):
         return [_restore(a, b) for a, b in zip(json_value, python_value, strict=True)]
     return json_value
 

@@ -59,10 +59,7 @@ class LocationsReceiverHandlers:
             "Location",
             (country_code, party_id),
             location_id,
-            (
-                ("evses", "uid", evse_uid),
-                ("connectors", "id", connector_id),
-            ),
+            (("evses", "uid", evse_uid), ("connectors", "id", connector_id)),
         )
 
     async def put_location(
@@ -105,10 +102,7 @@ class LocationsReceiverHandlers:
             "Location",
             (country_code, party_id),
             location_id,
-            (
-                ("evses", "uid", evse_uid),
-                ("connectors", "id", connector_id),
-            ),
+            (("evses", "uid", evse_uid), ("connectors", "id", connector_id)),
             body,
         )
 
@@ -150,10 +144,7 @@ class LocationsReceiverHandlers:
             "Location",
             (country_code, party_id),
             location_id,
-            (
-                ("evses", "uid", evse_uid),
-                ("connectors", "id", connector_id),
-            ),
+            (("evses", "uid", evse_uid), ("connectors", "id", connector_id)),
             body,
         )
 

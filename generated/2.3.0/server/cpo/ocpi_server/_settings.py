@@ -79,7 +79,9 @@ class ServerSettings:
         if self.max_limit < 1:
             raise ValueError(f"max_limit must be at least 1, got {self.max_limit}")
         if not 1 <= self.default_limit <= self.max_limit:
-            raise ValueError(f"default_limit must be between 1 and max_limit ({self.max_limit}), got {self.default_limit}")
+            raise ValueError(
+                f"default_limit must be between 1 and max_limit ({self.max_limit}), got {self.default_limit}"
+            )
         if not self.country_code or not self.party_id:
             raise ValueError("country_code and party_id must not be empty")
 

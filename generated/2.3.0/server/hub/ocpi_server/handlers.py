@@ -59,13 +59,7 @@ class LocationsSenderHandlers:
     ) -> Any:
         """One connector of an EVSE."""
         return ctx.engine.get_object(
-            "Location",
-            ctx.own,
-            location_id,
-            (
-                ("evses", "uid", evse_uid),
-                ("connectors", "id", connector_id),
-            ),
+            "Location", ctx.own, location_id, (("evses", "uid", evse_uid), ("connectors", "id", connector_id))
         )
 
 
@@ -107,10 +101,7 @@ class LocationsReceiverHandlers:
             "Location",
             (country_code, party_id),
             location_id,
-            (
-                ("evses", "uid", evse_uid),
-                ("connectors", "id", connector_id),
-            ),
+            (("evses", "uid", evse_uid), ("connectors", "id", connector_id)),
         )
 
     async def put_location(
@@ -153,10 +144,7 @@ class LocationsReceiverHandlers:
             "Location",
             (country_code, party_id),
             location_id,
-            (
-                ("evses", "uid", evse_uid),
-                ("connectors", "id", connector_id),
-            ),
+            (("evses", "uid", evse_uid), ("connectors", "id", connector_id)),
             body,
         )
 
@@ -198,10 +186,7 @@ class LocationsReceiverHandlers:
             "Location",
             (country_code, party_id),
             location_id,
-            (
-                ("evses", "uid", evse_uid),
-                ("connectors", "id", connector_id),
-            ),
+            (("evses", "uid", evse_uid), ("connectors", "id", connector_id)),
             body,
         )
 

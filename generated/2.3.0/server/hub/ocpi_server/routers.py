@@ -447,11 +447,7 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> Modul
     ) -> Response:
         """Read back a posted CDR at the URL the receiver returned (see ERRATA Format gaps)."""
         ctx = engine.context(request, auth)
-        return ocpi_json_response(
-            await h.get(
-                ctx,
-            )
-        )
+        return ocpi_json_response(await h.get(ctx))
 
     @router.post("")
     @router.post("/", include_in_schema=False)

@@ -274,7 +274,13 @@ class SqliteStore(Store):
         party_id: str | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         rows, total = self.list_objects_json(
-            module, date_from=date_from, date_to=date_to, offset=offset, limit=limit, country_code=country_code, party_id=party_id
+            module,
+            date_from=date_from,
+            date_to=date_to,
+            offset=offset,
+            limit=limit,
+            country_code=country_code,
+            party_id=party_id,
         )
         return [loads(row) for row in rows], total
 
@@ -355,7 +361,9 @@ class SqliteStore(Store):
 
     def party(self, party_key: str) -> Party | None:
         with self._lock:
-            row = self._conn.execute(f"SELECT {_PARTY_COLUMNS} FROM ocpi_parties WHERE party_key=?", (party_key,)).fetchone()
+            row = self._conn.execute(
+                f"SELECT {_PARTY_COLUMNS} FROM ocpi_parties WHERE party_key=?", (party_key,)
+            ).fetchone()
         return None if row is None else self._party_from_row(row)
 
     def create_token_a(self, party_key: str) -> str:
@@ -365,7 +373,9 @@ class SqliteStore(Store):
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
             try:
-                updated = conn.execute("UPDATE ocpi_parties SET token_a=? WHERE party_key=?", (token, party_key)).rowcount
+                updated = conn.execute(
+                    "UPDATE ocpi_parties SET token_a=? WHERE party_key=?", (token, party_key)
+                ).rowcount
                 if not updated:
                     conn.execute(
                         "INSERT INTO ocpi_parties (party_key, token_a, endpoints, roles) VALUES (?, ?, '[]', '[]')",

@@ -152,7 +152,9 @@ class _Base(Generic[C]):
         return self._discovery.url_for(module, role)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(version={self._discovery.version!r}, versions_url={self._discovery.versions_url!r})"
+        return (
+            f"{type(self).__name__}(version={self._discovery.version!r}, versions_url={self._discovery.versions_url!r})"
+        )
 
 
 class ClientBase(_Base[C]):
@@ -169,20 +171,30 @@ class ClientBase(_Base[C]):
         return cls(transport, discover(transport, versions_url, [cls.version], cls.version))
 
     @classmethod
-    def register(cls, versions_url: str, token_a: str, own: C, *, http: httpx.Client | None = None, **options: Any) -> Self:
+    def register(
+        cls, versions_url: str, token_a: str, own: C, *, http: httpx.Client | None = None, **options: Any
+    ) -> Self:
         """Run the registration handshake with token A; the client returned uses the peer's token C.
 
         ``own`` is your Credentials object (carrying your token B, your versions URL and roles).
         """
         transport = SyncTransport(cls.settings(token_a, **options), http=http)
         reg = _credentials.register(
-            transport, versions_url, own, cls.credentials_model.model_validate, [cls.version], cls.version, token_of=_token_of
+            transport,
+            versions_url,
+            own,
+            cls.credentials_model.model_validate,
+            [cls.version],
+            cls.version,
+            token_of=_token_of,
         )
         return cls(transport.with_settings(transport.settings.with_token(reg.token)), reg.discovery, reg.credentials)
 
     def update_credentials(self, own: C) -> C:
         """PUT new credentials of yours (e.g. a new token B); switch to the token C the peer returns."""
-        reg = _credentials.update(self._transport, self._discovery, own, self.credentials_model.model_validate, token_of=_token_of)
+        reg = _credentials.update(
+            self._transport, self._discovery, own, self.credentials_model.model_validate, token_of=_token_of
+        )
         self._transport = self._transport.with_settings(self._transport.settings.with_token(reg.token))
         credentials: C = reg.credentials
         self._peer_credentials = credentials
@@ -202,7 +214,9 @@ class ClientBase(_Base[C]):
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 
@@ -214,7 +228,9 @@ class AsyncClientBase(_Base[C]):
         self._transport = transport
 
     @classmethod
-    async def connect(cls, versions_url: str, token: str, *, http: httpx.AsyncClient | None = None, **options: Any) -> Self:
+    async def connect(
+        cls, versions_url: str, token: str, *, http: httpx.AsyncClient | None = None, **options: Any
+    ) -> Self:
         transport = AsyncTransport(cls.settings(token, **options), http=http)
         return cls(transport, await adiscover(transport, versions_url, [cls.version], cls.version))
 
@@ -224,12 +240,20 @@ class AsyncClientBase(_Base[C]):
     ) -> Self:
         transport = AsyncTransport(cls.settings(token_a, **options), http=http)
         reg = await _credentials.aregister(
-            transport, versions_url, own, cls.credentials_model.model_validate, [cls.version], cls.version, token_of=_token_of
+            transport,
+            versions_url,
+            own,
+            cls.credentials_model.model_validate,
+            [cls.version],
+            cls.version,
+            token_of=_token_of,
         )
         return cls(transport.with_settings(transport.settings.with_token(reg.token)), reg.discovery, reg.credentials)
 
     async def update_credentials(self, own: C) -> C:
-        reg = await _credentials.aupdate(self._transport, self._discovery, own, self.credentials_model.model_validate, token_of=_token_of)
+        reg = await _credentials.aupdate(
+            self._transport, self._discovery, own, self.credentials_model.model_validate, token_of=_token_of
+        )
         self._transport = self._transport.with_settings(self._transport.settings.with_token(reg.token))
         credentials: C = reg.credentials
         self._peer_credentials = credentials
@@ -248,7 +272,9 @@ class AsyncClientBase(_Base[C]):
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.aclose()
 
 

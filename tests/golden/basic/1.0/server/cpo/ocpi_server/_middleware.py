@@ -124,7 +124,11 @@ class OcpiHeaderMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(name, value) for name, value in message.get("headers", []) if _IN_NAMES.get(name.lower()) not in extra]
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers", [])
+                    if _IN_NAMES.get(name.lower()) not in extra
+                ]
                 present = {_IN_NAMES.get(name.lower()) for name, _ in headers}
                 for key, value in extra.items():
                     headers.append((_OUT_NAMES[key], value.encode("latin-1")))

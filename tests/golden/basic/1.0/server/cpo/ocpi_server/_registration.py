@@ -142,9 +142,7 @@ def _read_body(body: Any) -> _PeerCredentials:
     if isinstance(roles_value, list):  # 2.2+: a list of CredentialsRole
         roles = [dict(role) for role in roles_value if isinstance(role, Mapping)]
     elif body.get("party_id") is not None or body.get("country_code") is not None:  # 2.1.1: one party
-        roles = [
-            {key: body[key] for key in ("role", "party_id", "country_code", "business_details") if key in body}
-        ]
+        roles = [{key: body[key] for key in ("role", "party_id", "country_code", "business_details") if key in body}]
     else:
         roles = []
     return _PeerCredentials(token=token, url=url, roles=roles, raw=dict(body))

@@ -85,7 +85,9 @@ async def read_models(request: Request, model: type[M]) -> list[M]:
     try:
         return [model.model_validate(item) for item in data]
     except ValidationError as exc:
-        raise OcpiHTTPError(400, INVALID_PARAMETERS, validation_message(exc.errors(include_url=False, include_input=False))) from None
+        raise OcpiHTTPError(
+            400, INVALID_PARAMETERS, validation_message(exc.errors(include_url=False, include_input=False))
+        ) from None
 
 
 def as_json(model: BaseModel, *, partial: bool = False) -> dict[str, Any]:
@@ -134,7 +136,9 @@ class Engine:
         That method must return each object as compact JSON, UTF-8 encoded."""
         raw = getattr(self.store, "list_objects_json", None)
         if raw is not None:
-            texts, total = raw(collection, date_from=page.date_from, date_to=page.date_to, offset=page.offset, limit=page.limit)
+            texts, total = raw(
+                collection, date_from=page.date_from, date_to=page.date_to, offset=page.offset, limit=page.limit
+            )
             return RawJSONArray(texts), total
         items, total = self.store.list_objects(
             collection, date_from=page.date_from, date_to=page.date_to, offset=page.offset, limit=page.limit
@@ -214,7 +218,9 @@ class Engine:
         field, key, value = steps[-1]
         self._child(parent, field, key, value, collection)
         parent[field] = [i for i in parent.get(field) or [] if not (isinstance(i, dict) and _same(i.get(key), value))]
-        self.store.put_object(collection, owner[0], owner[1], oid, root, str(root.get("last_updated") or now_timestamp()))
+        self.store.put_object(
+            collection, owner[0], owner[1], oid, root, str(root.get("last_updated") or now_timestamp())
+        )
 
     def post_object(self, collection: str, owner: Owner | None, id_field: str, body: BaseModel) -> tuple[Owner, str]:
         """Store a POSTed object under its own id (and owner, when it names one); returns both."""
@@ -222,7 +228,9 @@ class Engine:
         oid = _key_value(data, id_field)
         if owner is None:
             owner = (_key_value(data, "country_code"), _key_value(data, "party_id"))
-        self.store.put_object(collection, owner[0], owner[1], oid, data, str(data.get("last_updated") or now_timestamp()))
+        self.store.put_object(
+            collection, owner[0], owner[1], oid, data, str(data.get("last_updated") or now_timestamp())
+        )
         return owner, oid
 
     def record(self, collection: str, party: Party | None, body: BaseModel) -> str:
