@@ -6,6 +6,7 @@ shared machine, so every script also measures a baseline in the same run and rep
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import statistics
@@ -36,12 +37,23 @@ def median(values: Sequence[float]) -> float:
 
 
 def timed(fn: Callable[[], Any], runs: int) -> list[float]:
-    """Wall seconds of ``runs`` calls of ``fn``."""
+    """Wall seconds of ``runs`` calls of ``fn``.
+
+    Before each call the objects alive so far (inputs, results kept for later steps) are collected
+    and frozen (``gc.freeze``): the garbage collector then scans only what the call itself makes.
+    Without that, a call that allocates millions of objects pays for scanning the harness's own
+    heap, which inflates every timing by a different amount and pulls the ratios towards 1.
+    """
     out = []
     for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
+        gc.collect()
+        gc.freeze()
+        try:
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+        finally:
+            gc.unfreeze()
     return out
 
 

@@ -194,7 +194,7 @@ def test_open_enum_keeps_unknown_values_and_writes_them_back() -> None:
     assert isinstance(element.kind, ConnectorKind)
     assert element.kind.is_known is False
     assert ConnectorKind("CHADEMO") is ConnectorKind.CHADEMO and ConnectorKind.CHADEMO.is_known
-    assert element.to_json() == b'{"kind":"NEW_PLUG_2030","prices":[]}'
+    assert element.to_json() == b'{"kind":"NEW_PLUG_2030"}'
     assert "NEW_PLUG_2030" not in ConnectorKind.__members__  # not added to the enum
     with pytest.raises(ValueError):
         ConnectorKind(42)  # type: ignore[arg-type]
@@ -227,7 +227,7 @@ def test_unknown_fields_are_kept_and_written_back_exactly() -> None:
     assert price.to_json() == text
 
 
-def test_to_json_leaves_out_unset_optional_fields_and_uses_aliases() -> None:
+def test_to_json_leaves_out_fields_never_set_and_uses_aliases() -> None:
     tariff = Tariff(country_code="NL", party_id="EXA", id="1", currency="EUR", last_updated=datetime(2020, 1, 1))
     body = json.loads(tariff.to_json())
     assert body == {
@@ -235,7 +235,6 @@ def test_to_json_leaves_out_unset_optional_fields_and_uses_aliases() -> None:
         "party_id": "EXA",
         "id": "1",
         "currency": "EUR",
-        "elements": [],
         "last_updated": "2020-01-01T00:00:00Z",
     }
     assert None not in body.values()
@@ -257,6 +256,8 @@ def test_partial_to_json_sends_only_the_fields_set() -> None:
     element = Element(kind=ConnectorKind.CHADEMO)
     element.power = PowerType.DC
     assert element.to_json(partial=True) == b'{"kind":"CHADEMO","power":"DC"}'  # no default "prices", no nulls
+    assert element.to_json() == b'{"kind":"CHADEMO","power":"DC"}'  # a default never set is not sent either
+    element.prices = []
     assert element.to_json() == b'{"kind":"CHADEMO","power":"DC","prices":[]}'
     patch = Price.model_validate({"excl_vat": "0.10"})
     assert patch.to_json(partial=True) == b'{"excl_vat":0.10}'

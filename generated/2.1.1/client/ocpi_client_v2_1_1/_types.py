@@ -16,10 +16,11 @@ import enum
 import json
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cache
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Self, TypeVar
@@ -27,15 +28,14 @@ from typing import Annotated, Any, Self, TypeVar
 from pydantic import (
     BaseModel,
     ConfigDict,
+    GetCoreSchemaHandler,
+    TypeAdapter,
     PlainSerializer,
     PlainValidator,
-    SerializationInfo,
-    SerializerFunctionWrapHandler,
     ValidationError,
     WithJsonSchema,
-    model_serializer,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, core_schema
 
 __all__ = [
     "CiString",
@@ -52,6 +52,7 @@ __all__ = [
     "parse_items",
     "parse_one",
     "to_decimal",
+    "to_json_list",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -71,36 +72,46 @@ def load_json(data: bytes | bytearray | str) -> Any:
 
 
 # While a dump runs with this set, Number values (and Decimals in unknown fields) are written as
-# marked strings that ``_restore_numbers`` turns back into bare JSON numbers. The mark carries a
-# random per-process nonce, so no string a peer or a user supplies can be mistaken for it.
-_NUMBER_MARK = "~ocpi-number-" + secrets.token_hex(8) + "~"
-_MARKED_NUMBER = re.compile('"' + re.escape(_NUMBER_MARK) + r'(-?[0-9][0-9.eE+\-]*)"')
+# marked strings, "~N~1.50~N~", that ``_restore_numbers`` turns back into bare JSON numbers. N is
+# a random per-process nonce (64 bits), so no string a peer or a user supplies can be mistaken
+# for a mark; it is short because every number of a dump carries it twice.
+_NONCE = secrets.token_urlsafe(8).replace("-", "+").replace("_", "/")  # no JSON escaping needed
+_NUMBER_MARK = f"~{_NONCE}~"
+_NUMBER_END = _NUMBER_MARK
 _EXACT_NUMBERS: ContextVar[bool] = ContextVar("ocpi_exact_numbers", default=False)
-_OMIT_UNSET_NONE: ContextVar[bool] = ContextVar("ocpi_omit_unset_none", default=False)
 
 
 @contextmanager
-def _dump_flags(*, exact: bool, omit_unset_none: bool = False) -> Iterator[None]:
-    exact_token = _EXACT_NUMBERS.set(exact)
-    omit_token = _OMIT_UNSET_NONE.set(omit_unset_none)
+def _exact_numbers() -> Iterator[None]:
+    token = _EXACT_NUMBERS.set(True)
     try:
         yield
     finally:
-        _OMIT_UNSET_NONE.reset(omit_token)
-        _EXACT_NUMBERS.reset(exact_token)
+        _EXACT_NUMBERS.reset(token)
+
+
+_MARK_OPEN = ('"' + _NUMBER_MARK).encode("ascii")
+_MARK_CLOSE = (_NUMBER_END + '"').encode("ascii")
 
 
 def _restore_numbers(text: str) -> str:
     if _NUMBER_MARK not in text:
         return text
-    return _MARKED_NUMBER.sub(r"\1", text)
+    # '"<mark>1.50<end>"' -> '1.50'; two passes of str.replace, no per-number Python
+    return text.replace('"' + _NUMBER_MARK, "").replace(_NUMBER_END + '"', "")
+
+
+def _restore_number_bytes(data: bytes) -> bytes:
+    if _MARK_OPEN not in data:
+        return data
+    return data.replace(_MARK_OPEN, b"").replace(_MARK_CLOSE, b"")
 
 
 def _decimals_from_marks(value: Any) -> Any:
     """Turn marked number strings of a JSON-mode dump back into ``Decimal`` objects, in place."""
     if isinstance(value, str):
-        if value.startswith(_NUMBER_MARK):
-            return Decimal(value[len(_NUMBER_MARK) :])
+        if value.startswith(_NUMBER_MARK) and value.endswith(_NUMBER_END):
+            return Decimal(value[len(_NUMBER_MARK) : -len(_NUMBER_END)])
         return value
     if isinstance(value, dict):
         for key, item in value.items():
@@ -114,7 +125,7 @@ def _decimals_from_marks(value: Any) -> Any:
 def _marked_decimals(value: Any) -> Any:
     """Copy of a JSON value from an unknown field with its Decimals marked for exact output."""
     if isinstance(value, Decimal):
-        return _NUMBER_MARK + _decimal_text(value) if value.is_finite() else str(value)
+        return _NUMBER_MARK + _decimal_text(value) + _NUMBER_END if value.is_finite() else str(value)
     if isinstance(value, dict):
         return {key: _marked_decimals(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -122,14 +133,12 @@ def _marked_decimals(value: Any) -> Any:
     return value
 
 
-def _contains_decimal(value: Any) -> bool:
-    if isinstance(value, Decimal):
-        return True
-    if isinstance(value, dict):
-        return any(_contains_decimal(item) for item in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_contains_decimal(item) for item in value)
-    return False
+def _serialize_extra(value: Any) -> Any:
+    """An unknown field's value in a JSON dump: its Decimals marked, so that they come out as numbers."""
+    return _marked_decimals(value) if _EXACT_NUMBERS.get() else value
+
+
+_ExtraValue = Annotated[Any, PlainSerializer(_serialize_extra, when_used="json")]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -170,17 +179,30 @@ def _decimal_text(value: Decimal) -> str:
 
 
 def _serialize_number(value: Decimal) -> str:
+    # str() of a finite Decimal is a valid JSON number with the value's exact digits.
     if _EXACT_NUMBERS.get():
-        return _NUMBER_MARK + _decimal_text(value)
-    return _decimal_text(value)  # a foreign JSON dump (not through OcpiModel): pydantic's own form
+        return f"{_NUMBER_MARK}{value}{_NUMBER_END}"
+    return str(value)  # a foreign JSON dump (not through OcpiModel): pydantic's own form
 
 
-Number = Annotated[
-    Decimal,
-    PlainValidator(to_decimal),
-    PlainSerializer(_serialize_number, when_used="json"),
-    WithJsonSchema({"type": "number"}),
-]
+class _NumberSchema:
+    """Validation of ``Number``: a finite ``Decimal`` (what ``load_json`` makes of a JSON number)
+    is taken by pydantic-core itself; anything else goes through ``to_decimal``."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.union_schema(
+            [
+                core_schema.decimal_schema(strict=True, allow_inf_nan=False),
+                core_schema.no_info_plain_validator_function(to_decimal),
+            ],
+            mode="left_to_right",
+            custom_error_type="ocpi_number",
+            custom_error_message="expected a finite number (a JSON number, an int, a Decimal or numeric text)",
+            serialization=core_schema.plain_serializer_function_ser_schema(_serialize_number, when_used="json"),
+        )
+
+
+Number = Annotated[Decimal, _NumberSchema(), WithJsonSchema({"type": "number"})]
 """An OCPI ``number``: an exact ``Decimal``, written as a bare JSON number with the same digits."""
 
 # --------------------------------------------------------------------------------------------------
@@ -233,14 +255,13 @@ def _to_utc_datetime(value: Any) -> datetime:
 
 def format_datetime(value: datetime) -> str:
     """UTC with ``Z``; fractional seconds only when present, without trailing zeros (naive = UTC)."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.year < 1000:  # strftime does not zero-pad years on every platform
-        text = f"{value.year:04d}" + text[text.index("-") :]
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None or value.utcoffset() is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+    text = value.isoformat()[:-6]  # an aware UTC datetime ends in "+00:00"; the year is always 4 digits
     if value.microsecond:
-        text += "." + f"{value.microsecond:06d}".rstrip("0")
+        text = text.rstrip("0")
     return text + "Z"
 
 
@@ -315,33 +336,21 @@ class OcpiModel(BaseModel):
         validate_assignment=True,
     )
 
-    @model_serializer(mode="wrap")
-    def _ocpi_serialize(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
-        out = handler(self)
-        if not isinstance(out, dict) or not info.mode_is_json():
-            return out
-        if _OMIT_UNSET_NONE.get():
-            fields_set = self.model_fields_set
-            for name, field in type(self).model_fields.items():
-                if name not in fields_set and getattr(self, name) is None:
-                    key = (field.serialization_alias or name) if info.by_alias else name
-                    out.pop(key, None)
-        extra = self.__pydantic_extra__
-        if extra and _EXACT_NUMBERS.get():
-            for key, value in extra.items():
-                if key in out and _contains_decimal(value):
-                    out[key] = _marked_decimals(value)
-        return out
+    # Unknown fields: their values go through one small serialiser (exact numbers), while known
+    # fields are written by pydantic-core alone; no Python runs per model when writing JSON.
+    __pydantic_extra__: dict[str, _ExtraValue]
 
     def to_json(self, *, partial: bool = False) -> bytes:
         """JSON body for this object, by alias.
 
-        Fields that are None and were never set are left out (OCPI optional fields are absent, not
-        null). With ``partial=True`` only the fields the caller set are written (for PATCH).
+        Fields that were never set are left out: OCPI optional fields are absent, not null (every
+        optional field of a generated model defaults to None), while a None set on purpose is
+        written as null. ``partial=True`` says the object is a PATCH body: only the fields the
+        caller set (the same rule, so a PATCH never sends a default it did not choose).
         """
-        with _dump_flags(exact=True, omit_unset_none=not partial):
-            text = super().model_dump_json(by_alias=True, exclude_unset=partial)
-        return _restore_numbers(text).encode("utf-8")
+        with _exact_numbers():
+            data = self.__pydantic_serializer__.to_json(self, by_alias=True, exclude_unset=True)
+        return _restore_number_bytes(data)
 
     @classmethod
     def from_json(cls, data: bytes | bytearray | str) -> Self:
@@ -365,7 +374,7 @@ class OcpiModel(BaseModel):
 
     def model_dump_json(self, **kwargs: Any) -> str:
         """Like pydantic's, but ``Number`` values are written as exact JSON numbers."""
-        with _dump_flags(exact=True):
+        with _exact_numbers():
             text = super().model_dump_json(**kwargs)
         return _restore_numbers(text)
 
@@ -373,10 +382,28 @@ class OcpiModel(BaseModel):
         """Like pydantic's; in ``mode="json"`` numbers stay ``Decimal`` objects instead of strings."""
         if mode != "json":
             return super().model_dump(mode=mode, **kwargs)
-        with _dump_flags(exact=True):
+        with _exact_numbers():
             out = super().model_dump(mode=mode, **kwargs)
         result: dict[str, Any] = _decimals_from_marks(out)
         return result
+
+
+@cache
+def _list_adapter(model: type[OcpiModel]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+def to_json_list(items: Sequence[OcpiModel]) -> bytes:
+    """JSON array of models, each written as its ``to_json()`` writes it; models of one class are
+    written by pydantic-core in a single call."""
+    if not items:
+        return b"[]"
+    model = type(items[0])
+    if any(type(item) is not model for item in items):
+        return b"[" + b",".join(item.to_json() for item in items) + b"]"
+    with _exact_numbers():
+        data = _list_adapter(model).dump_json(list(items), by_alias=True, exclude_unset=True)
+    return _restore_number_bytes(data)
 
 
 # --------------------------------------------------------------------------------------------------

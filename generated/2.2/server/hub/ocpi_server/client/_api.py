@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 from . import _credentials
 from ._discovery import Discovery, adiscover, discover
 from ._transport import AsyncTransport, Routing, Settings, SyncTransport
-from ._types import OcpiModel, parse_items
+from ._types import OcpiModel, parse_items, to_json_list
 
 T = TypeVar("T")
 
@@ -71,7 +71,7 @@ def dump_value(value: Any) -> bytes:
 
 def dump_list(items: Sequence[OcpiModel]) -> bytes:
     """JSON array body of models, each written like ``to_json()``."""
-    return b"[" + b",".join(item.to_json() for item in items) + b"]"
+    return to_json_list(items)
 
 
 class Interface:
