@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import functools
+import subprocess
+import sys
 
+import pytest
 from fastapi.testclient import TestClient
 
 from generator.paths import SPEC_ROOT
 from generator.pipeline import load_spec
+from tests.conftest import ROOT
 from tests.samples import dumps, obj
 from tests.server_support import server_package
 
@@ -83,3 +87,16 @@ def test_missing_unknown_and_token_a_are_401_outside_credentials() -> None:
     assert client.get(f"/ocpi/{V}/locations", headers=a).status_code == 401
     assert client.get("/ocpi/versions", headers=a).status_code == 200  # token A may discover
     assert client.get(f"/ocpi/{V}/credentials", headers=a).status_code == 200
+
+
+@pytest.mark.parametrize("version", sorted(p.name for p in (ROOT / "generated").iterdir() if p.is_dir()))
+def test_generated_server_passes_mypy_strict(version: str, tmp_path: object) -> None:
+    """The scaffolded CPO project (the package, with its embedded client, and the user's files)."""
+    folder = ROOT / "generated" / version / "server" / "cpo"
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path), "ocpi_server", "app.py", "handlers.py"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]

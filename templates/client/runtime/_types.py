@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -338,7 +338,9 @@ class OcpiModel(BaseModel):
 
     # Unknown fields: their values go through one small serialiser (exact numbers), while known
     # fields are written by pydantic-core alone; no Python runs per model when writing JSON.
-    __pydantic_extra__: dict[str, _ExtraValue]
+    # Hidden from type checkers, which would take it for a constructor argument.
+    if not TYPE_CHECKING:
+        __pydantic_extra__: dict[str, _ExtraValue]
 
     def to_json(self, *, partial: bool = False) -> bytes:
         """JSON body for this object, by alias.

@@ -18,6 +18,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -157,6 +158,9 @@ CREATE TABLE IF NOT EXISTS ocpi_parties (
 );
 """
 
+#: How long ``SqliteStore.party_by_token`` may answer from memory (changes by other processes).
+TOKEN_CACHE_SECONDS = 1.0
+
 _PARTY_COLUMNS = "party_key, token_a, token_b, token_c, versions_url, version, endpoints, credentials, roles"
 
 
@@ -176,6 +180,7 @@ class SqliteStore(Store):
         # PRAGMA data_version tells when another connection (another worker) has committed.
         self._counts: dict[tuple[Any, ...], int] = {}
         self._counts_version: int | None = None
+        self._tokens: dict[str, tuple[float, tuple[Any, ...] | None]] = {}
         with self._lock:
             self._db.execute("PRAGMA cache_size=-16000")  # 16 MiB of pages: a list page never re-reads the file
             self._db.executescript(_SCHEMA)
@@ -385,15 +390,27 @@ class SqliteStore(Store):
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            self._tokens.clear()
         return token
 
     def party_by_token(self, token: str) -> tuple[Party, Literal["A", "C"]] | None:
+        """Every request asks this: rows are kept for ``TOKEN_CACHE_SECONDS`` (a fresh Party is built
+        from the row each time). Our own writes to parties clear the cache at once; a change made by
+        another process (another worker) is seen within that time."""
         if not token:
             return None
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT {_PARTY_COLUMNS} FROM ocpi_parties WHERE token_c=? OR token_a=? LIMIT 1", (token, token)
-            ).fetchone()
+        now = time.monotonic()
+        hit = self._tokens.get(token)
+        if hit is not None and now - hit[0] < TOKEN_CACHE_SECONDS:
+            row = hit[1]
+        else:
+            with self._lock:
+                row = self._conn.execute(
+                    f"SELECT {_PARTY_COLUMNS} FROM ocpi_parties WHERE token_c=? OR token_a=? LIMIT 1", (token, token)
+                ).fetchone()
+                if len(self._tokens) >= 1024:
+                    self._tokens.clear()
+                self._tokens[token] = (now, row)
         if row is None:
             return None
         party = self._party_from_row(row)
@@ -421,10 +438,12 @@ class SqliteStore(Store):
                     dumps(party.roles),
                 ),
             )
+            self._tokens.clear()
 
     def delete_party(self, party_key: str) -> bool:
         with self._lock:
             cursor = self._conn.execute("DELETE FROM ocpi_parties WHERE party_key=?", (party_key,))
+            self._tokens.clear()
         return cursor.rowcount > 0
 
     def parties(self) -> list[Party]:

@@ -124,12 +124,13 @@ class OcpiHeaderMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [
-                    (name, value)
-                    for name, value in message.get("headers", [])
-                    if _IN_NAMES.get(name.lower()) not in extra
-                ]
-                present = {_IN_NAMES.get(name.lower()) for name, _ in headers}
+                headers: list[tuple[bytes, bytes]] = []
+                present: set[str | None] = set()
+                for name, value in message.get("headers", []):
+                    known = _IN_NAMES.get(name.lower())
+                    if known not in extra:
+                        headers.append((name, value))
+                        present.add(known)
                 for key, value in extra.items():
                     headers.append((_OUT_NAMES[key], value.encode("latin-1")))
                 for key, value in routing.items():

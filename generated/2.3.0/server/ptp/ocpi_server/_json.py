@@ -251,4 +251,4 @@ def dumps(value: Any) -> str:
 def dumps_bytes(value: Any) -> bytes:
     """``dumps`` as UTF-8 bytes. ``RawJSON`` fragments go in as they are, and the body is joined
     once: a page of stored objects costs one allocation of its size, not a text and a copy."""
-    return b"".join([part if type(part) is bytes else part.encode("utf-8") for part in _parts(value)])
+    return b"".join([part if isinstance(part, bytes) else part.encode("utf-8") for part in _parts(value)])

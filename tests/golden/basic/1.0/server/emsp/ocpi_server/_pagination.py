@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from fastapi import Request
 from starlette.responses import Response
@@ -72,7 +72,8 @@ def _integer(params: Mapping[str, str], name: str) -> int | None:
 
 def page_params(request: Request, settings: ServerSettings) -> PageParams:
     """Read ``date_from``, ``date_to``, ``offset`` and ``limit`` from the query string."""
-    params = request.query_params
+    # What request.query_params holds (the last value of a repeated name), without the multi-dict.
+    params = dict(parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
     date_from = _date(params, "date_from")
     date_to = _date(params, "date_to")
     offset = _integer(params, "offset")
@@ -119,7 +120,8 @@ def _next_query(raw: str, next_offset: int, limit: int) -> str:
 
 def _next_url(request: Request, settings: ServerSettings, next_offset: int, limit: int) -> str:
     query = _next_query(request.scope.get("query_string", b"").decode("latin-1"), next_offset, limit)
-    path = request.url.path
+    # The path as Starlette's request.url has it, without building the whole URL.
+    path = request.scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
     origin, base_path = _split_base(settings.base_url)
     if not _under(path, base_path):
         origin = f"{request.url.scheme}://{request.url.netloc}"
@@ -150,10 +152,9 @@ def paginated_response(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """The envelope with ``items`` as data plus the pagination headers (and any ``headers``)."""
-    all_headers = dict(headers or {})
-    all_headers.update(
-        pagination_headers(
-            request, offset=page.offset, limit=page.limit, returned=len(items), total=total, settings=settings
-        )
+    all_headers = pagination_headers(
+        request, offset=page.offset, limit=page.limit, returned=len(items), total=total, settings=settings
     )
+    if headers:
+        all_headers = {**headers, **all_headers}
     return ocpi_json_response(items if isinstance(items, (list, RawJSONArray)) else list(items), headers=all_headers)
