@@ -332,7 +332,7 @@ class SqliteStore(Store):
                 total = offset + len(rows)  # the last page: no need to count
             else:
                 total = self._count(conn, condition, args)
-        return [bytes(row[0]) for row in rows], total
+        return [row[0] for row in rows], total
 
     def _count(self, conn: sqlite3.Connection, condition: str, args: list[Any]) -> int:
         version = int(conn.execute("PRAGMA data_version").fetchone()[0])

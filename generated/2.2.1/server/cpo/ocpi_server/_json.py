@@ -170,20 +170,25 @@ def _key(key: Any) -> str:
     raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
 
 
-def _encode(value: Any, out: list[str | bytes]) -> None:
+def _string(value: str) -> bytes:
+    return _encode_string(value).encode("utf-8")
+
+
+def _encode(value: Any, out: list[bytes]) -> None:
+    """Append the JSON of ``value`` to ``out`` as UTF-8 pieces (bytes only: joined once)."""
     if value is None:
-        out.append("null")
+        out.append(b"null")
     elif value is True:
-        out.append("true")
+        out.append(b"true")
     elif value is False:
-        out.append("false")
+        out.append(b"false")
     elif isinstance(value, str):
-        out.append(_encode_string(value))
+        out.append(_string(value))
     elif isinstance(value, RawJSON):
         out.append(value.data)
     elif isinstance(value, RawJSONArray):
         if value.items:
-            parts: list[str | bytes] = [b","] * (2 * len(value.items) - 1)
+            parts = [b","] * (2 * len(value.items) - 1)
             parts[::2] = value.items
             out.append(b"[")
             out.extend(parts)
@@ -191,28 +196,26 @@ def _encode(value: Any, out: list[str | bytes]) -> None:
         else:
             out.append(b"[]")
     elif isinstance(value, int):
-        out.append(int.__repr__(value))
+        out.append(int.__repr__(value).encode("ascii"))
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError("NaN and infinity cannot be written as JSON")
-        out.append(float.__repr__(value))
+        out.append(float.__repr__(value).encode("ascii"))
     elif isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError("NaN and infinity cannot be written as JSON")
-        out.append(str(value))  # str() of a finite Decimal is a valid JSON number with its exact digits
+        out.append(str(value).encode("ascii"))  # str() of a finite Decimal: a JSON number, its exact digits
     elif isinstance(value, BaseModel):
         _encode(model_to_jsonable(value), out)
     elif isinstance(value, Mapping):
-        out.append("{")
-        first = True
+        separator = b"{"
         for key, item in value.items():
-            if not first:
-                out.append(",")
-            first = False
-            out.append(_encode_string(_key(key)))
-            out.append(":")
+            out.append(separator)
+            separator = b","
+            out.append(_string(_key(key)))
+            out.append(b":")
             _encode(item, out)
-        out.append("}")
+        out.append(b"}" if separator == b"," else b"{}")
     elif isinstance(value, (list, tuple, set, frozenset)):
         separator = b"["
         for item in value:
@@ -224,31 +227,29 @@ def _encode(value: Any, out: list[str | bytes]) -> None:
                 _encode(item, out)
         out.append(b"]" if separator == b"," else b"[]")
     elif isinstance(value, datetime):
-        out.append(_encode_string(format_datetime(value)))
+        out.append(_string(format_datetime(value)))
     elif isinstance(value, (date, time)):
-        out.append(_encode_string(value.isoformat()))
+        out.append(_string(value.isoformat()))
     elif isinstance(value, enum.Enum):
         _encode(value.value, out)
     elif isinstance(value, UUID):
-        out.append(_encode_string(str(value)))
+        out.append(_string(str(value)))
     elif isinstance(value, (bytes, bytearray)):
         raise TypeError("bytes are not JSON: wrap pre-serialised JSON in RawJSON")
     else:
         raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _parts(value: Any) -> list[str | bytes]:
-    out: list[str | bytes] = []
+def dumps_bytes(value: Any) -> bytes:
+    """Compact UTF-8 JSON of ``value`` (see the module docstring for the types it knows).
+
+    ``RawJSON`` fragments go in as they are, and the pieces are joined once: a page of stored
+    objects costs one allocation of its size."""
+    out: list[bytes] = []
     _encode(value, out)
-    return out
+    return b"".join(out)
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON text of ``value`` (see the module docstring for the types it knows)."""
-    return "".join(part if isinstance(part, str) else part.decode("utf-8") for part in _parts(value))
-
-
-def dumps_bytes(value: Any) -> bytes:
-    """``dumps`` as UTF-8 bytes. ``RawJSON`` fragments go in as they are, and the body is joined
-    once: a page of stored objects costs one allocation of its size, not a text and a copy."""
-    return b"".join([part if isinstance(part, bytes) else part.encode("utf-8") for part in _parts(value)])
+    """``dumps_bytes`` as text."""
+    return dumps_bytes(value).decode("utf-8")

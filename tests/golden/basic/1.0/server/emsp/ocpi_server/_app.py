@@ -13,6 +13,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine
@@ -47,6 +49,20 @@ class ModuleRouter(APIRouter):
     def plain_get(self, path: str, endpoint: Endpoint) -> None:
         """Serve GET (and HEAD) ``path``, relative to where the router is mounted."""
         self.plain_routes.append((path, endpoint))
+
+
+class _PlainEndpoint:
+    """The ASGI app of a plain route: a Request in, the endpoint's Response out. An exception goes
+    to the application's handlers (Starlette's per-route wrapper would only do the same again)."""
+
+    __slots__ = ("endpoint",)
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.endpoint(Request(scope, receive, send))
+        await response(scope, receive, send)
 
 
 @dataclass(frozen=True)
@@ -154,7 +170,10 @@ def build_app(
     for m in mounts:
         if isinstance(m.router, ModuleRouter):
             for path, endpoint in m.router.plain_routes:
-                app.add_route(version_base + m.path + path, endpoint, methods=["GET"], include_in_schema=False)
+                route = Route(
+                    version_base + m.path + path, _PlainEndpoint(endpoint), methods=["GET"], include_in_schema=False
+                )
+                app.router.routes.append(route)
         app.include_router(m.router, prefix=version_base + m.path)
 
     versions_access = auth.versions_dependency()
