@@ -148,7 +148,7 @@ class Stamp(OcpiModel):
         (
             "2016-12-29T17:45:09.123456789",
             datetime(2016, 12, 29, 17, 45, 9, 123456, tzinfo=UTC),
-            "2016-12-29T17:45:09.123456Z",
+            "2016-12-29T17:45:09.123Z",  # OCPI DateTime is string(25): milliseconds at most
         ),
         ("2016-12-29t17:45:09.500z", datetime(2016, 12, 29, 17, 45, 9, 500000, tzinfo=UTC), "2016-12-29T17:45:09.5Z"),
     ],
@@ -174,6 +174,14 @@ def test_datetime_objects_naive_means_utc_and_aware_is_converted() -> None:
 def test_datetime_rejects_invalid_values(bad: object) -> None:
     with pytest.raises(ValidationError):
         Stamp.model_validate({"at": bad})
+
+
+@pytest.mark.parametrize(
+    ("micro", "written"), [(0, "09Z"), (999, "09Z"), (1000, "09.001Z"), (120000, "09.12Z"), (999999, "09.999Z")]
+)
+def test_written_datetimes_fit_ocpi_string_25(micro: int, written: str) -> None:
+    text = format_datetime(datetime(2016, 12, 29, 17, 45, 9, micro, tzinfo=UTC))
+    assert text == "2016-12-29T17:45:" + written and len(text) <= 25
 
 
 def test_format_datetime_for_query_parameters() -> None:

@@ -7,7 +7,8 @@ Static: copied verbatim into every generated server package; names no OCPI versi
 * ``canonical_datetime`` is the fixed-precision form the store writes and compares
   (``2015-06-29T20:39:09.000000Z``): every value has the same length and layout, so text order is
   time order.
-* ``format_datetime`` is the short wire form (``Z``, fraction only when present).
+* ``format_datetime`` is the short wire form (``Z``, a fraction only when present, at most
+  milliseconds: OCPI's DateTime is string(25)).
 """
 
 from __future__ import annotations
@@ -71,15 +72,13 @@ def canonical_datetime(value: str | datetime) -> str:
 
 
 def format_datetime(value: datetime) -> str:
-    """Short UTC wire form with ``Z``; fractional seconds only when present (naive means UTC)."""
+    """Short UTC wire form with ``Z`` (naive means UTC). OCPI's DateTime is at most 25 characters,
+    so a fraction of a second is written to the millisecond (truncated), without trailing zeros,
+    and only when there is one."""
     moment = _as_utc(value)
-    text = (
-        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
-        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
-    )
-    if moment.microsecond:
-        text += "." + f"{moment.microsecond:06d}".rstrip("0")
-    return text + "Z"
+    if moment.microsecond < 1000:
+        return moment.isoformat(timespec="seconds")[:-6] + "Z"
+    return moment.isoformat(timespec="milliseconds")[:-6].rstrip("0") + "Z"
 
 
 _last_stamp: tuple[int, str] = (-1, "")

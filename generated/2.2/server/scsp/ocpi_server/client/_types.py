@@ -254,15 +254,17 @@ def _to_utc_datetime(value: Any) -> datetime:
 
 
 def format_datetime(value: datetime) -> str:
-    """UTC with ``Z``; fractional seconds only when present, without trailing zeros (naive = UTC)."""
+    """UTC with ``Z`` (naive means UTC). OCPI's DateTime is at most 25 characters, so a fraction
+    of a second is written to the millisecond (truncated), without trailing zeros, and only when
+    there is one: ``2015-06-29T20:39:09Z``, ``2015-06-29T20:39:09.12Z``."""
     if value.tzinfo is not UTC:
         if value.tzinfo is None or value.utcoffset() is None:
             value = value.replace(tzinfo=UTC)
         value = value.astimezone(UTC)
-    text = value.isoformat()[:-6]  # an aware UTC datetime ends in "+00:00"; the year is always 4 digits
-    if value.microsecond:
-        text = text.rstrip("0")
-    return text + "Z"
+    # An aware UTC datetime's isoformat ends in "+00:00"; its year always has 4 digits.
+    if value.microsecond < 1000:
+        return value.isoformat(timespec="seconds")[:-6] + "Z"
+    return value.isoformat(timespec="milliseconds")[:-6].rstrip("0") + "Z"
 
 
 DateTime = Annotated[
