@@ -32,12 +32,20 @@ def parse_datetime(text: str) -> datetime:
 
     Digits past microseconds are dropped (``datetime`` keeps microseconds).
     """
-    match = _RFC3339.fullmatch(text.strip())
+    text = text.strip()
+    match = _RFC3339.fullmatch(text)
     if match is None:
         raise ValueError(f"not an RFC 3339 date-time: {text[:40]!r}")
     frac = match["frac"] or ""
-    micro = int((frac + "000000")[:6])
     zone = match["zone"]
+    if text[10] == "T" and (zone is None or zone == "Z") and len(frac) <= 6:
+        # The common forms, checked by the pattern above, are read by the C parser.
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError(f"invalid date-time {text[:40]!r}: {exc}") from None
+        return parsed if zone else parsed.replace(tzinfo=UTC)
+    micro = int((frac + "000000")[:6])
     tz: timezone
     if zone is None or zone in ("Z", "z"):
         tz = UTC
@@ -77,8 +85,8 @@ def format_datetime(value: datetime) -> str:
     and only when there is one."""
     moment = _as_utc(value)
     if moment.microsecond < 1000:
-        return moment.isoformat(timespec="seconds")[:-6] + "Z"
-    return moment.isoformat(timespec="milliseconds")[:-6].rstrip("0") + "Z"
+        return moment.isoformat()[:19] + "Z"
+    return moment.isoformat()[:23].rstrip("0") + "Z"  # at least one millisecond digit is not 0
 
 
 _last_stamp: tuple[int, str] = (-1, "")

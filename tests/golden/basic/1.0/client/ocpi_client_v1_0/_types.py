@@ -218,12 +218,17 @@ _RFC3339 = re.compile(
 
 def parse_datetime(text: str) -> datetime:
     """Parse RFC 3339 text (``Z``, an offset or no zone meaning UTC) into an aware UTC datetime."""
-    match = _RFC3339.fullmatch(text.strip())
+    text = text.strip()
+    match = _RFC3339.fullmatch(text)
     if match is None:
         raise ValueError(f"not an RFC 3339 date-time: {text[:40]!r}")
-    frac = match["frac"] or ""
-    micro = int((frac + "000000")[:6])  # datetime keeps microseconds; further digits are dropped
     zone = match["zone"]
+    frac = match["frac"] or ""
+    if text[10] == "T" and (zone is None or zone == "Z") and len(frac) <= 6:
+        # The common forms, checked by the pattern above, are read by the C parser.
+        parsed = datetime.fromisoformat(text)
+        return parsed if zone else parsed.replace(tzinfo=UTC)
+    micro = int((frac + "000000")[:6])  # datetime keeps microseconds; further digits are dropped
     if zone is None or zone in "Zz":
         tz: timezone = UTC
     else:
@@ -261,10 +266,11 @@ def format_datetime(value: datetime) -> str:
         if value.tzinfo is None or value.utcoffset() is None:
             value = value.replace(tzinfo=UTC)
         value = value.astimezone(UTC)
-    # An aware UTC datetime's isoformat ends in "+00:00"; its year always has 4 digits.
+    # isoformat() starts with YYYY-MM-DDTHH:MM:SS (4-digit year) and, when there are microseconds,
+    # .ffffff; the rest is the zone.
     if value.microsecond < 1000:
-        return value.isoformat(timespec="seconds")[:-6] + "Z"
-    return value.isoformat(timespec="milliseconds")[:-6].rstrip("0") + "Z"
+        return value.isoformat()[:19] + "Z"
+    return value.isoformat()[:23].rstrip("0") + "Z"  # at least one millisecond digit is not 0
 
 
 DateTime = Annotated[
