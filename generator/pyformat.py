@@ -2,8 +2,9 @@
 
 Black is the costliest stage of generation (about 100 KB/s), so it does as little as it can:
 
-- a file is cut into top-level blocks (a function, a class, the header with the imports) where
-  the code has two blank lines before an unindented line; black formats each block alone, and
+- a file is cut into top-level blocks (a function, a class, the header with the imports and
+  constants) where two blank lines come before a ``def``, ``class`` or decorator; black formats
+  each block alone (a file whose blocks it cannot read alone goes through whole), and
   the blocks are joined again with two blank lines. Black separates top-level definitions that
   way itself, so the result is what black makes of the whole file; ``tests/test_format.py``
   checks that black leaves every generated file unchanged;
@@ -33,8 +34,8 @@ LINE_LENGTH = 120
 _MEMO: dict[str, str] = {}
 #: Below this many characters of unformatted code, a process pool costs more than it saves.
 _POOL_THRESHOLD = 300_000
-#: Two blank lines, then an unindented line: where a top-level block starts.
-_BLOCK_START = re.compile(r"\n\n\n(?=\S)")
+#: Two blank lines, then a top-level definition (or its decorator): where a block starts.
+_BLOCK_START = re.compile(r"\n\n\n(?=(?:def |async def |class |@))")
 
 
 @cache
@@ -86,6 +87,14 @@ def _format(block: str) -> str:
     return str(black.format_str(block + "\n", mode=mode)).rstrip("\n")
 
 
+def _try_format(block: str) -> str | None:
+    """``_format`` for the process pool: None when black cannot read the block alone."""
+    try:
+        return _format(block)
+    except Exception:
+        return None
+
+
 def _blocks(code: str) -> list[str]:
     # More than two blank lines before a block come out as two, as black writes them.
     return [block.strip("\n") for block in _BLOCK_START.split(code.strip("\n"))]
@@ -111,15 +120,27 @@ def _join(blocks: list[str]) -> str:
     return text + "\n" if text else ""
 
 
+def _whole(code: str) -> str:
+    """The whole file through black: for a file whose blocks black cannot read one by one."""
+    black, mode = _black()
+    return str(black.format_str(code, mode=mode))
+
+
 def format_python(code: str) -> str:
     """Format a file with black, block by block."""
-    return _join([_formatted(block) for block in _blocks(code)])
+    try:
+        return _join([_formatted(block) for block in _blocks(code)])
+    except Exception:  # a block black cannot parse alone (a cut inside a string): the whole file
+        return _whole(code)
 
 
 def format_template(code: str) -> str:
     """Format a file rendered from our templates: blocks that fit the line length are kept as they
     are (the templates write black's style); the others go through black."""
-    return _join([block if _fits(block) else _formatted(block) for block in _blocks(code)])
+    try:
+        return _join([block if _fits(block) else _formatted(block) for block in _blocks(code)])
+    except Exception:  # as in format_python
+        return _whole(code)
 
 
 def black_blocks(code: str, formatter: Any) -> list[str]:
@@ -142,12 +163,16 @@ def format_many(blocks: list[str]) -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if min(cores, 4) > 1 and sum(map(len, todo)) > _POOL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=min(cores, 4)) as pool:
-            for block, out in zip(todo, pool.map(_format, todo, chunksize=4)):
-                _MEMO[block] = out
-                _store(block, out)
+            for block, out in zip(todo, pool.map(_try_format, todo, chunksize=4)):
+                if out is not None:  # else the file falls back to whole-file black when formatted
+                    _MEMO[block] = out
+                    _store(block, out)
     else:
         for block in todo:
-            _formatted(block)
+            try:
+                _formatted(block)
+            except Exception:
+                pass  # the file falls back to whole-file black when formatted
 
 
 PYTHON_FORMATTERS = (format_python, format_template)

@@ -80,3 +80,12 @@ def test_format_template_keeps_fitting_blocks_and_formats_long_ones() -> None:
 @pytest.mark.parametrize("code", ["", "x = 1\n\n\n\n\ny = 2\n"])
 def test_format_python_edge_cases(code: str) -> None:
     assert format_python(code) == _black(code)
+
+
+def test_a_block_black_cannot_read_alone_falls_back_to_the_whole_file() -> None:
+    inside = '"""a\n\n\ndef b():\n    pass"""'  # looks like a block start, inside a string
+    code = f"X = {inside}\n\n\ndef f(a,b):\n    return a\n"
+    assert format_python(code) == _black(code)
+    assert inside in format_template(code)  # blocks that fit are kept: the string is intact
+    long_code = code.replace("pass", "pass" + " " * 130 + "x")  # now a cut block needs black
+    assert format_template(long_code) == _black(long_code)
