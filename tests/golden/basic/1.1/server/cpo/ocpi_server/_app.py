@@ -36,10 +36,11 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class ModuleRouter(APIRouter):
-    """The routes of one module interface: FastAPI routes, plus plain Starlette GET routes.
+    """The routes of one module interface: FastAPI routes, plus plain GET routes.
 
-    A plain route gets the bare ``Request``; FastAPI parses nothing for it. The list endpoints,
-    which read their query with ``page_params``, are served this way: they carry the most traffic.
+    A plain route's endpoint gets the bare ``Request`` (``_PlainEndpoint``); FastAPI parses nothing
+    for it. The list endpoints, which read their query with ``page_params``, are served this way:
+    they carry the most traffic.
     """
 
     def __init__(self) -> None:
