@@ -104,9 +104,21 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a valid JSON number")
 
 
+# One decoder for every call: json.loads builds a new one per call when given options.
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+
+
 def loads(data: bytes | bytearray | str) -> Any:
-    """Parse JSON text; non-integer numbers become exact ``Decimal``; NaN/Infinity are rejected."""
-    return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+    """Parse JSON text; non-integer numbers become exact ``Decimal``; NaN/Infinity are rejected.
+
+    Like ``json.loads`` with those options: bytes in UTF-8, -16 or -32; a leading BOM is an error."""
+    if isinstance(data, str):
+        if data.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", data, 0)
+        return _DECODER.decode(data)
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"the JSON object must be str, bytes or bytearray, not {type(data).__name__}")
+    return _DECODER.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
 
 
 # Strings of a JSON-mode dump that may stand for a Decimal, or for a datetime not in OCPI's form.
