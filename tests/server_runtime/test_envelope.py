@@ -23,7 +23,7 @@ from ocpi_server_runtime._envelope import (
     ocpi_json_response,
     validation_message,
 )
-from ocpi_server_runtime._json import dumps, loads
+from ocpi_server_runtime._json import RawJSONArray, dumps, dumps_bytes, loads
 from ocpi_server_runtime._settings import ServerSettings
 from ocpi_server_runtime._store import Party, SqliteStore
 
@@ -104,6 +104,15 @@ def test_raw_json_is_spliced_verbatim() -> None:
         RawJSON(b"  ")
     with pytest.raises(TypeError):
         dumps(b"raw bytes")
+
+
+def test_raw_json_array_reads_as_raw_items_and_is_spliced_whole() -> None:
+    page = RawJSONArray([b'{"id":"1","v":1.10}', b'{"id":"2"}'])
+    assert len(page) == 2 and page[0] == RawJSON(b'{"id":"1","v":1.10}') and page[-1:] == [RawJSON(b'{"id":"2"}')]
+    body = dumps_bytes(envelope(page))
+    assert body.startswith(b'{"data":[{"id":"1","v":1.10},{"id":"2"}],"status_code":1000,')
+    assert loads(body)["data"][0]["v"] == Decimal("1.10")
+    assert dumps({"data": RawJSONArray([])}) == '{"data":[]}' and dumps({}) == "{}" and dumps([]) == "[]"
 
 
 def test_json_knows_datetimes_enums_and_rejects_unknown_types() -> None:

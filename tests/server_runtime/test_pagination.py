@@ -134,6 +134,13 @@ def test_capped_limit_in_link_and_other_params_untouched(settings: ServerSetting
     assert parse_qsl(urlsplit(url).query) == [("offset", "10"), ("limit", "10"), ("country_code", "NL"), ("tag", "a"), ("tag", "b")]
 
 
+def test_link_keeps_other_parameters_exactly_as_written(settings: ServerSettings) -> None:
+    raw = "date_from=2016-01-01T00%3A00%3A00Z&offset=0&q=a+b%26c&limit=5"
+    headers = pagination_headers(make_request(raw), offset=0, limit=5, returned=5, total=12, settings=settings)
+    url = link_of(headers)
+    assert url is not None and urlsplit(url).query == "date_from=2016-01-01T00%3A00%3A00Z&offset=5&q=a+b%26c&limit=5"
+
+
 # -- through the wired app ---------------------------------------------------------------------------
 
 

@@ -290,3 +290,80 @@ def test_concurrent_writers_from_threads(store: SqliteStore) -> None:
     _, total = store.list_objects("sessions", date_from=None, date_to=None, offset=0, limit=1)
     assert total == 50
     assert results.count(True) == 50  # each key created exactly once, however the threads interleave
+
+
+# -- caches: list counts and token lookups ----------------------------------------------------------
+
+
+def _full_page_total(store: SqliteStore) -> int:
+    # A full page (limit 1 of several objects) makes the store count instead of inferring the total.
+    _, total = store.list_objects("locations", date_from=None, date_to=None, offset=0, limit=1)
+    return total
+
+
+def test_list_totals_follow_our_own_writes(timeline: SqliteStore) -> None:
+    assert _full_page_total(timeline) == 5
+    put(timeline, "F", "2024-01-04T00:00:00Z")
+    assert _full_page_total(timeline) == 6
+    assert timeline.delete_object("locations", "NL", "EXA", "A")
+    assert _full_page_total(timeline) == 5
+
+
+def test_list_totals_follow_another_connections_writes(tmp_path: Path) -> None:
+    db = str(tmp_path / "shared.sqlite")
+    reader, writer = SqliteStore(db), SqliteStore(db)  # two workers on one database
+    try:
+        put(writer, "A", "2024-01-01T00:00:00Z")
+        put(writer, "B", "2024-01-02T00:00:00Z")
+        assert _full_page_total(reader) == 2
+        put(writer, "C", "2024-01-03T00:00:00Z")
+        assert _full_page_total(reader) == 3  # seen through PRAGMA data_version, not a stale count
+    finally:
+        reader.close()
+        writer.close()
+
+
+def test_the_last_page_total_needs_no_count(timeline: SqliteStore) -> None:
+    page, total = timeline.list_objects("locations", date_from=None, date_to=None, offset=3, limit=5)
+    assert ids(page) == ["D", "E"] and total == 5
+
+
+def test_token_lookups_follow_our_own_writes_at_once(store: SqliteStore) -> None:
+    store.save_party(Party(party_key="peer", token_c="old"))
+    assert store.party_by_token("old") is not None and store.party_by_token("new") is None
+    store.save_party(Party(party_key="peer", token_c="new"))
+    assert store.party_by_token("old") is None
+    found = store.party_by_token("new")
+    assert found is not None and found[0].party_key == "peer"
+    assert store.delete_party("peer")
+    assert store.party_by_token("new") is None
+
+
+def test_token_lookups_see_another_connections_writes_after_the_cache_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ocpi_server_runtime._store as store_module
+
+    clock = [1000.0]
+    monkeypatch.setattr(store_module.time, "monotonic", lambda: clock[0])
+    db = str(tmp_path / "shared.sqlite")
+    reader, writer = SqliteStore(db), SqliteStore(db)
+    try:
+        writer.save_party(Party(party_key="peer", token_c="tok"))
+        assert reader.party_by_token("tok") is not None
+        writer.delete_party("peer")  # in another worker
+        clock[0] += store_module.TOKEN_CACHE_SECONDS / 2
+        assert reader.party_by_token("tok") is not None  # still within the cache time
+        clock[0] += store_module.TOKEN_CACHE_SECONDS
+        assert reader.party_by_token("tok") is None
+    finally:
+        reader.close()
+        writer.close()
+
+
+def test_each_lookup_gets_its_own_party_object(store: SqliteStore) -> None:
+    store.save_party(Party(party_key="peer", token_c="tok", roles=[{"role": "EMSP"}]))
+    first, second = store.party_by_token("tok"), store.party_by_token("tok")
+    assert first is not None and second is not None
+    first[0].roles.append({"role": "CPO"})  # a handler changing its copy changes nothing stored
+    assert second[0].roles == [{"role": "EMSP"}] and store.party_by_token("tok")[0].roles == [{"role": "EMSP"}]  # type: ignore[index]
