@@ -126,27 +126,28 @@ def _whole(code: str) -> str:
     return str(black.format_str(code, mode=mode))
 
 
-def format_python(code: str) -> str:
-    """Format a file with black, block by block."""
+def _format_file(code: str, *, keep_fitting: bool) -> str:
     try:
-        return _join([_formatted(block) for block in _blocks(code)])
+        return _join([block if keep_fitting and _fits(block) else _formatted(block) for block in _blocks(code)])
     except Exception:  # a block black cannot parse alone (a cut inside a string): the whole file
         return _whole(code)
+
+
+def format_python(code: str) -> str:
+    """Format a file with black, block by block."""
+    return _format_file(code, keep_fitting=False)
 
 
 def format_template(code: str) -> str:
     """Format a file rendered from our templates: blocks that fit the line length are kept as they
     are (the templates write black's style); the others go through black."""
-    try:
-        return _join([block if _fits(block) else _formatted(block) for block in _blocks(code)])
-    except Exception:  # as in format_python
-        return _whole(code)
+    return _format_file(code, keep_fitting=True)
 
 
 def black_blocks(code: str, formatter: Any) -> list[str]:
     """The blocks of ``code`` that ``formatter`` (``format_python`` or ``format_template``) sends to black."""
-    blocks = _blocks(code)
-    return blocks if formatter is format_python else [block for block in blocks if not _fits(block)]
+    keep_fitting = formatter is format_template
+    return [block for block in _blocks(code) if not (keep_fitting and _fits(block))]
 
 
 def format_many(blocks: list[str]) -> None:

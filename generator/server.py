@@ -91,8 +91,8 @@ class Route:
 
     @property
     def plain(self) -> bool:
-        """Served as a plain Starlette route: nothing for FastAPI to parse (a list reads its query
-        with ``page_params``), so the hottest endpoints skip dependency solving."""
+        """Served as a plain route (``ModuleRouter.plain_get``): nothing for FastAPI to parse (a list
+        reads its query with ``page_params``), so the hottest endpoints skip dependency solving."""
         return self.paginated and not self.path_params and not self.body_model
 
     @property
