@@ -233,10 +233,7 @@ def _encode(value: Any, out: list[bytes]) -> None:
         for item in value:
             out.append(separator)
             separator = b","
-            if type(item) is RawJSON:
-                out.append(item.data)
-            else:
-                _encode(item, out)
+            _encode(item, out)
         out.append(b"]" if separator == b"," else b"[]")
     elif isinstance(value, datetime):
         out.append(_string(format_datetime(value)))
