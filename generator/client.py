@@ -122,7 +122,7 @@ def _method(spec: Spec, ep: Endpoint) -> PyMethod:
         else:
             body_arg = naming.snake(t.name)
             body_ann = f"Sequence[{t.name}]" if ep.body.is_list else t.name
-            body_expr = f"dump_list({body_arg})" if ep.body.is_list else f"{body_arg}.to_json()"
+            body_expr = f"to_json_list({body_arg})" if ep.body.is_list else f"{body_arg}.to_json()"
         if not ep.body.required:
             body_ann = f"{body_ann} | None"
             body_expr = f"None if {body_arg} is None else {body_expr}"

@@ -20,18 +20,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     GetCoreSchemaHandler,
-    TypeAdapter,
     PlainSerializer,
     PlainValidator,
+    TypeAdapter,
     ValidationError,
     WithJsonSchema,
 )
@@ -77,7 +77,6 @@ def load_json(data: bytes | bytearray | str) -> Any:
 # for a mark; it is short because every number of a dump carries it twice.
 _NONCE = secrets.token_urlsafe(8).replace("-", "+").replace("_", "/")  # no JSON escaping needed
 _NUMBER_MARK = f"~{_NONCE}~"
-_NUMBER_END = _NUMBER_MARK
 _EXACT_NUMBERS: ContextVar[bool] = ContextVar("ocpi_exact_numbers", default=False)
 
 
@@ -91,14 +90,14 @@ def _exact_numbers() -> Iterator[None]:
 
 
 _MARK_OPEN = ('"' + _NUMBER_MARK).encode("ascii")
-_MARK_CLOSE = (_NUMBER_END + '"').encode("ascii")
+_MARK_CLOSE = (_NUMBER_MARK + '"').encode("ascii")
 
 
 def _restore_numbers(text: str) -> str:
     if _NUMBER_MARK not in text:
         return text
-    # '"<mark>1.50<end>"' -> '1.50'; two passes of str.replace, no per-number Python
-    return text.replace('"' + _NUMBER_MARK, "").replace(_NUMBER_END + '"', "")
+    # '"<mark>1.50<mark>"' -> '1.50'; two passes of str.replace, no per-number Python
+    return text.replace('"' + _NUMBER_MARK, "").replace(_NUMBER_MARK + '"', "")
 
 
 def _restore_number_bytes(data: bytes) -> bytes:
@@ -110,8 +109,8 @@ def _restore_number_bytes(data: bytes) -> bytes:
 def _decimals_from_marks(value: Any) -> Any:
     """Turn marked number strings of a JSON-mode dump back into ``Decimal`` objects, in place."""
     if isinstance(value, str):
-        if value.startswith(_NUMBER_MARK) and value.endswith(_NUMBER_END):
-            return Decimal(value[len(_NUMBER_MARK) : -len(_NUMBER_END)])
+        if len(value) > 2 * len(_NUMBER_MARK) and value.startswith(_NUMBER_MARK) and value.endswith(_NUMBER_MARK):
+            return Decimal(value[len(_NUMBER_MARK) : -len(_NUMBER_MARK)])
         return value
     if isinstance(value, dict):
         for key, item in value.items():
@@ -125,7 +124,7 @@ def _decimals_from_marks(value: Any) -> Any:
 def _marked_decimals(value: Any) -> Any:
     """Copy of a JSON value from an unknown field with its Decimals marked for exact output."""
     if isinstance(value, Decimal):
-        return _NUMBER_MARK + _decimal_text(value) + _NUMBER_END if value.is_finite() else str(value)
+        return _NUMBER_MARK + _decimal_text(value) + _NUMBER_MARK if value.is_finite() else str(value)
     if isinstance(value, dict):
         return {key: _marked_decimals(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -181,7 +180,7 @@ def _decimal_text(value: Decimal) -> str:
 def _serialize_number(value: Decimal) -> str:
     # str() of a finite Decimal is a valid JSON number with the value's exact digits.
     if _EXACT_NUMBERS.get():
-        return f"{_NUMBER_MARK}{value}{_NUMBER_END}"
+        return f"{_NUMBER_MARK}{value}{_NUMBER_MARK}"
     return str(value)  # a foreign JSON dump (not through OcpiModel): pydantic's own form
 
 

@@ -12,8 +12,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ._api import NO_ROUTING, AsyncInterface, Interface, dump_list, dump_value, parse, parse_list, parser
+from ._api import NO_ROUTING, AsyncInterface, Interface, dump_value, parse, parse_list, parser
 from ._transport import AsyncPaginator, OcpiResponse, Paginator, Routing, format_datetime, path_segment
+from ._types import to_json_list
 from .models import *  # noqa: F403
 
 __all__ = [

@@ -5,7 +5,7 @@ Static: copied verbatim into every generated client package.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
 
@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 from . import _credentials
 from ._discovery import Discovery, adiscover, discover
 from ._transport import AsyncTransport, Routing, Settings, SyncTransport
-from ._types import OcpiModel, parse_items, to_json_list
+from ._types import OcpiModel, parse_items
 
 T = TypeVar("T")
 
@@ -67,11 +67,6 @@ def parse_list(tp: type[T], data: Any, lenient: bool) -> list[T]:
 def dump_value(value: Any) -> bytes:
     """JSON body for a primitive or enum payload."""
     return _adapter(type(value)).dump_json(value)
-
-
-def dump_list(items: Sequence[OcpiModel]) -> bytes:
-    """JSON array body of models, each written like ``to_json()``."""
-    return to_json_list(items)
 
 
 class Interface:
