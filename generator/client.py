@@ -1,7 +1,7 @@
 """Plan of a generated Python client package: view objects with every Python string precomputed.
 
 Templates under ``templates/client/`` only print these objects. The runtime (transport, pagination,
-errors, discovery, credentials handshake) is ordinary tested Python in ``templates/client/runtime/``,
+errors, discovery, credentials handshake) is ordinary tested Python in ``runtime/ocpi_runtime/client/``,
 copied verbatim into each package, so a generated client is self-contained: one ``pip install``, no
 second package to keep in step.
 """
@@ -14,11 +14,10 @@ from generator import naming
 from generator.ir import Endpoint, Interface, ObjectType, Param, Payload, Spec, TypeRef
 from generator.ir_build import BOTH
 from generator.models import models_schema, patch_types, postprocess, run_datamodel_codegen
-from generator.paths import TEMPLATES_ROOT
 from generator.plan import PlannedFile
+from generator.runtime_copy import copies
 from generator.pyformat import format_python, format_template
 
-RUNTIME_FILES = ("_types.py", "errors.py", "_transport.py", "_discovery.py", "_credentials.py", "_api.py")
 #: Module interfaces with no attribute on the role clients: handled by discovery and the handshake.
 HANDLED_BY_RUNTIME = ("versions",)
 
@@ -191,10 +190,7 @@ def client_files(spec: Spec, package: str | None = None, prefix: str = "") -> li
         PlannedFile(f"{prefix}{pkg}/interfaces.py", "client/interfaces.py.j2", ctx, fmt),
         PlannedFile(f"{prefix}{pkg}/client.py", "client/client.py.j2", ctx, fmt),
     ]
-    for name in RUNTIME_FILES:
-        text = (TEMPLATES_ROOT / "client" / "runtime" / name).read_text(encoding="utf-8")
-        files.append(PlannedFile(f"{prefix}{pkg}/{name}", "", {"text": text}))
-    return files
+    return files + copies("client", f"{prefix}{pkg}/")
 
 
 _MODELS_MEMO: dict[str, str] = {}

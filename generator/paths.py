@@ -1,7 +1,8 @@
 """Where the bundled spec transcriptions and templates live.
 
 In a source checkout (or an editable install) they are the top-level ``spec/`` and ``templates/``
-folders; in a wheel they are shipped inside the package as ``generator/_data/``.
+folders; in a wheel they are shipped inside the package as ``generator/_data/``. The hand-written
+runtime is the package ``ocpi_runtime`` (``runtime/ocpi_runtime`` in a checkout), installed with us.
 """
 
 from __future__ import annotations
@@ -19,9 +20,17 @@ def _resource(name: str) -> Path:
     return _CHECKOUT / name
 
 
+def _runtime_root() -> Path:
+    """The ``ocpi_runtime`` package folder: ``runtime/ocpi_runtime`` in a checkout, installed beside us from a wheel."""
+    import ocpi_runtime
+
+    return Path(ocpi_runtime.__file__).resolve().parent
+
+
 SPEC_ROOT = _resource("spec")
 TEMPLATES_ROOT = _resource("templates")
 SCHEMA_PATH = SPEC_ROOT / "schema.json"
+RUNTIME_ROOT = _runtime_root()
 
 
 def available_versions(spec_root: Path = SPEC_ROOT) -> list[str]:

@@ -72,8 +72,8 @@ def render_files(planned: list[PlannedFile], timings: Timings | None = None) -> 
         return {pf.path: pf.formatter(text) if pf.formatter is not None else text for pf, text in rendered}
 
 
-def generate(spec_root: Path, versions: list[str], targets: list[str], timings: Timings | None = None) -> dict[str, str]:
-    """Render every target of every version, plus the manifest; raises SpecError on bad input."""
+def plan(spec_root: Path, versions: list[str], targets: list[str], timings: Timings | None = None) -> list[PlannedFile]:
+    """Every planned file of every target of every version, plus the manifest; raises SpecError on bad input."""
     t = timings or Timings()
     planned: list[PlannedFile] = []
     digests = {}
@@ -83,7 +83,14 @@ def generate(spec_root: Path, versions: list[str], targets: list[str], timings: 
         with t.stage("plan"):
             for target in targets:
                 planned += [
-                    PlannedFile(f"{version}/{pf.path}", pf.template, pf.context, pf.formatter) for pf in TARGETS[target](spec)
+                    PlannedFile(f"{version}/{pf.path}", pf.template, pf.context, pf.formatter, pf.copy_of)
+                    for pf in TARGETS[target](spec)
                 ]
     planned.append(manifest_file(digests))
-    return render_files(planned, t)
+    return planned
+
+
+def generate(spec_root: Path, versions: list[str], targets: list[str], timings: Timings | None = None) -> dict[str, str]:
+    """Render every target of every version, plus the manifest; raises SpecError on bad input."""
+    t = timings or Timings()
+    return render_files(plan(spec_root, versions, targets, t), t)

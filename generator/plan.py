@@ -26,6 +26,9 @@ class PlannedFile:
     context: dict[str, Any] = field(hash=False)
     #: Applied to the rendered text (e.g. black for Python); identity by default.
     formatter: Callable[[str], str] | None = field(default=None, hash=False, compare=False)
+    #: Set for a verbatim copy of a runtime module (its path under ``ocpi_runtime``); golden trees
+    #: leave these out, and ``tests/test_runtime_copies.py`` checks them against their source.
+    copy_of: str | None = field(default=None, compare=False)
 
 
 def dump_yaml(data: Any) -> str:

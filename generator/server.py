@@ -20,25 +20,11 @@ from generator import naming
 from generator.client import client_files
 from generator.ir import Endpoint, EnumType, Interface, ObjectType, Param, Role, Spec, TypeRef
 from generator.ir_build import BOTH
-from generator.paths import TEMPLATES_ROOT
 from generator.plan import PlannedFile
+from generator.runtime_copy import copies
 from generator.pyformat import format_template
 
 PACKAGE = "ocpi_server"
-SERVER_RUNTIME_FILES = (
-    "_settings.py",
-    "_store.py",
-    "_envelope.py",
-    "_middleware.py",
-    "_auth.py",
-    "_pagination.py",
-    "_registration.py",
-    "_json.py",
-    "_time.py",
-    "_defaults.py",
-    "_app.py",
-    "__main__.py",
-)
 OWNER_KEYS = ("country_code", "party_id")
 #: Preferred enum values for synthesised default answers ("the request is accepted").
 _HAPPY = ("ACCEPTED", "ALLOWED", "SUCCESS", "OK", "AVAILABLE")
@@ -368,13 +354,11 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
         PlannedFile(f"{gen}handlers.py", "server/handlers.py.j2", ctx, format_template),
         PlannedFile(f"{gen}routers.py", "server/routers.py.j2", ctx, format_template),
     ]
-    for name in SERVER_RUNTIME_FILES:
-        text = (TEMPLATES_ROOT / "server" / "runtime" / name).read_text(encoding="utf-8")
-        files.append(PlannedFile(f"{gen}{name}", "", {"text": text}))
+    files += copies("server", gen)
     for pf in client_files(spec, prefix=""):
         if "/" in pf.path:  # the client package itself, without its project files
             inner = pf.path.split("/", 1)[1]
-            files.append(PlannedFile(f"{gen}client/{inner}", pf.template, pf.context, pf.formatter))
+            files.append(PlannedFile(f"{gen}client/{inner}", pf.template, pf.context, pf.formatter, pf.copy_of))
     user = [
         PlannedFile(f"{prefix}pyproject.toml", "server/pyproject.toml.j2", ctx),
         PlannedFile(f"{prefix}README.md", "server/README.md.j2", ctx),

@@ -11,10 +11,10 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from ocpi_runtime._credentials import aregister, aunregister, aupdate
-from ocpi_runtime._discovery import adiscover
-from ocpi_runtime._transport import AsyncPaginator, AsyncTransport, Page, Routing, Settings
-from ocpi_runtime.errors import NotFoundError, OcpiHubError, ServerError, TransportError, UnsafeLinkError
+from ocpi_runtime.client._credentials import aregister, aunregister, aupdate
+from ocpi_runtime.client._discovery import adiscover
+from ocpi_runtime.client._transport import AsyncPaginator, AsyncTransport, Page, Routing, Settings
+from ocpi_runtime.client.errors import NotFoundError, OcpiHubError, ServerError, TransportError, UnsafeLinkError
 
 from ._helpers import Recorder, Sleeps, envelope, ok, raw
 from .test_credentials import (

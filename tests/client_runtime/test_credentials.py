@@ -8,11 +8,11 @@ from typing import Any
 import httpx
 import pytest
 
-from ocpi_runtime._credentials import Registration, register, unregister, update
-from ocpi_runtime._discovery import Discovery
-from ocpi_runtime._transport import Settings, SyncTransport
-from ocpi_runtime._types import OcpiModel, parse_one
-from ocpi_runtime.errors import AuthenticationError, ModuleNotOfferedError
+from ocpi_runtime.client._credentials import Registration, register, unregister, update
+from ocpi_runtime.client._discovery import Discovery
+from ocpi_runtime.client._transport import Settings, SyncTransport
+from ocpi_runtime.client._types import OcpiModel, parse_one
+from ocpi_runtime.client.errors import AuthenticationError, ModuleNotOfferedError
 
 from ._helpers import Recorder, envelope
 

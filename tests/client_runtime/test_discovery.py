@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from ocpi_runtime._discovery import Discovery, choose_version, discover, parse_details, version_key
-from ocpi_runtime._transport import Settings, SyncTransport
-from ocpi_runtime.errors import ModuleNotOfferedError, VersionNegotiationError
+from ocpi_runtime.client._discovery import Discovery, choose_version, discover, parse_details, version_key
+from ocpi_runtime.client._transport import Settings, SyncTransport
+from ocpi_runtime.client.errors import ModuleNotOfferedError, VersionNegotiationError
 
 from ._helpers import Recorder, ok
 

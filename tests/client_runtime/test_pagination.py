@@ -8,9 +8,9 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from ocpi_runtime._transport import Page, Paginator, Settings, SyncTransport
-from ocpi_runtime._types import Number, OcpiModel, parse_one
-from ocpi_runtime.errors import InvalidResponseError, PaginationError, UnsafeLinkError
+from ocpi_runtime.client._transport import Page, Paginator, Settings, SyncTransport
+from ocpi_runtime.client._types import Number, OcpiModel, parse_one
+from ocpi_runtime.client.errors import InvalidResponseError, PaginationError, UnsafeLinkError
 
 from ._helpers import Recorder, ok
 

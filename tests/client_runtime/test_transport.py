@@ -13,8 +13,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from ocpi_runtime import _transport
-from ocpi_runtime._transport import (
+from ocpi_runtime.client import _transport
+from ocpi_runtime.client._transport import (
     MAX_RETRY_AFTER,
     OcpiResponse,
     Routing,
@@ -24,7 +24,7 @@ from ocpi_runtime._transport import (
     path_segment,
     safe_url,
 )
-from ocpi_runtime.errors import (
+from ocpi_runtime.client.errors import (
     AuthenticationError,
     HttpError,
     InvalidResponseError,

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from pydantic import Field, ValidationError
 
-from ocpi_runtime._types import (
+from ocpi_runtime.client._types import (
     DateTime,
     Deviation,
     Number,

@@ -1,35 +1,13 @@
-"""Load templates/server/runtime/ as the package ``ocpi_server_runtime`` (the generator gives the
-copied runtime an ``__init__.py``; the template folder has none, so the package is built here)."""
+"""The server runtime is the package ``ocpi_runtime.server`` (``runtime/ocpi_runtime/server``), imported as is."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-RUNTIME = Path(__file__).resolve().parents[2] / "templates" / "server" / "runtime"
-PACKAGE = "ocpi_server_runtime"
-
-
-def _load_runtime() -> None:
-    if PACKAGE in sys.modules:
-        return
-    spec = importlib.util.spec_from_file_location(
-        PACKAGE, RUNTIME / "__init__.py", submodule_search_locations=[str(RUNTIME)]
-    )
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    # No __init__.py to execute: the empty package only needs its __path__ for the submodules.
-    sys.modules[PACKAGE] = module
-
-
-_load_runtime()
-
-from ocpi_server_runtime._settings import ServerSettings  # noqa: E402
-from ocpi_server_runtime._store import SqliteStore  # noqa: E402
+from ocpi_runtime.server._settings import ServerSettings
+from ocpi_runtime.server._store import SqliteStore
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from ocpi_server_runtime._auth import Authenticator, encode_authorization, parse_authorization
-from ocpi_server_runtime._settings import ServerSettings
-from ocpi_server_runtime._store import Party, SqliteStore
+from ocpi_runtime.server._auth import Authenticator, encode_authorization, parse_authorization
+from ocpi_runtime.server._settings import ServerSettings
+from ocpi_runtime.server._store import Party, SqliteStore
 
 from tests.server_runtime.wiring import build_app
 

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Response
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
-from ocpi_server_runtime._envelope import (
+from ocpi_runtime.server._envelope import (
     OcpiHTTPError,
     RawJSON,
     envelope,
@@ -23,9 +23,9 @@ from ocpi_server_runtime._envelope import (
     ocpi_json_response,
     validation_message,
 )
-from ocpi_server_runtime._json import RawJSONArray, dumps, dumps_bytes, loads
-from ocpi_server_runtime._settings import ServerSettings
-from ocpi_server_runtime._store import Party, SqliteStore
+from ocpi_runtime.server._json import RawJSONArray, dumps, dumps_bytes, loads
+from ocpi_runtime.server._settings import ServerSettings
+from ocpi_runtime.server._store import Party, SqliteStore
 
 from tests.server_runtime.wiring import build_app
 

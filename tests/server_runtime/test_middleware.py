@@ -8,10 +8,10 @@ import pytest
 from fastapi import FastAPI, Response
 from fastapi.testclient import TestClient
 
-from ocpi_server_runtime._envelope import install_error_handlers, ocpi_json_response
-from ocpi_server_runtime._middleware import install_header_middleware
-from ocpi_server_runtime._settings import ServerSettings
-from ocpi_server_runtime._store import Party, SqliteStore
+from ocpi_runtime.server._envelope import install_error_handlers, ocpi_json_response
+from ocpi_runtime.server._middleware import install_header_middleware
+from ocpi_runtime.server._settings import ServerSettings
+from ocpi_runtime.server._store import Party, SqliteStore
 
 from tests.server_runtime.wiring import build_app
 

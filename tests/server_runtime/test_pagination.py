@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 
-from ocpi_server_runtime._envelope import OcpiHTTPError
-from ocpi_server_runtime._pagination import PageParams, page_params, pagination_headers
-from ocpi_server_runtime._settings import ServerSettings
-from ocpi_server_runtime._store import Party, SqliteStore
+from ocpi_runtime.server._envelope import OcpiHTTPError
+from ocpi_runtime.server._pagination import PageParams, page_params, pagination_headers
+from ocpi_runtime.server._settings import ServerSettings
+from ocpi_runtime.server._store import Party, SqliteStore
 
 from tests.server_runtime.wiring import build_app
 

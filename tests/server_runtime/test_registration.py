@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ocpi_server_runtime._auth import AuthContext
-from ocpi_server_runtime._envelope import OcpiHTTPError
-from ocpi_server_runtime._registration import (
+from ocpi_runtime.server._auth import AuthContext
+from ocpi_runtime.server._envelope import OcpiHTTPError
+from ocpi_runtime.server._registration import (
     CredentialsService,
     NoMatchingEndpoints,
     NoMutualVersion,
     PeerInfo,
     PeerUnreachable,
 )
-from ocpi_server_runtime._settings import ServerSettings
-from ocpi_server_runtime._store import SqliteStore
+from ocpi_runtime.server._settings import ServerSettings
+from ocpi_runtime.server._store import SqliteStore
 
 from tests.server_runtime.wiring import FakePeer, build_app, own_credentials_for
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from ocpi_server_runtime._settings import ServerSettings
+from ocpi_runtime.server._settings import ServerSettings
 
 
 def test_defaults_and_normalised_base_url() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ocpi_server_runtime._store import Party, SqliteStore, Store, ci_key
+from ocpi_runtime.server._store import Party, SqliteStore, Store, ci_key
 
 
 def put(store: SqliteStore, oid: str, stamp: str, *, cc: str = "NL", pid: str = "EXA", module: str = "locations") -> bool:
@@ -342,7 +342,7 @@ def test_token_lookups_follow_our_own_writes_at_once(store: SqliteStore) -> None
 def test_token_lookups_see_another_connections_writes_after_the_cache_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ocpi_server_runtime._store as store_module
+    import ocpi_runtime.server._store as store_module
 
     clock = [1000.0]
     monkeypatch.setattr(store_module.time, "monotonic", lambda: clock[0])

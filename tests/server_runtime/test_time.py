@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ocpi_server_runtime._time import canonical_datetime, format_datetime, now_timestamp
+from ocpi_runtime.server._time import canonical_datetime, format_datetime, now_timestamp
 
 
 @pytest.mark.parametrize(

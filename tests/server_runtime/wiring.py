@@ -19,19 +19,19 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, FastAPI, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ocpi_server_runtime._auth import AuthContext, Authenticator
-from ocpi_server_runtime._envelope import (
+from ocpi_runtime.server._auth import AuthContext, Authenticator
+from ocpi_runtime.server._envelope import (
     OcpiHTTPError,
     RawJSON,
     install_error_handlers,
     ocpi_json_response,
     read_json_body,
 )
-from ocpi_server_runtime._middleware import install_header_middleware, request_ids
-from ocpi_server_runtime._pagination import page_params, paginated_response
-from ocpi_server_runtime._registration import CredentialsService, PeerInfo
-from ocpi_server_runtime._settings import ServerSettings
-from ocpi_server_runtime._store import Party, Store
+from ocpi_runtime.server._middleware import install_header_middleware, request_ids
+from ocpi_runtime.server._pagination import page_params, paginated_response
+from ocpi_runtime.server._registration import CredentialsService, PeerInfo
+from ocpi_runtime.server._settings import ServerSettings
+from ocpi_runtime.server._store import Party, Store
 
 VERSION = "2.2.1"
 LOCATIONS_RECEIVER = "/ocpi/emsp/2.2.1/locations"
