@@ -108,13 +108,41 @@ def test_nan_literal_in_json_text_is_rejected() -> None:
         Price.from_json(b'{"excl_vat": NaN}')
 
 
-def test_model_dump_json_mode_returns_decimal_objects() -> None:
+def test_model_dump_json_mode_is_ready_for_json_dumps() -> None:
     tariff = Tariff.from_json(TARIFF_JSON)
-    dumped = tariff.model_dump(mode="json", by_alias=True)
-    assert dumped["min_price"] == {"excl_vat": Decimal("0.1"), "incl_vat": Decimal("1234567890.123456789")}
-    assert dumped["elements"][0]["prices"][0]["excl_vat"] == Decimal("1E+2")
+    dumped = tariff.model_dump(mode="json")
+    assert dumped["min_price"] == {"excl_vat": 0.1, "incl_vat": 1234567890.1234567}  # floats: nearest binary
+    assert type(dumped["min_price"]["excl_vat"]) is float
+    assert (
+        dumped["elements"][0]["prices"][0]["excl_vat"] == 100
+        and type(dumped["elements"][0]["prices"][0]["excl_vat"]) is int
+    )
     assert dumped["last_updated"] == "2015-06-29T20:39:09Z"
+    assert "id" in dumped and "start_date_time" not in dumped  # by alias, unset fields absent (as to_json)
+    # json.dumps accepts it, and numbers of up to 15 significant digits come back with their value
+    again = json.loads(json.dumps(dumped), parse_float=Decimal)
+    assert again["min_price"]["excl_vat"] == Decimal("0.1")
     assert tariff.model_dump()["min_price"]["excl_vat"] == Decimal("0.1")  # python mode untouched
+    # the exact digits: to_json()
+    assert json.loads(tariff.to_json(), parse_float=Decimal)["min_price"]["incl_vat"] == Decimal("1234567890.123456789")
+
+
+def test_model_dump_json_mode_numbers_of_unknown_fields_are_json_numbers() -> None:
+    price = Price.from_json(b'{"excl_vat": 1.25, "extra": {"rate": 0.5, "list": [2.0, 7]}}')
+    dumped = price.model_dump(mode="json")
+    assert dumped == {"excl_vat": 1.25, "extra": {"rate": 0.5, "list": [2.0, 7]}}
+    assert json.dumps(dumped) == '{"excl_vat": 1.25, "extra": {"rate": 0.5, "list": [2.0, 7]}}'
+    assert price.exact_json_values()["extra"]["rate"] == Decimal("0.5")
+
+
+def test_model_dump_json_and_to_json_agree_on_unset_fields() -> None:
+    price = Price(excl_vat=Decimal("1.50"))
+    assert price.model_dump_json() == price.to_json().decode() == '{"excl_vat":1.50}'
+    tariff = Tariff.from_json(TARIFF_JSON)
+    assert tariff.model_dump_json().encode() == tariff.to_json() == TARIFF_JSON
+    explicit = Price(excl_vat=Decimal("2"), incl_vat=None)  # None set on purpose: written as null by both
+    assert explicit.model_dump_json() == explicit.to_json().decode() == '{"excl_vat":2,"incl_vat":null}'
+    assert explicit.model_dump_json(exclude_none=True) == '{"excl_vat":2}'
 
 
 def test_round_trip_of_a_whole_object_is_byte_exact() -> None:

@@ -3,8 +3,9 @@
 Static: copied verbatim into every generated server package; names no OCPI version's models.
 
 OCPI 2.2+ sends ``Token <base64(token)>``; 2.1.1 (and many 2.2 implementations) send the token
-raw. A server cannot know which, so ``parse_authorization`` returns both readings and the
-``Authenticator`` accepts whichever names a known party.
+raw. A server cannot know which, so ``parse_authorization`` (the client runtime's, as is
+``encode_authorization``) returns both readings and the ``Authenticator`` accepts whichever names
+a known party.
 
 Token kinds: a party's token A (handed out before registration) may only be used on the
 credentials module and the versions endpoints; everything else needs its token C. No token value
@@ -13,8 +14,6 @@ ever appears in an error message or a log line.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -24,56 +23,11 @@ from fastapi import Request
 from ._envelope import GENERIC_CLIENT_ERROR, OcpiHTTPError
 from ._settings import ServerSettings
 from ._store import Party, Store
+from .client._wire import encode_authorization, parse_authorization
 
 __all__ = ["AuthContext", "Authenticator", "encode_authorization", "parse_authorization"]
 
 _UNAUTHORIZED_HEADERS = {"WWW-Authenticate": "Token"}
-
-
-def _decoded(value: str) -> str | None:
-    """The text a Base64 value encodes, when it is Base64 of printable UTF-8; else None."""
-    padded = value + "=" * (-len(value) % 4)
-    try:
-        raw = base64.b64decode(padded, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    # A trailing newline is a classic of `echo token | base64` (the spec's own example has one).
-    text = text.strip()
-    if not text or not text.isprintable():
-        return None
-    return text
-
-
-def parse_authorization(header: str | None) -> list[str]:
-    """Candidate tokens of an Authorization header value: the Base64-decoded text (when the value
-    is valid Base64 of printable UTF-8) first, then the raw value. ``[]`` when the header is
-    missing or not of the form ``Token <value>``.
-    """
-    if header is None:
-        return []
-    parts = header.strip().split(None, 1)
-    if len(parts) != 2 or parts[0].lower() != "token":
-        return []
-    value = parts[1].strip()
-    if not value:
-        return []
-    candidates: list[str] = []
-    decoded = _decoded(value)
-    if decoded is not None and decoded != value:
-        candidates.append(decoded)
-    candidates.append(value)
-    return candidates
-
-
-def encode_authorization(token: str, *, base64_encode: bool) -> str:
-    """The Authorization header value WE send: ``Token <base64>`` (2.2+) or ``Token <raw>`` (2.1.1)."""
-    if base64_encode:
-        return "Token " + base64.b64encode(token.encode("utf-8")).decode("ascii")
-    return "Token " + token
 
 
 @dataclass(frozen=True)

@@ -24,15 +24,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from ._json import dumps, loads
 from ._time import canonical_datetime
+from .client._wire import ci_key
 
 __all__ = ["Party", "SqliteStore", "Store", "ci_key", "new_token"]
-
-_UPPER = {code: code - 32 for code in range(ord("a"), ord("z") + 1)}
-
-
-def ci_key(value: str) -> str:
-    """A CiString as stored in a key column: ASCII letters upper-cased, anything else untouched."""
-    return value.translate(_UPPER)
 
 
 def new_token() -> str:

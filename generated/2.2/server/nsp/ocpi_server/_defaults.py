@@ -25,6 +25,7 @@ from ._store import Party, Store
 from ._time import now_timestamp
 from .client._transport import AsyncTransport, Settings
 from .client._types import OcpiModel
+from .client._wire import ci_equal
 from .client.errors import OcpiError
 
 logger = logging.getLogger("ocpi.server")
@@ -62,7 +63,7 @@ def _key_value(data: dict[str, Any], name: str) -> str:
 
 
 def _same(a: Any, b: str) -> bool:
-    return isinstance(a, str) and a.lower() == b.lower()
+    return isinstance(a, str) and ci_equal(a, b)
 
 
 async def read_model(request: Request, model: type[M]) -> M:

@@ -56,7 +56,7 @@ def _date(params: Mapping[str, str], name: str) -> str | None:
     if raw is None or raw == "":
         return None
     try:
-        return canonical_datetime(raw)
+        return canonical_datetime(raw, query=True)
     except ValueError:
         raise _bad(name, "expected an OCPI DateTime such as 2015-06-29T20:39:09Z") from None
 

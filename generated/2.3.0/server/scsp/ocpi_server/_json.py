@@ -23,7 +23,8 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from ._time import format_datetime
+from .client._types import OcpiModel
+from .client._wire import format_datetime, load_json
 
 __all__ = ["RawJSON", "RawJSONArray", "dumps", "dumps_bytes", "loads", "model_to_jsonable"]
 
@@ -100,25 +101,8 @@ class RawJSONArray(Sequence[RawJSON]):
         return f"RawJSONArray(<{len(self.items)} items>)"
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a valid JSON number")
-
-
-# One decoder for every call: json.loads builds a new one per call when given options.
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
-
-
-def loads(data: bytes | bytearray | str) -> Any:
-    """Parse JSON text; non-integer numbers become exact ``Decimal``; NaN/Infinity are rejected.
-
-    Like ``json.loads`` with those options: bytes in UTF-8, -16 or -32; a leading BOM is an error."""
-    if isinstance(data, str):
-        if data.startswith("\ufeff"):
-            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", data, 0)
-        return _DECODER.decode(data)
-    if not isinstance(data, (bytes, bytearray)):
-        raise TypeError(f"the JSON object must be str, bytes or bytearray, not {type(data).__name__}")
-    return _DECODER.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
+loads = load_json
+"""The client runtime's ``load_json``: exact ``Decimal`` numbers, NaN/Infinity rejected."""
 
 
 # Strings of a JSON-mode dump that may stand for a Decimal, or for a datetime not in OCPI's form.
@@ -163,8 +147,11 @@ def model_to_jsonable(model: BaseModel) -> Any:
     JSON mode stays authoritative (custom serialisers apply). Where plain pydantic writes a
     ``Decimal`` as a string, the Decimal is put back so that ``dumps`` writes a number; a plain
     ``datetime`` is written as OCPI wants it (UTC, ``Z``; naive means UTC) instead of pydantic's
-    zone-less or offset form. Models whose JSON dump holds no such string are dumped once.
+    zone-less or offset form. Models whose JSON dump holds no such string are dumped once. An
+    ``OcpiModel`` marks its own numbers and needs no second dump.
     """
+    if isinstance(model, OcpiModel):
+        return model.exact_json_values(by_alias=True, exclude_unset=False, exclude_none=True)
     dumped = model.model_dump(mode="json", by_alias=True, exclude_unset=False, exclude_none=True)
     if _has_suspect_string(dumped):
         python = model.model_dump(mode="python", by_alias=True, exclude_unset=False, exclude_none=True)

@@ -13,17 +13,16 @@ This module is copied verbatim into each generated package: it names no OCPI ver
 from __future__ import annotations
 
 import enum
-import json
 import re
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, AnyStr, Self, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -37,6 +36,8 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, core_schema
 
+from ._wire import as_utc, ci_equal, ci_key, format_datetime, load_json, parse_datetime
+
 __all__ = [
     "CiString",
     "DateTime",
@@ -45,8 +46,9 @@ __all__ = [
     "OcpiModel",
     "OpenStrEnum",
     "ci_equal",
-    "ci_lower",
+    "ci_key",
     "format_datetime",
+    "json_number",
     "load_json",
     "parse_datetime",
     "parse_items",
@@ -60,15 +62,6 @@ M = TypeVar("M", bound=BaseModel)
 # --------------------------------------------------------------------------------------------------
 # JSON text <-> Python values, numbers kept exact
 # --------------------------------------------------------------------------------------------------
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a valid JSON number")
-
-
-def load_json(data: bytes | bytearray | str) -> Any:
-    """Parse JSON text; non-integer numbers become exact ``Decimal``, NaN/Infinity are rejected."""
-    return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
 
 
 # While a dump runs with this set, Number values (and Decimals in unknown fields) are written as
@@ -89,42 +82,51 @@ def _exact_numbers() -> Iterator[None]:
         _EXACT_NUMBERS.reset(token)
 
 
-_MARK_OPEN = ('"' + _NUMBER_MARK).encode("ascii")
-_MARK_CLOSE = (_NUMBER_MARK + '"').encode("ascii")
+_MARKS: dict[type, tuple[Any, Any]] = {
+    str: ('"' + _NUMBER_MARK, _NUMBER_MARK + '"'),
+    bytes: (('"' + _NUMBER_MARK).encode("ascii"), (_NUMBER_MARK + '"').encode("ascii")),
+}
 
 
-def _restore_numbers(text: str) -> str:
-    if _NUMBER_MARK not in text:
-        return text
-    # '"<mark>1.50<mark>"' -> '1.50'; two passes of str.replace, no per-number Python
-    return text.replace('"' + _NUMBER_MARK, "").replace(_NUMBER_MARK + '"', "")
-
-
-def _restore_number_bytes(data: bytes) -> bytes:
-    if _MARK_OPEN not in data:
+def _restore_numbers(data: AnyStr) -> AnyStr:
+    """'"<mark>1.50<mark>"' -> '1.50' in the text or bytes of a dump; two passes of replace, no
+    per-number Python."""
+    opening, closing = _MARKS[type(data)]
+    if opening not in data:
         return data
-    return data.replace(_MARK_OPEN, b"").replace(_MARK_CLOSE, b"")
+    return data.replace(opening, data[:0]).replace(closing, data[:0])
 
 
-def _decimals_from_marks(value: Any) -> Any:
-    """Turn marked number strings of a JSON-mode dump back into ``Decimal`` objects, in place."""
+def json_number(value: Decimal) -> int | float:
+    """A number as plain ``json`` writes one: ``int`` for a whole number written without a
+    fraction (``5``, ``1E+2``), else ``float``. The float is the nearest binary value: exact to
+    the value for up to 15 significant digits, but ``1.50`` comes back as ``1.5``. For the exact
+    digits write JSON with ``OcpiModel.to_json()``."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= 0:
+        return int(value)
+    return float(value)
+
+
+def _numbers_from_marks(value: Any, number: Callable[[Decimal], Any]) -> Any:
+    """Turn marked number strings of a JSON-mode dump into ``number(Decimal)``, in place."""
     if isinstance(value, str):
         if len(value) > 2 * len(_NUMBER_MARK) and value.startswith(_NUMBER_MARK) and value.endswith(_NUMBER_MARK):
-            return Decimal(value[len(_NUMBER_MARK) : -len(_NUMBER_MARK)])
+            return number(Decimal(value[len(_NUMBER_MARK) : -len(_NUMBER_MARK)]))
         return value
     if isinstance(value, dict):
         for key, item in value.items():
-            value[key] = _decimals_from_marks(item)
+            value[key] = _numbers_from_marks(item, number)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            value[i] = _decimals_from_marks(item)
+            value[i] = _numbers_from_marks(item, number)
     return value
 
 
 def _marked_decimals(value: Any) -> Any:
     """Copy of a JSON value from an unknown field with its Decimals marked for exact output."""
     if isinstance(value, Decimal):
-        return _NUMBER_MARK + _decimal_text(value) + _NUMBER_MARK if value.is_finite() else str(value)
+        return _NUMBER_MARK + str(value) + _NUMBER_MARK if value.is_finite() else str(value)
     if isinstance(value, dict):
         return {key: _marked_decimals(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -172,11 +174,6 @@ def to_decimal(value: Any) -> Decimal:
     return result
 
 
-def _decimal_text(value: Decimal) -> str:
-    # str() of a finite Decimal is always a valid JSON number with the value's exact digits.
-    return str(value)
-
-
 def _serialize_number(value: Decimal) -> str:
     # str() of a finite Decimal is a valid JSON number with the value's exact digits.
     if _EXACT_NUMBERS.get():
@@ -208,45 +205,10 @@ Number = Annotated[Decimal, _NumberSchema(), WithJsonSchema({"type": "number"})]
 # DateTime
 # --------------------------------------------------------------------------------------------------
 
-_RFC3339 = re.compile(
-    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt ]"
-    r"(?P<h>[0-9]{2}):(?P<m>[0-9]{2}):(?P<s>[0-9]{2})(?:\.(?P<frac>[0-9]+))?"
-    r"(?P<zone>[Zz]|[+-][0-9]{2}:?[0-9]{2})?"
-)
-
-
-def parse_datetime(text: str) -> datetime:
-    """Parse RFC 3339 text (``Z``, an offset or no zone meaning UTC) into an aware UTC datetime."""
-    text = text.strip()
-    match = _RFC3339.fullmatch(text)
-    if match is None:
-        raise ValueError(f"not an RFC 3339 date-time: {text[:40]!r}")
-    zone = match["zone"]
-    frac = match["frac"] or ""
-    if text[10] == "T" and (zone is None or zone == "Z") and len(frac) <= 6:
-        # The common forms, checked by the pattern above, are read by the C parser.
-        parsed = datetime.fromisoformat(text)
-        return parsed if zone else parsed.replace(tzinfo=UTC)
-    micro = int((frac + "000000")[:6])  # datetime keeps microseconds; further digits are dropped
-    if zone is None or zone in "Zz":
-        tz: timezone = UTC
-    else:
-        digits = zone[1:].replace(":", "")
-        hours, minutes = int(digits[:2]), int(digits[2:])
-        if hours > 23 or minutes > 59:
-            raise ValueError(f"invalid UTC offset in {text[:40]!r}")
-        offset = timedelta(hours=hours, minutes=minutes)
-        tz = timezone(-offset if zone[0] == "-" else offset)
-    year, month, day = (int(part) for part in match["date"].split("-"))
-    parsed = datetime(year, month, day, int(match["h"]), int(match["m"]), int(match["s"]), micro, tzinfo=tz)
-    return parsed.astimezone(UTC)
-
 
 def _to_utc_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return as_utc(value)
     if isinstance(value, str):
         try:
             return parse_datetime(value)
@@ -255,21 +217,6 @@ def _to_utc_datetime(value: Any) -> datetime:
     raise PydanticCustomError(
         "ocpi_datetime", "expected an RFC 3339 date-time string, got {type}", {"type": type(value).__name__}
     )
-
-
-def format_datetime(value: datetime) -> str:
-    """UTC with ``Z`` (naive means UTC). OCPI's DateTime is at most 25 characters, so a fraction
-    of a second is written to the millisecond (truncated), without trailing zeros, and only when
-    there is one: ``2015-06-29T20:39:09Z``, ``2015-06-29T20:39:09.12Z``."""
-    if value.tzinfo is not UTC:
-        if value.tzinfo is None or value.utcoffset() is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(UTC)
-    # isoformat() starts with YYYY-MM-DDTHH:MM:SS (4-digit year) and, when there are microseconds,
-    # .ffffff; the rest is the zone.
-    if value.microsecond < 1000:
-        return value.isoformat()[:19] + "Z"
-    return value.isoformat()[:23].rstrip("0") + "Z"  # at least one millisecond digit is not 0
 
 
 DateTime = Annotated[
@@ -308,20 +255,8 @@ class OpenStrEnum(enum.StrEnum):
         return member is self
 
 
-_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}
-
 CiString = str
 """OCPI ``CiString``: a plain ``str``; compare values with ``ci_equal`` (ASCII case-insensitive)."""
-
-
-def ci_lower(value: str) -> str:
-    """ASCII-only lower-casing (non-ASCII letters are left alone, as CiString prescribes)."""
-    return value.translate(_ASCII_LOWER)
-
-
-def ci_equal(a: str, b: str) -> bool:
-    """Compare two CiString values, ignoring the case of ASCII letters only."""
-    return len(a) == len(b) and ci_lower(a) == ci_lower(b)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -359,7 +294,7 @@ class OcpiModel(BaseModel):
         """
         with _exact_numbers():
             data = self.__pydantic_serializer__.to_json(self, by_alias=True, exclude_unset=True)
-        return _restore_number_bytes(data)
+        return _restore_numbers(data)
 
     @classmethod
     def from_json(cls, data: bytes | bytearray | str) -> Self:
@@ -382,18 +317,36 @@ class OcpiModel(BaseModel):
         return cls.model_validate(obj, **kwargs)
 
     def model_dump_json(self, **kwargs: Any) -> str:
-        """Like pydantic's, but ``Number`` values are written as exact JSON numbers."""
+        """Like pydantic's, but ``Number`` values are written as exact JSON numbers, and by default
+        (``by_alias=True, exclude_unset=True``) the same text as ``to_json()``: unset fields absent."""
+        kwargs.setdefault("by_alias", True)
+        kwargs.setdefault("exclude_unset", True)
         with _exact_numbers():
             text = super().model_dump_json(**kwargs)
         return _restore_numbers(text)
 
     def model_dump(self, *, mode: str = "python", **kwargs: Any) -> dict[str, Any]:
-        """Like pydantic's; in ``mode="json"`` numbers stay ``Decimal`` objects instead of strings."""
+        """Like pydantic's in python mode (numbers are ``Decimal``).
+
+        ``mode="json"`` gives what ``json.dumps`` accepts: the values of ``to_json()`` (by default
+        by alias, unset fields absent) with each number an ``int`` or a ``float`` (``json_number``:
+        exact up to 15 significant digits). To write a number's exact digits, use ``to_json()``.
+        """
         if mode != "json":
             return super().model_dump(mode=mode, **kwargs)
+        return self._json_values(json_number, kwargs)
+
+    def exact_json_values(self, **kwargs: Any) -> dict[str, Any]:
+        """JSON-mode values (like ``model_dump(mode="json")``, same defaults) with numbers as exact
+        ``Decimal``: for an encoder that writes a ``Decimal`` as a bare number with its digits."""
+        return self._json_values(Decimal, kwargs)
+
+    def _json_values(self, number: Callable[[Decimal], Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+        kwargs.setdefault("by_alias", True)
+        kwargs.setdefault("exclude_unset", True)
         with _exact_numbers():
-            out = super().model_dump(mode=mode, **kwargs)
-        result: dict[str, Any] = _decimals_from_marks(out)
+            out = super().model_dump(mode="json", **kwargs)
+        result: dict[str, Any] = _numbers_from_marks(out, number)
         return result
 
 
@@ -412,7 +365,7 @@ def to_json_list(items: Sequence[OcpiModel]) -> bytes:
         return b"[" + b",".join(item.to_json() for item in items) + b"]"
     with _exact_numbers():
         data = _list_adapter(model).dump_json(list(items), by_alias=True, exclude_unset=True)
-    return _restore_number_bytes(data)
+    return _restore_numbers(data)
 
 
 # --------------------------------------------------------------------------------------------------

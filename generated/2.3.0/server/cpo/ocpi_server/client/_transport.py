@@ -8,7 +8,6 @@ only on the scheme, host and port of the first request.
 from __future__ import annotations
 
 import asyncio
-import base64
 import email.utils
 import logging
 import math
@@ -26,6 +25,7 @@ import httpx
 from pydantic import ValidationError
 
 from ._types import Deviation, error_details, format_datetime, load_json
+from ._wire import encode_authorization
 from .errors import (
     AuthenticationError,
     HttpError,
@@ -134,9 +134,7 @@ class Settings:
 
     def authorization(self) -> str:
         """The ``Authorization`` header value: ``Token <base64(utf-8 token)>`` or ``Token <token>``."""
-        if self.token_encoding == "raw":
-            return "Token " + self.token
-        return "Token " + base64.b64encode(self.token.encode("utf-8")).decode("ascii")
+        return encode_authorization(self.token, base64_encode=self.token_encoding != "raw")
 
 
 @dataclass(frozen=True)

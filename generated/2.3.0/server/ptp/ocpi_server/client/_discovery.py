@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from ._transport import AsyncTransport, SyncTransport
-from ._types import ci_lower
+from ._wire import ci_key
 from .errors import ModuleNotOfferedError, VersionNegotiationError
 
 __all__ = ["Discovery", "adiscover", "choose_version", "discover", "parse_details", "version_key"]
@@ -34,13 +34,13 @@ class Discovery:
     """``(module identifier, "SENDER" | "RECEIVER" | None) -> URL``; the role is None in 2.1.1."""
 
     def _find(self, module: str, role: str | None) -> str | None:
-        wanted_module = ci_lower(module)
+        wanted_module = ci_key(module)
         wanted_role = role.upper() if role is not None else None
         exact: str | None = None
         roleless: str | None = None
         first: str | None = None
         for (identifier, endpoint_role), url in self.endpoints.items():
-            if ci_lower(identifier) != wanted_module:
+            if ci_key(identifier) != wanted_module:
                 continue
             if first is None:
                 first = url
