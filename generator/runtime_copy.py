@@ -25,6 +25,7 @@ SERVER_MODULES = (
     "_auth.py",
     "_pagination.py",
     "_registration.py",
+    "_outbound.py",
     "_json.py",
     "_time.py",
     "_defaults.py",

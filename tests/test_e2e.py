@@ -60,8 +60,8 @@ class Pair:
         self.cpo_pkg, self.emsp_pkg = server_package(version, "cpo"), server_package(version, "emsp")
         self.ports = {"cpo": free_port(), "emsp": free_port()}
         self.settings = {
-            "cpo": self.cpo_pkg.ServerSettings(base_url=self.base("cpo"), country_code="NL", party_id="CPO", token_base64=self.spec.token_base64, max_limit=3, default_limit=3),
-            "emsp": self.emsp_pkg.ServerSettings(base_url=self.base("emsp"), country_code="DE", party_id="EMS", token_base64=self.spec.token_base64, max_limit=3, default_limit=3),
+            "cpo": self.cpo_pkg.ServerSettings(base_url=self.base("cpo"), country_code="NL", party_id="CPO", token_base64=self.spec.token_base64, max_limit=3, default_limit=3, allow_private_peers=True),
+            "emsp": self.emsp_pkg.ServerSettings(base_url=self.base("emsp"), country_code="DE", party_id="EMS", token_base64=self.spec.token_base64, max_limit=3, default_limit=3, allow_private_peers=True),
         }
         self.stores = {"cpo": self.cpo_pkg.SqliteStore(":memory:"), "emsp": self.emsp_pkg.SqliteStore(":memory:")}
 

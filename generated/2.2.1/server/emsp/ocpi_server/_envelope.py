@@ -13,6 +13,8 @@ cause                                       HTTP   OCPI   status_message
 ==========================================  =====  =====  =========================================
 request validation (body, query, path)      400    2001   ``body.last_updated: Field required``
 malformed JSON body                         400    2001   ``Malformed JSON body: ...``
+body over ``max_body_bytes`` (limits)       413    2001   ``Request body larger than N bytes``
+JSON nested over ``max_json_depth``         400    2001   ``JSON nested deeper than N levels``
 pydantic ``ValidationError`` in a handler   400    2001   ``last_updated: Field required``
 ``OcpiHTTPError``                           own    own    own
 unknown URL                                 404    2000   ``Unknown URL``
@@ -20,7 +22,10 @@ method not allowed                          405    2000   ``Method not allowed``
 other Starlette ``HTTPException``           own    2000/3000 (4xx/5xx)  its detail
 any other exception                         500    3000   ``Internal server error`` (logged, no
                                                           traceback in the body)
+client gone in the middle of its request    none   none   one log line, no traceback
 ==========================================  =====  =====  =========================================
+
+The two limits are checked by ``_middleware.InputLimitMiddleware`` (``install_input_limits``).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -252,6 +258,8 @@ async def guarded_call(app: ASGIApp, scope: Scope, receive: Receive, send: Send)
 
     try:
         await app(scope, receive, tracking_send)
+    except ClientDisconnect:  # nobody is left to answer: one line, no traceback
+        logger.info("client went away during %s %s", scope.get("method", "?"), scope.get("path", "?"))
     except Exception:
         logger.exception("Unhandled error in %s %s", scope.get("method", "?"), scope.get("path", "?"))
         if started:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from ._auth import AuthContext
 from ._envelope import INVALID_PARAMETERS, OcpiHTTPError, validation_message
 from ._json import RawJSONArray, loads
+from ._outbound import allowed
 from ._pagination import PageParams
 from ._settings import ServerSettings
 from ._store import Party, Store
@@ -250,6 +251,8 @@ class Engine:
         """POST a command or charging-profile result to the peer's response_url with its token B."""
         if party is None or not party.token_b:
             logger.warning("no token to send a result to %s; dropped", url)
+            return
+        if not await allowed(self.settings, url, peer_url=party.versions_url, what="response_url"):
             return
         settings = Settings(
             token=party.token_b,

@@ -68,6 +68,15 @@ class ServerSettings:
     """How WE write tokens in outgoing Authorization headers (2.2+: Base64); input accepts both."""
     business_name: str = "ocpi-codegen server"
     """Our business name, for the business details of our credentials."""
+    max_body_bytes: int = 1_048_576
+    """The largest request body accepted (1 MiB); a larger one is answered 413 / OCPI 2001."""
+    max_json_depth: int = 64
+    """How deep arrays and objects of a request body may nest; deeper is answered 400 / 2001."""
+    allow_private_peers: bool = False
+    """True lets us call peer URLs on loopback, private or link-local addresses (tests, labs)."""
+    peer_hosts: tuple[str, ...] = ()
+    """Hosts we may call besides the host of a peer's own versions URL (``*.example.com`` for a
+    domain and its subdomains), e.g. where a peer's modules or a ``response_url`` live."""
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -82,6 +91,9 @@ class ServerSettings:
             raise ValueError(
                 f"default_limit must be between 1 and max_limit ({self.max_limit}), got {self.default_limit}"
             )
+        if self.max_body_bytes < 1 or self.max_json_depth < 1:
+            raise ValueError("max_body_bytes and max_json_depth must be at least 1")
+        object.__setattr__(self, "peer_hosts", tuple(host.strip().lower() for host in self.peer_hosts if host.strip()))
         if not self.country_code or not self.party_id:
             raise ValueError("country_code and party_id must not be empty")
 
@@ -93,7 +105,9 @@ class ServerSettings:
     @classmethod
     def from_env(cls, prefix: str = "OCPI_", environ: Mapping[str, str] | None = None) -> ServerSettings:
         """Read ``{prefix}BASE_URL``, ``DATABASE``, ``COUNTRY_CODE``, ``PARTY_ID``, ``MAX_LIMIT``,
-        ``DEFAULT_LIMIT``, ``VERSIONS_REQUIRE_TOKEN``, ``TOKEN_BASE64`` and ``BUSINESS_NAME``.
+        ``DEFAULT_LIMIT``, ``VERSIONS_REQUIRE_TOKEN``, ``TOKEN_BASE64``, ``BUSINESS_NAME``,
+        ``MAX_BODY_BYTES``, ``MAX_JSON_DEPTH``, ``ALLOW_PRIVATE_PEERS`` and ``PEER_HOSTS``
+        (comma-separated).
 
         Unset or empty variables take the defaults (country/party ``NL``/``EXA``, base URL
         ``http://127.0.0.1:8000/ocpi``). ``environ`` replaces ``os.environ`` (for tests).
@@ -111,4 +125,8 @@ class ServerSettings:
             versions_require_token=_env_bool(env, prefix + "VERSIONS_REQUIRE_TOKEN", True),
             token_base64=_env_bool(env, prefix + "TOKEN_BASE64", True),
             business_name=_env_str(env, prefix + "BUSINESS_NAME", "ocpi-codegen server"),
+            max_body_bytes=_env_int(env, prefix + "MAX_BODY_BYTES", 1_048_576),
+            max_json_depth=_env_int(env, prefix + "MAX_JSON_DEPTH", 64),
+            allow_private_peers=_env_bool(env, prefix + "ALLOW_PRIVATE_PEERS", False),
+            peer_hosts=tuple(_env_str(env, prefix + "PEER_HOSTS", "").split(",")),
         )

@@ -19,7 +19,8 @@ from starlette.types import Receive, Scope, Send
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine
 from ._envelope import install_error_handlers, ocpi_json_response, read_json_body
-from ._middleware import install_header_middleware
+from ._middleware import install_header_middleware, install_input_limits
+from ._outbound import check_endpoints, peer_http_client
 from ._registration import CredentialsService, NoMatchingEndpoints, NoMutualVersion, PeerInfo, PeerUnreachable
 from ._settings import ServerSettings
 from ._defaults import as_json
@@ -101,7 +102,10 @@ def _fetch_peer(spec: AppSpec, settings: ServerSettings) -> Callable[[str, str],
             max_retries=1,
         )
         try:
-            async with AsyncTransport(client_settings) as transport:
+            async with (
+                peer_http_client(settings, versions_url) as http,
+                AsyncTransport(client_settings, http=http) as transport,
+            ):
                 found = await adiscover(transport, versions_url, [spec.version], spec.version)
         except VersionNegotiationError as exc:
             raise NoMutualVersion(str(exc)) from None
@@ -111,6 +115,7 @@ def _fetch_peer(spec: AppSpec, settings: ServerSettings) -> Callable[[str, str],
             {"identifier": identifier, **({"role": role} if role else {}), "url": url}
             for (identifier, role), url in found.endpoints.items()
         ]
+        await check_endpoints(settings, versions_url, endpoints)
         if not any(e["identifier"] != "credentials" for e in endpoints):
             raise NoMatchingEndpoints("the peer offers no module besides credentials")
         return PeerInfo(version=found.version, endpoints=endpoints)
@@ -157,6 +162,7 @@ def build_app(
     app.state.settings = settings
     app.state.handlers = handlers
     install_error_handlers(app)
+    install_input_limits(app, settings)
     install_header_middleware(
         app,
         request_id_headers=spec.routing_headers,

@@ -13,19 +13,35 @@ Static: copied verbatim into every generated server package; names no OCPI versi
 Header names are matched case-insensitively. The middleware is pure ASGI (no response buffering)
 and also turns an exception that escaped every handler into the 500 envelope, so that even that
 response carries the ids.
+
+``InputLimitMiddleware`` reads the body of a POST, PUT, PATCH or DELETE before any handler does:
+larger than ``max_body_bytes`` (by its Content-Length or as it arrives) is HTTP 413 / OCPI 2001;
+arrays and objects nested deeper than ``max_json_depth`` are 400 / 2001; a client that goes away
+in the middle of its body is one log line, and no handler runs.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 
 from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ._envelope import guarded_call
+from ._envelope import INVALID_PARAMETERS, OcpiHTTPError, error_response, guarded_call
+from ._settings import ServerSettings
+from .client._wire import json_too_deep
 
-__all__ = ["OcpiHeaderMiddleware", "install_header_middleware", "request_ids"]
+__all__ = [
+    "InputLimitMiddleware",
+    "OcpiHeaderMiddleware",
+    "install_header_middleware",
+    "install_input_limits",
+    "request_ids",
+]
+
+logger = logging.getLogger("ocpi.server")
 
 REQUEST_ID = "x-request-id"
 CORRELATION_ID = "x-correlation-id"
@@ -165,4 +181,68 @@ def install_header_middleware(
         routed_prefixes=tuple(routed_prefixes),
         own_country_code=own_country_code,
         own_party_id=own_party_id,
+    )
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class InputLimitMiddleware:
+    """Pure ASGI middleware; use ``install_input_limits`` to add it (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_json_depth: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.max_json_depth = max_json_depth
+
+    def _too_large(self) -> OcpiHTTPError:
+        return OcpiHTTPError(413, INVALID_PARAMETERS, f"Request body larger than {self.max_body_bytes} bytes")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name.lower() == b"content-length" and value.strip().isdigit() and int(value) > self.max_body_bytes:
+                await error_response(self._too_large())(scope, receive, send)
+                return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                logger.info("client went away while sending the body of %s %s", scope.get("method"), scope.get("path"))
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                await error_response(self._too_large())(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = bool(message.get("more_body", False))
+        body = b"".join(chunks)
+        if json_too_deep(body, self.max_json_depth):
+            error = OcpiHTTPError(400, INVALID_PARAMETERS, f"JSON nested deeper than {self.max_json_depth} levels")
+            await error_response(error)(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # after the body: wait for the disconnect, as the server says
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def install_input_limits(app: FastAPI, settings: ServerSettings) -> None:
+    """Add ``InputLimitMiddleware`` with the settings' ``max_body_bytes`` and ``max_json_depth``.
+
+    Install it after ``install_error_handlers`` and before ``install_header_middleware``, so that
+    its answers carry the request ids."""
+    app.add_middleware(
+        InputLimitMiddleware, max_body_bytes=settings.max_body_bytes, max_json_depth=settings.max_json_depth
     )
