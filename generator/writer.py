@@ -162,7 +162,9 @@ def _roll_back(staged: list[tuple[Path, Path]], kept: list[tuple[Path, Path | No
     """Undo a failed write_tree: restore every replaced or pruned file, remove what was new."""
     for path, backup in reversed(kept):
         try:
-            if backup is not None:
+            if backup is not None and path.is_file() and os.path.samefile(backup, path):
+                backup.unlink()  # never swapped: renaming a hard link onto its twin would do nothing
+            elif backup is not None:
                 os.replace(backup, path)
             else:
                 path.unlink(missing_ok=True)
