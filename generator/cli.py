@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+import time
 from pathlib import Path
 
 from generator import __version__
-from generator.errors import SpecError
+from generator.errors import OutputError, RefusedError, SpecError, UsageError
 from generator.paths import SPEC_ROOT, available_versions
-from generator.pipeline import TARGETS, Timings, generate, load_spec, render_files
+from generator.pipeline import TARGETS, Progress, Timings, generate, load_spec, render_files
 from generator.plan import openapi_files
 from generator.writer import compare, write_tree
 
-EXIT_OK, EXIT_DIFF, EXIT_ERROR = 0, 1, 2
+#: Exit statuses (README.md, "Exit status"): 2 is the caller's input (arguments, spec root, spec files),
+#: 3 the output (cannot write or read it), 4 a refusal that --force overrides.
+EXIT_OK, EXIT_DIFF, EXIT_INPUT, EXIT_OUTPUT, EXIT_REFUSED = 0, 1, 2, 3, 4
+EXIT_INTERNAL, EXIT_INTERRUPTED = 70, 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,14 +31,20 @@ def _parser() -> argparse.ArgumentParser:
     def versions_arg(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("versions", nargs="*", metavar="VERSION", help="versions to process (default: all)")
 
+    def progress_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--progress", action="store_true", help="a line per stage on stderr even when it is not a terminal")
+        sp.add_argument("-q", "--quiet", action="store_true", help="no progress lines and no summary")
+
     g = sub.add_parser("generate", help="write every output of every version to generated/")
     versions_arg(g)
     g.add_argument("-o", "--output", type=Path, default=Path("generated"), help="output folder (default: generated)")
     g.add_argument("--timings", action="store_true", help="print seconds per pipeline stage to stderr")
+    progress_args(g)
 
     c = sub.add_parser("check", help="exit 1 when generated/ differs from a fresh generation")
     versions_arg(c)
     c.add_argument("-o", "--output", type=Path, default=Path("generated"))
+    progress_args(c)
 
     v = sub.add_parser("validate", help="load and validate spec transcriptions; report every problem")
     versions_arg(v)
@@ -54,9 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("version")
     sv.add_argument("--role", required=True, help="market role: cpo, emsp, hub, nsp, scsp, ptp ... as the version defines them")
     sv.add_argument("-o", "--output", type=Path, required=True, help="project folder")
-    mode = sv.add_mutually_exclusive_group()
-    mode.add_argument("--update", action="store_true", help="rewrite only the generated package; never touch your files")
-    mode.add_argument("--force", action="store_true", help="overwrite your files too")
+    sv.add_argument("--update", action="store_true", help="rewrite only the generated package; never touch your files")
+    sv.add_argument(
+        "--force", action="store_true", help="overwrite your files too; with --update, switch the project to another version or role"
+    )
 
     d = sub.add_parser("diff", help="what changed between two versions")
     d.add_argument("old")
@@ -66,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every failure is one line on stderr (a line per problem for spec files) and an
+    exit status from the table in README.md, never a traceback."""
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
@@ -73,25 +88,81 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         print(f"{len(exc.problems)} problem(s); nothing was written.", file=sys.stderr)
-        return EXIT_ERROR
+        return EXIT_INPUT
+    except UsageError as exc:
+        return _error(str(exc), EXIT_INPUT)
+    except OutputError as exc:
+        return _error(f"{exc}; nothing was changed", EXIT_OUTPUT)
+    except RefusedError as exc:
+        return _error(str(exc), EXIT_REFUSED)
+    except KeyboardInterrupt:
+        return _error("interrupted; nothing was changed", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_OK
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _error(f"{where}{exc.strerror or exc}", EXIT_OUTPUT)
+    except Exception as exc:  # noqa: BLE001 - a bug in ocpi-codegen: still one line, unless asked
+        if os.environ.get("OCPI_CODEGEN_DEBUG"):
+            raise
+        return _error(f"internal error ({type(exc).__name__}: {exc}); set OCPI_CODEGEN_DEBUG=1 for a traceback and please report it", EXIT_INTERNAL)
 
 
-def _versions(args: argparse.Namespace) -> list[str]:
-    known = available_versions(args.spec_root)
-    chosen = args.versions or known
+def _error(message: str, code: int) -> int:
+    print(f"ocpi-codegen: error: {message}", file=sys.stderr)
+    return code
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout went away (``| head``): drop what is still buffered, quietly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _spec_root(args: argparse.Namespace) -> list[str]:
+    """The versions under ``--spec-root``; a missing or empty spec root is a usage error."""
+    root: Path = args.spec_root
+    if not root.exists():
+        raise UsageError(f"spec root {root} does not exist")
+    if not root.is_dir():
+        raise UsageError(f"spec root {root} is not a folder")
+    known = available_versions(root)
+    if not known:
+        raise UsageError(f"spec root {root} has no version folders (expected {root}/<version>/index.yaml)")
+    return known
+
+
+def _versions(args: argparse.Namespace, chosen: list[str] | None = None) -> list[str]:
+    """The versions a command names (all when it names none); the same message for every verb."""
+    known = _spec_root(args)
+    chosen = (args.versions or known) if chosen is None else chosen
     unknown = [v for v in chosen if v not in known]
     if unknown:
-        raise SystemExit(f"ocpi-codegen: unknown version(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        names = ", ".join(repr(v) for v in unknown)
+        raise UsageError(f"unknown OCPI version {names} in {args.spec_root}; known: {', '.join(known)}")
     return chosen
+
+
+def _version(args: argparse.Namespace, version: str) -> str:
+    return _versions(args, [version])[0]
+
+
+def _progress(args: argparse.Namespace) -> Progress:
+    quiet = getattr(args, "quiet", False)
+    return Progress(enabled=not quiet and (getattr(args, "progress", False) or sys.stderr.isatty()))
 
 
 def _generate(args: argparse.Namespace) -> int:
     versions = _versions(args)
-    timings = Timings()
+    started = time.perf_counter()
+    timings = Timings(on_stage=_progress(args).stage)
     files = generate(args.spec_root, versions, list(TARGETS), timings)
-    with timings.stage("write"):
+    with timings.stage("write", str(args.output)):
         written = write_tree(args.output, files, prune={f"{v}/" for v in versions})
-    print(f"{len(files)} files generated, {len(written)} written to {args.output}")
+    elapsed = time.perf_counter() - started
+    if not getattr(args, "quiet", False):
+        print(f"{len(files)} files generated for {len(versions)} version(s), {len(written)} written to {args.output} in {elapsed:.1f}s")
     if args.timings:
         for stage, seconds in timings.stages.items():
             print(f"{stage:>8}: {seconds:.3f}s", file=sys.stderr)
@@ -100,7 +171,9 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     versions = _versions(args)
-    files = generate(args.spec_root, versions, list(TARGETS))
+    if args.output.exists() and not args.output.is_dir():
+        raise UsageError(f"output path {args.output} is a file, not a folder")
+    files = generate(args.spec_root, versions, list(TARGETS), Timings(on_stage=_progress(args).stage))
     diffs = compare(args.output, files, owned={f"{v}/" for v in versions})
     for d in diffs:
         print(f"{d.kind}: {args.output / d.path}")
@@ -121,15 +194,14 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _openapi(args: argparse.Namespace) -> int:
-    spec = load_spec(args.spec_root, args.version)
+    spec = load_spec(args.spec_root, _version(args, args.version))
     files = render_files(openapi_files(spec, args.format))
     if args.role or args.interface:
         stem = f"roles/{args.role.lower()}" if args.role else f"interfaces/{args.interface.lower()}"
         key = f"{stem}.{args.format}"
         if key not in files:
             choices = sorted(k.split("/")[1].rsplit(".", 1)[0] for k in files if k.startswith(stem.split("/")[0]))
-            print(f"ocpi-codegen: no {stem.split('/')[0][:-1]} {stem.split('/')[1]!r} in {args.version}; choose from: {', '.join(choices)}", file=sys.stderr)
-            return EXIT_ERROR
+            raise UsageError(f"OCPI {args.version} has no {stem.split('/')[0][:-1]} {stem.split('/')[1]!r}; choose from: {', '.join(choices)}")
         if args.output is None:
             sys.stdout.write(files[key])
         else:
@@ -146,42 +218,76 @@ def _client(args: argparse.Namespace) -> int:
     from generator.client import client_files
 
     if args.package_name is not None and not args.package_name.isidentifier():
-        print(f"ocpi-codegen: --package-name must be a Python identifier, not {args.package_name!r}", file=sys.stderr)
-        return EXIT_ERROR
-    spec = load_spec(args.spec_root, args.version)
+        raise UsageError(f"--package-name must be a Python identifier, not {args.package_name!r}")
+    spec = load_spec(args.spec_root, _version(args, args.version))
     files = render_files(client_files(spec, args.package_name))
     written = write_tree(args.output, files)
     print(f"client for OCPI {args.version}: {len(files)} files in {args.output} ({len(written)} written)")
     return EXIT_OK
 
 
+#: Written into every scaffolded project: which version and role it was made for (read back by --update).
+SCAFFOLD_MARKER = ".ocpi-codegen.json"
+
+
+def _read_marker(out: Path) -> dict[str, str] | None:
+    path = out / SCAFFOLD_MARKER
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path} is not readable scaffold information ({exc}); delete it or use --force") from None
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("version", "role")):
+        raise UsageError(f"{path} is not readable scaffold information; delete it or use --force")
+    return data
+
+
+def _marker(version: str, role: str, package: str) -> str:
+    data = {"generator": "ocpi-codegen", "generator_version": __version__, "version": version, "role": role, "package": package}
+    return json.dumps(data, indent=2) + "\n"
+
+
 def _server(args: argparse.Namespace) -> int:
     from generator.server import PACKAGE, is_user_file, roles_with_servers, server_files
 
-    spec = load_spec(args.spec_root, args.version)
-    roles = [r.slug for r in roles_with_servers(spec)]
-    if args.role.lower() not in roles:
-        print(f"ocpi-codegen: OCPI {args.version} has no server role {args.role!r}; choose from: {', '.join(roles)}", file=sys.stderr)
-        return EXIT_ERROR
-    files = render_files(server_files(spec, args.role))
+    version = _version(args, args.version)
     out: Path = args.output
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"output path {out} is a file, not a folder")
+    spec = load_spec(args.spec_root, version)
+    roles = [r.slug for r in roles_with_servers(spec)]
+    role = args.role.lower()
+    if role not in roles:
+        raise UsageError(f"OCPI {version} has no server role {args.role!r}; choose from: {', '.join(roles)}")
+    files = render_files(server_files(spec, role))
     user = {p: t for p, t in files.items() if is_user_file(p)}
     generated = {p: t for p, t in files.items() if not is_user_file(p)}
-    existing_user = [p for p in user if (out / p).exists()]
+    generated[SCAFFOLD_MARKER] = _marker(version, role, PACKAGE)
+    existing_user = sorted(p for p in user if (out / p).exists())
+    marker = _read_marker(out)
     if args.update:
+        if marker is not None and (marker["version"], marker["role"]) != (version, role) and not args.force:
+            raise RefusedError(
+                f"{out} was scaffolded for OCPI {marker['version']} {marker['role'].upper()}, not {version} {role.upper()}; "
+                "add --force to switch it (your files are still not touched)"
+            )
         written = write_tree(out, generated, prune={f"{PACKAGE}/"})
-        kept = len(user)
-        print(f"updated {out}/{PACKAGE}: {len(written)} file(s) written; your {kept} file(s) untouched")
+        if existing_user:
+            print(f"updated {out}/{PACKAGE}: {len(written)} file(s) written; your {len(existing_user)} file(s) untouched")
+        else:
+            print(
+                f"wrote only the generated package {out}/{PACKAGE} ({len(written)} file(s) written); {out} has none of the "
+                f"project's own files ({', '.join(sorted(user)[:3])}, ...): run without --update to scaffold them"
+            )
         return EXIT_OK
     if existing_user and not args.force:
-        print(
-            f"ocpi-codegen: {out} already has your files ({', '.join(sorted(existing_user)[:3])}...); "
-            "use --update to refresh the generated package, or --force to overwrite everything",
-            file=sys.stderr,
+        raise RefusedError(
+            f"{out} already has your files ({', '.join(existing_user[:3])}{', ...' if len(existing_user) > 3 else ''}); "
+            "use --update to refresh the generated package, or --force to overwrite everything"
         )
-        return EXIT_ERROR
-    written = write_tree(out, files, prune={f"{PACKAGE}/"})
-    print(f"scaffolded an OCPI {args.version} {args.role.upper()} server in {out} ({len(written)} files)")
+    written = write_tree(out, {**files, SCAFFOLD_MARKER: generated[SCAFFOLD_MARKER]}, prune={f"{PACKAGE}/"})
+    print(f"scaffolded an OCPI {version} {role.upper()} server in {out} ({len(written)} files written)")
     print(f"next: cd {out} && python -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/uvicorn app:app")
     return EXIT_OK
 
@@ -189,8 +295,8 @@ def _server(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from generator.diff import diff_specs, format_diff
 
-    old = load_spec(args.spec_root, args.old)
-    new = load_spec(args.spec_root, args.new)
+    old = load_spec(args.spec_root, _version(args, args.old))
+    new = load_spec(args.spec_root, _version(args, args.new))
     sys.stdout.write(format_diff(diff_specs(old, new), args.format))
     return EXIT_OK
 

@@ -26,3 +26,22 @@ class SpecError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class OutputError(Exception):
+    """Writing (or reading) the output tree failed; the message is one line and names the path.
+
+    Whatever was there before is left as it was.
+    """
+
+    def __init__(self, message: str, *, errno: int | None = None) -> None:
+        self.errno = errno
+        super().__init__(message)
+
+
+class UsageError(Exception):
+    """The command line asks for something that cannot be done (unknown version, missing spec root)."""
+
+
+class RefusedError(Exception):
+    """The command would overwrite something it must not without ``--force``."""

@@ -21,6 +21,7 @@ from generator.paths import SCHEMA_PATH
 
 PRIMITIVES = frozenset({"string", "CiString", "DateTime", "number", "int", "boolean", "URL", "any"})
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+FILE_NAME = re.compile(r"^[a-z0-9_]+\.yaml$")
 _ITEM_KEYS = ("name", "operation", "value", "code", "role")
 
 KeyPath = tuple[str | int, ...]
@@ -82,45 +83,164 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-def _to_data(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], dupes: list[tuple[KeyPath, str]]) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = str(_scalar(key_node))
-            if key in out:
-                dupes.append((path + (key,), key))
-            out[key] = _to_data(value_node, path + (key,), lines, dupes)
-            lines[path + (key,)] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_to_data(item, path + (i,), lines, dupes) for i, item in enumerate(node.value)]
-    return _scalar(node)
+#: Limits that keep a hostile file from costing minutes or gigabytes: the largest spec file is ~35 KB.
+MAX_FILE_BYTES = 4_000_000
+MAX_DEPTH = 40
+MAX_PARSE_PROBLEMS = 20
+#: Aliases per file, and nodes they may add when expanded (a 500-byte alias bomb would add 10^9).
+MAX_ALIASES = 200
+MAX_ALIAS_EXPANSION = 100_000
+#: The only tags a plain YAML scalar may resolve to; anything else (``!!binary``, ``!!set``) is refused.
+_SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "str", "timestamp"))
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
-def _scalar(node: yaml.Node) -> Any:
-    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+class _ParseProblems(Exception):
+    """Raised inside parsing once the file cannot be read further; carries (line, key path, message)."""
+
+    def __init__(self, items: list[tuple[int, KeyPath, str]]) -> None:
+        self.items = items
+
+
+def _line_of_offset(text: str, offset: int) -> int:
+    return text.count("\n", 0, max(0, offset)) + 1
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise _ParseProblems([(line, (), f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded")]) from None
+
+
+def _scan_events(text: str) -> tuple[list[tuple[int, KeyPath, str]], int]:
+    """Explicit tags and too many aliases, found in the event stream before anything is built; and the
+    number of nodes written out, the base of the expansion budget.
+
+    Tags (``!custom``, ``!!binary``) are refused: a spec file is plain data. Aliases are allowed
+    (``&path`` ... ``*path``) but counted here and bounded by expanded size in ``_to_data``.
+    """
+    out: list[tuple[int, KeyPath, str]] = []
+    aliases = nodes = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        line = event.start_mark.line + 1 if event.start_mark else 0
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases == MAX_ALIASES + 1:
+                out.append((line, (), f"more than {MAX_ALIASES} YAML aliases in one file"))
+        elif isinstance(event, (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            nodes += 1
+            if event.tag not in (None, "!") and not _implicit(event):
+                out.append((line, (), f"YAML tag {event.tag} is not allowed; spec files are plain data"))
+        if len(out) >= MAX_PARSE_PROBLEMS:
+            break
+    return out, nodes
+
+
+def _implicit(event: Any) -> bool:
+    implicit = getattr(event, "implicit", False)
+    return bool(implicit[0]) if isinstance(implicit, tuple) else bool(implicit)
+
+
+class _Builder:
+    """Turns a composed node graph into plain data with a line per key path.
+
+    Aliased nodes are expanded, within a budget of nodes built (so an alias bomb stops at once), and an
+    alias inside its own anchor (``x: &b [*b]``) is reported instead of recursing for ever.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.lines: dict[KeyPath, int] = {}
+        self.dupes: list[tuple[KeyPath, str]] = []
+        self.bad: list[tuple[int, KeyPath, str]] = []
+        self._open: set[int] = set()
+
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
+        line = node.start_mark.line + 1
+        self.lines[path] = line
+        self.budget -= 1
+        if self.budget < 0:
+            raise _ParseProblems([(line, path, "YAML aliases expand to too much data")])
+        if len(path) > MAX_DEPTH:
+            raise _ParseProblems([(line, path, f"nested deeper than {MAX_DEPTH} levels")])
+        if isinstance(node, yaml.ScalarNode):
+            return _scalar(node, path, self.bad)
+        if id(node) in self._open:
+            raise _ParseProblems([(line, path, "a YAML alias refers to a node that contains it")])
+        self._open.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                out: dict[str, Any] = {}
+                for key_node, value_node in node.value:
+                    if not isinstance(key_node, yaml.ScalarNode):
+                        self.bad.append((key_node.start_mark.line + 1, path, "a mapping key must be plain text"))
+                        continue
+                    key = str(_scalar(key_node, path, self.bad))
+                    if key in out:
+                        self.dupes.append((path + (key,), key))
+                    out[key] = self.build(value_node, path + (key,))
+                    self.lines[path + (key,)] = key_node.start_mark.line + 1
+                return out
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        finally:
+            self._open.discard(id(node))
+
+
+def _scalar(node: yaml.Node, path: KeyPath, bad: list[tuple[int, KeyPath, str]]) -> Any:
+    """A plain scalar's value; one that cannot be built (``2020-13-45``) is a problem, not a crash."""
+    line = node.start_mark.line + 1
+    if node.tag not in _SCALAR_TAGS:
+        bad.append((line, path, f"YAML tag {node.tag} is not allowed; spec files are plain data"))
+        return None
+    try:
+        return _CONSTRUCTOR.yaml_constructors[node.tag](_CONSTRUCTOR, node)
+    except Exception as exc:  # noqa: BLE001 - any failure to build a scalar is the file's problem
+        shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+        bad.append((line, path, f"cannot read value {shown!r}: {exc}"))
+        return None
 
 
 def parse_file(path: Path, display: str) -> tuple[LoadedFile | None, list[Problem]]:
-    """Parse one YAML file keeping line numbers; report syntax errors and duplicate keys."""
+    """Parse one YAML file keeping line numbers; every read or parse failure becomes a Problem."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        return None, [Problem(display, 0, "", f"cannot read file: {exc.strerror}")]
+        return None, [Problem(display, 0, "", f"cannot read file: {exc.strerror or exc}")]
+    if len(raw) > MAX_FILE_BYTES:
+        return None, [Problem(display, 0, "", f"file is larger than {MAX_FILE_BYTES:,} bytes")]
+    holder = LoadedFile(path, display, {})
     try:
-        node = yaml.compose(text, Loader=_LOADER)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        return None, [Problem(display, line, "", f"invalid YAML: {exc.problem or exc}")]
-    if node is None:
-        return None, [Problem(display, 1, "", "file is empty")]
-    lines: dict[KeyPath, int] = {}
-    dupes: list[tuple[KeyPath, str]] = []
-    data = _to_data(node, (), lines, dupes)
-    loaded = LoadedFile(path, display, data if isinstance(data, dict) else {}, lines)
-    problems = [loaded.problem(p, f"duplicate key {k!r}") for p, k in dupes]
+        text = _decode(raw)
+        try:
+            events, n_nodes = _scan_events(text)
+            if events:
+                raise _ParseProblems(events)
+            node = yaml.compose(text, Loader=_LOADER)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else 0
+            raise _ParseProblems([(line, (), f"invalid YAML: {exc.problem or exc}")]) from None
+        except yaml.reader.ReaderError as exc:
+            line = _line_of_offset(text, exc.position)
+            what = f"character #x{exc.character:04x}" if isinstance(exc.character, int) else "character"
+            raise _ParseProblems([(line, (), f"invalid YAML: {what} is not allowed ({exc.reason})")]) from None
+        except yaml.YAMLError as exc:
+            raise _ParseProblems([(0, (), f"invalid YAML: {str(exc).splitlines()[0]}")]) from None
+        except RecursionError:
+            raise _ParseProblems([(0, (), f"invalid YAML: nested deeper than {MAX_DEPTH} levels")]) from None
+        if node is None:
+            return None, [Problem(display, 1, "", "file is empty")]
+        builder = _Builder(n_nodes + MAX_ALIAS_EXPANSION)
+        data = builder.build(node, ())
+        if builder.bad:
+            raise _ParseProblems(builder.bad[:MAX_PARSE_PROBLEMS])
+    except _ParseProblems as exc:
+        return None, [Problem(display, line, holder.key(key) if key else "", message) for line, key, message in exc.items]
+    loaded = LoadedFile(path, display, data if isinstance(data, dict) else {}, builder.lines)
+    problems = [loaded.problem(p, f"duplicate key {k!r}") for p, k in builder.dupes]
     if not isinstance(data, dict):
         problems.append(Problem(display, 1, "", "top level must be a mapping"))
     return loaded, problems
@@ -148,6 +268,8 @@ def load_version(spec_root: Path, version: str) -> LoadedVersion:
     problems: list[Problem] = []  # syntax and schema: the data cannot be trusted further
     soft: list[Problem] = []  # duplicate keys: the data is usable, keep checking
     index_path = folder / "index.yaml"
+    if not spec_root.is_dir():
+        raise SpecError([Problem(str(spec_root), 0, "", "spec root is not a folder")])
     if not index_path.is_file():
         raise SpecError([Problem(f"{version}/index.yaml", 0, "", f"no spec for version {version!r}")])
     index, errs = parse_file(index_path, f"{version}/index.yaml")
@@ -158,8 +280,11 @@ def load_version(spec_root: Path, version: str) -> LoadedVersion:
     if "version" in index.data and index.data["version"] != version:
         problems.append(index.problem(("version",), f"version {index.data['version']!r} does not match folder {version!r}"))
     files: list[LoadedFile] = []
-    for i, name in enumerate(index.data.get("files", []) or []):
-        path = folder / str(name)
+    listed = index.data.get("files")
+    for i, name in enumerate(listed if isinstance(listed, list) else []):
+        if not isinstance(name, str) or not FILE_NAME.match(name):
+            continue  # the schema check has reported it
+        path = folder / name
         if not path.is_file():
             problems.append(index.problem(("files", i), f"listed file {name!r} does not exist"))
             continue
@@ -216,6 +341,7 @@ def semantic_problems(spec: LoadedVersion) -> list[Problem]:
                 problems += _unique(t["fields"], "name", f, base + ("fields",), "field")
                 for j, fld in enumerate(t["fields"]):
                     ref(f, base + ("fields", j, "type"), fld["type"])
+                    problems += _length_problems(f, base + ("fields", j), fld)
             else:
                 problems += _unique(t["values"], "value", f, base + ("values",), "enum value")
         envelope = f.data.get("transport", {}).get("envelope")
@@ -239,7 +365,69 @@ def semantic_problems(spec: LoadedVersion) -> list[Problem]:
                 if route in routes:
                     problems.append(f.problem(ibase + ("endpoints", j, "path"), f"{ep['method']} {ep['path']!r} matches the same URLs as another endpoint of this interface"))
                 routes[route] = j
+    problems += _version_problems(spec, modules, defined)
     return problems
+
+
+#: Modules every version needs: the generated client and servers are built around them.
+REQUIRED_MODULES = ("versions", "credentials")
+#: Interfaces with ``role: BOTH`` (every party implements them) exist only in these modules.
+BOTH_MODULES = frozenset({"versions", "credentials"})
+#: Market roles named as implementers although the version's Role enum lacks them: HUB (2.3.0 dropped
+#: it from the enum) and PTP (2.3.0 Payments; see spec/2.3.0/ERRATA_payments_bookings.md).
+ROLES_OUTSIDE_ENUM = frozenset({"HUB", "PTP"})
+
+
+def _version_problems(spec: LoadedVersion, modules: dict[str, LoadedFile], defined: dict[str, tuple[LoadedFile, KeyPath]]) -> list[Problem]:
+    """Whole-version checks: required modules and transport, interface roles, implementers, headers."""
+    problems: list[Problem] = []
+    index = spec.index
+    for module_id in REQUIRED_MODULES:
+        if module_id not in modules:
+            problems.append(index.problem(("files",), f"no listed file defines module {module_id!r}; every version needs it"))
+    transports = [f for f in spec.files if "transport" in f.data]
+    if not transports:
+        problems.append(index.problem(("files",), "no listed file defines 'transport' (envelope, headers, status codes)"))
+    for extra in transports[1:]:
+        problems.append(extra.problem(("transport",), f"second 'transport' (also in {transports[0].display})"))
+    interface_roles = [str(r) for r in index.data.get("interface_roles", [])]
+    role_type = defined.get("Role")
+    if role_type is not None and "values" in role_type[0].data["types"][role_type[1][1]]:
+        f, base = role_type
+        market = {str(v["value"]) for v in f.data["types"][base[1]]["values"]}
+    else:  # 2.1.1 has no Role enum: its interface roles are its market roles
+        market = set(interface_roles)
+    market |= ROLES_OUTSIDE_ENUM
+    for module_id, f in modules.items():
+        for i, iface in enumerate(f.data["module"]["interfaces"]):
+            base = ("module", "interfaces", i)
+            role = iface["role"]
+            if role == "BOTH":
+                if module_id not in BOTH_MODULES:
+                    problems.append(f.problem(base + ("role",), f"role BOTH is only for {' and '.join(sorted(BOTH_MODULES))}; use one of {', '.join(interface_roles)}"))
+            elif role not in interface_roles:
+                problems.append(f.problem(base + ("role",), f"interface role {role!r} is not one of this version's interface roles ({', '.join(interface_roles)})"))
+            for j, name in enumerate(iface["implemented_by"]):
+                if name not in market:
+                    problems.append(f.problem(base + ("implemented_by", j), f"unknown market role {name!r}; known: {', '.join(sorted(market))}"))
+    for f in transports[:1]:
+        seen: dict[str, int] = {}
+        for j, header in enumerate(f.data["transport"]["headers"]):
+            low = str(header["name"]).lower()
+            if low in seen:
+                problems.append(f.problem(("transport", "headers", j, "name"), f"header {header['name']!r} is declared twice (header names ignore case)"))
+            seen.setdefault(low, j)
+    return problems
+
+
+#: int(n) becomes ``maximum: 10**n - 1``; beyond 18 digits it no longer fits a 64-bit integer.
+MAX_INT_DIGITS = 18
+
+
+def _length_problems(f: LoadedFile, base: KeyPath, item: dict[str, Any]) -> list[Problem]:
+    if item["type"] == "int" and item.get("length", 0) > MAX_INT_DIGITS:
+        return [f.problem(base + ("length",), f"int length {item['length']} is more than {MAX_INT_DIGITS} digits")]
+    return []
 
 
 def _endpoint_problems(f: LoadedFile, base: KeyPath, ep: dict[str, Any], ref: Any) -> list[Problem]:
@@ -256,6 +444,7 @@ def _endpoint_problems(f: LoadedFile, base: KeyPath, ep: dict[str, Any], ref: An
         problems += _unique(ep.get(kind, []), "name", f, base + (kind,), "parameter")
         for j, p in enumerate(ep.get(kind, [])):
             ref(f, base + (kind, j, "type"), p["type"])
+            problems += _length_problems(f, base + (kind, j), p)
             if kind == "path_params" and not p["required"]:
                 problems.append(f.problem(base + (kind, j, "required"), "path parameters are always required"))
     if ep.get("paginated"):

@@ -7,6 +7,7 @@ runtime is the package ``ocpi_runtime`` (``runtime/ocpi_runtime`` in a checkout)
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -33,7 +34,18 @@ SCHEMA_PATH = SPEC_ROOT / "schema.json"
 RUNTIME_ROOT = _runtime_root()
 
 
+VERSION_NAME = re.compile(r"^[0-9]+(\.[0-9]+)+$")
+
+
 def available_versions(spec_root: Path = SPEC_ROOT) -> list[str]:
-    """Version folders that have an index.yaml, oldest first."""
-    found = [p.name for p in spec_root.iterdir() if (p / "index.yaml").is_file()]
+    """Version folders (named like 2.2.1) that have an index.yaml, oldest first.
+
+    Other folders (``latest/``, ``drafts/``) are not versions and are skipped; a spec root that is
+    missing or unreadable has none.
+    """
+    try:
+        entries = list(spec_root.iterdir())
+    except OSError:
+        return []
+    found = [p.name for p in entries if VERSION_NAME.match(p.name) and (p / "index.yaml").is_file()]
     return sorted(found, key=lambda v: tuple(int(x) for x in v.split(".")))

@@ -5,11 +5,13 @@ Returns rendered files as ``{relative path: text}``; writing or checking them is
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from generator.ir import Spec
 from generator.ir_build import build_spec
@@ -39,13 +41,47 @@ TARGETS: dict[str, Callable[[Spec], list[PlannedFile]]] = {
 
 
 @dataclass
+class Progress:
+    """A line on stderr as each stage starts (``generate``/``check`` on a terminal, or ``--progress``).
+
+    Stages that repeat per version (load, ir, plan) are announced once per version.
+    """
+
+    enabled: bool = False
+    stream: TextIO | None = None
+    _seen: set[str] = field(default_factory=set)
+    _started: float = field(default_factory=time.perf_counter)
+
+    def stage(self, name: str, detail: str = "") -> None:
+        if not self.enabled or f"{name} {detail}" in self._seen:
+            return
+        self._seen.add(f"{name} {detail}")
+        out = self.stream or sys.stderr
+        label = STAGE_LABELS.get(name, name) + (f" ({detail})" if detail else "")
+        print(f"[{time.perf_counter() - self._started:5.1f}s] {label}", file=out, flush=True)
+
+
+STAGE_LABELS = {
+    "load": "loading and validating spec files",
+    "ir": "building the model",
+    "plan": "planning output files",
+    "render": "rendering templates",
+    "format": "formatting Python (black)",
+    "write": "writing output",
+}
+
+
+@dataclass
 class Timings:
-    """Seconds spent per stage, for ``--timings`` and the benchmarks."""
+    """Seconds spent per stage, for ``--timings`` and the benchmarks; ``on_stage`` hears each start."""
 
     stages: dict[str, float] = field(default_factory=dict)
+    on_stage: Callable[[str, str], None] | None = None
 
     @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
+    def stage(self, name: str, detail: str = "") -> Iterator[None]:
+        if self.on_stage is not None:
+            self.on_stage(name, detail)
         start = time.perf_counter()
         try:
             yield
@@ -55,16 +91,16 @@ class Timings:
 
 def load_spec(spec_root: Path, version: str, timings: Timings | None = None) -> Spec:
     t = timings or Timings()
-    with t.stage("load"):
+    with t.stage("load", version):
         loaded = load_version(spec_root, version)
-    with t.stage("ir"):
+    with t.stage("ir", version):
         return build_spec(loaded)
 
 
 def render_files(planned: list[PlannedFile], timings: Timings | None = None) -> dict[str, str]:
     t = timings or Timings()
     rendered: list[tuple[PlannedFile, str]] = []
-    with t.stage("render"):
+    with t.stage("render", f"{len(planned)} files"):
         for pf in planned:
             rendered.append((pf, render(pf.template, pf.context) if pf.template else pf.context["text"]))
     with t.stage("format"):
@@ -80,7 +116,7 @@ def plan(spec_root: Path, versions: list[str], targets: list[str], timings: Timi
     for version in versions:
         spec = load_spec(spec_root, version, t)
         digests[version] = spec_digest(spec_root / version)
-        with t.stage("plan"):
+        with t.stage("plan", version):
             for target in targets:
                 planned += [
                     PlannedFile(f"{version}/{pf.path}", pf.template, pf.context, pf.formatter, pf.copy_of)

@@ -74,7 +74,7 @@ def test_scaffold_update_and_force_protect_user_files(tmp_path: Path, capsys: py
     assert main(["server", "2.2.1", "--role", "cpo", "-o", str(project)]) == 0
     (project / "handlers.py").write_text("# mine\n")
     (project / "ocpi_server" / "routers.py").write_text("# stale\n")
-    assert main(["server", "2.2.1", "--role", "cpo", "-o", str(project)]) == 2  # refuses to overwrite
+    assert main(["server", "2.2.1", "--role", "cpo", "-o", str(project)]) == 4  # refuses to overwrite
     assert "--update" in capsys.readouterr().err
     assert main(["server", "2.2.1", "--role", "cpo", "-o", str(project), "--update"]) == 0
     assert (project / "handlers.py").read_text() == "# mine\n"
