@@ -16,10 +16,11 @@ from typing import Any
 import jsonschema
 import yaml
 
+from generator import typemap
 from generator.errors import Problem, SpecError
 from generator.paths import SCHEMA_PATH
 
-PRIMITIVES = frozenset({"string", "CiString", "DateTime", "number", "int", "boolean", "URL", "any"})
+PRIMITIVES = frozenset(typemap.PRIMITIVES)  # the one table of primitives
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 _ITEM_KEYS = ("name", "operation", "value", "code", "role")
 
