@@ -45,7 +45,8 @@ def models_schema(spec: Spec) -> dict[str, Any]:
 def run_datamodel_codegen(schema: dict[str, Any]) -> str:
     import json
 
-    from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+    from datamodel_code_generator import InputFileType, PythonVersion, generate
+    from datamodel_code_generator.enums import DataModelType
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -55,8 +55,13 @@ def py_identifier(name: str) -> str:
 
 
 def field_name(name: str) -> str:
-    """A model attribute for a JSON field: snake_case, keywords escaped ('RFID_auth_required' -> 'rfid_auth_required')."""
-    return py_identifier(name if name.islower() or not any(c.isalpha() for c in name) else name.lower())
+    """A model attribute for a JSON field: the name as written, keywords escaped ('from' -> 'from_').
+
+    This is the attribute datamodel-code-generator gives the field (``RFID_auth_required`` stays), so
+    expressions built from the IR can pass it to a model's constructor; ``tests/test_typemap.py``
+    checks every field of every version against the generated models.
+    """
+    return py_identifier(re.sub(r"\W", "_", name))
 
 
 def operation_id(module_id: str, role: str, operation: str) -> str:
