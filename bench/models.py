@@ -35,11 +35,13 @@ from _common import ROOT, ensure_root_on_path, fmt_ratio, median, python, table,
 ensure_root_on_path()
 sys.path.insert(0, str(ROOT / "generated" / "2.2.1" / "client"))
 
-from pydantic import TypeAdapter  # noqa: E402
-
 import ocpi_client_v2_2_1 as client  # noqa: E402
-from ocpi_client_v2_2_1._types import to_json_list  # noqa: E402
-from ocpi_client_v2_2_1._types import load_json, parse_items  # noqa: E402
+from ocpi_client_v2_2_1._types import (  # noqa: E402
+    load_json,
+    parse_items,
+    to_json_list,  # noqa: E402
+)
+from pydantic import TypeAdapter  # noqa: E402
 
 from generator.ir import ObjectType  # noqa: E402
 from generator.paths import SPEC_ROOT  # noqa: E402

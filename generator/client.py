@@ -10,16 +10,54 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator import naming
-from generator.ir import Endpoint, Interface, ObjectType, Param, Payload, Spec, TypeRef
+from generator import naming, typemap
+from generator.ir import Endpoint, Interface, ObjectType, Param, Payload, Spec
 from generator.ir_build import BOTH
 from generator.models import models_schema, patch_types, postprocess, run_datamodel_codegen
 from generator.plan import PlannedFile
-from generator.runtime_copy import copies
 from generator.pyformat import format_python, format_template
+from generator.pyimports import STDLIB_SYMBOLS, Imports
+from generator.runtime_copy import copies
 
 #: Module interfaces with no attribute on the role clients: handled by discovery and the handshake.
 HANDLED_BY_RUNTIME = ("versions",)
+
+#: Client runtime names that generated modules use, by the runtime module that defines them.
+RUNTIME_SYMBOLS: dict[str, str] = {
+    name: module
+    for module, names in {
+        "._api": ("NO_ROUTING", "AsyncClientBase", "AsyncInterface", "ClientBase", "Interface", "dump_value", "parse", "parse_list", "parser"),
+        "._transport": ("AsyncPaginator", "OcpiResponse", "Paginator", "Routing", "format_datetime", "path_segment"),
+        "._types": ("to_json_list",),
+    }.items()
+    for name in names
+}
+
+#: What a client package's ``__init__`` re-exports, by module (role clients are added per version).
+PACKAGE_EXPORTS: dict[str, tuple[str, ...]] = {
+    "._discovery": ("Discovery",),
+    "._transport": ("AsyncPaginator", "OcpiResponse", "Paginator", "Routing", "Settings"),
+    "._types": ("Deviation", "OpenStrEnum", "ci_equal"),
+    ".client": ("AsyncOcpiClient", "OcpiClient"),
+    ".errors": (
+        "AuthenticationError",
+        "HttpError",
+        "InvalidResponseError",
+        "ModuleNotOfferedError",
+        "NotFoundError",
+        "OcpiClientError",
+        "OcpiError",
+        "OcpiHubError",
+        "OcpiServerError",
+        "OcpiStatusError",
+        "PaginationError",
+        "RateLimitedError",
+        "ServerError",
+        "TransportError",
+        "UnsafeLinkError",
+        "VersionNegotiationError",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +87,14 @@ class PyMethod:
     parse_expr: str | None  # how to turn response.data into the return value
     routed: bool = True  # hub routing headers apply (function modules only)
 
+    @property
+    def code(self) -> tuple[str | None, ...]:
+        """Every annotation and expression the templates print for this method (sync and async)."""
+        params = [x for p in self.path_params + self.query_params for x in (p.annotation, p.convert)]
+        paging = ("parser", "Async" + self.returns) if self.paginated else ()
+        routing = "Routing" if self.routed else "NO_ROUTING"
+        return (*params, self.body_annotation, self.body_expr, self.returns, self.parse_expr, self.item_type, *paging, routing)
+
 
 @dataclass(frozen=True)
 class PyInterface:
@@ -74,20 +120,12 @@ class PyRoleClient:
     attrs: tuple[PyClientAttr, ...]
 
 
-def _model_annotation(t: TypeRef) -> str:
-    return naming.python_type(t.name, t.primitive)
+_model_annotation = typemap.python_type
 
 
 def _param(p: Param) -> PyParam:
     ann = _model_annotation(p.type)
-    if p.type.primitive and p.type.name == "DateTime":
-        convert = f"format_datetime({p.py_name})"
-    elif p.type.primitive and p.type.name in ("int", "number"):
-        convert = f"str({p.py_name})"
-    elif p.type.primitive and p.type.name == "boolean":
-        convert = f'"true" if {p.py_name} else "false"'
-    else:
-        convert = f"str({p.py_name})"
+    convert = typemap.query_text(p.type, p.py_name)
     if p.type.is_enum:
         ann = f"{ann} | str"
     if not p.required:
@@ -119,7 +157,7 @@ def _method(spec: Spec, ep: Endpoint) -> PyMethod:
         elif t.primitive or t.is_enum:
             body_arg, body_ann, body_expr = "body", _model_annotation(t), "dump_value(body)"
         else:
-            body_arg = naming.snake(t.name)
+            body_arg = naming.argument(t.name)
             body_ann = f"Sequence[{t.name}]" if ep.body.is_list else t.name
             body_expr = f"to_json_list({body_arg})" if ep.body.is_list else f"{body_arg}.to_json()"
         if not ep.body.required:
@@ -139,10 +177,38 @@ def _method(spec: Spec, ep: Endpoint) -> PyMethod:
 
 
 def _interface(spec: Spec, iface: Interface) -> PyInterface:
-    role = "Api" if iface.role == BOTH else naming.pascal(iface.role.lower())
     discovery_role = iface.role if iface.role in ("SENDER", "RECEIVER") else None
     methods = tuple(_method(spec, ep) for ep in iface.endpoints)
-    return PyInterface(naming.pascal(iface.module_name.replace(" ", "")) + role, iface.module_id, iface.role, discovery_role, iface.doc, methods)
+    return PyInterface(naming.interface_class(iface.module_name, iface.role), iface.module_id, iface.role, discovery_role, iface.doc, methods)
+
+
+def model_symbols(spec: Spec) -> dict[str, str]:
+    """Every model class of a version (PATCH twins included), imported from ``.models``."""
+    names = [t.name for t in spec.types] + [naming.patch_schema(n) for n in patch_types(spec)]
+    return dict.fromkeys(names, ".models")
+
+
+def interfaces_imports(spec: Spec, interfaces: list[PyInterface]) -> Imports:
+    """Imports of ``interfaces.py``: what the methods' annotations and expressions use."""
+    symbols = {**STDLIB_SYMBOLS, **model_symbols(spec), **RUNTIME_SYMBOLS}
+    imports = Imports().add("._api", "AsyncInterface", "Interface")
+    for iface in interfaces:
+        for m in iface.methods:
+            imports.use(symbols, *m.code)
+    return imports
+
+
+def client_imports(interfaces: list[PyInterface], clients: list[PyRoleClient]) -> Imports:
+    """Imports of ``client.py``: the interface classes the role clients hand out."""
+    used = {i.class_name for i in interfaces if i.module_id == "credentials"} | {a.interface.class_name for c in clients for a in c.attrs}
+    imports = Imports().add("._api", "AsyncClientBase", "ClientBase").add(".models", "Credentials")
+    return imports.add(".interfaces", *used, *(f"Async{name}" for name in used))
+
+
+def package_exports(clients: list[PyRoleClient]) -> dict[str, tuple[str, ...]]:
+    """What ``__init__.py`` re-exports, by module."""
+    roles = tuple(n for c in clients for n in (c.class_name, f"Async{c.class_name}"))
+    return {**PACKAGE_EXPORTS, ".client": PACKAGE_EXPORTS[".client"] + roles, ".": ("models",)}
 
 
 def view(spec: Spec) -> tuple[list[PyInterface], list[PyRoleClient]]:
@@ -154,31 +220,38 @@ def view(spec: Spec) -> tuple[list[PyInterface], list[PyRoleClient]]:
             if iface.module_id in HANDLED_BY_RUNTIME or iface.role == BOTH:
                 continue
             both = sum(1 for i in role.interfaces if i.module_id == iface.module_id) > 1
-            name = f"{iface.module_id}_{iface.role.lower()}" if both else iface.module_id
+            name = naming.interface_attr(iface.module_id, iface.role) if both else iface.module_id
             attrs.append(PyClientAttr(name, interfaces[(iface.module_id, iface.role)]))
         doc = f"Client for a peer in the {role.name} role: one attribute per module interface such a peer exposes."
-        clients.append(PyRoleClient(naming.pascal(role.name.lower()) + "Client", role.name, doc, tuple(attrs)))
+        clients.append(PyRoleClient(naming.role_client_class(role.name), role.name, doc, tuple(attrs)))
     return list(interfaces.values()), clients
 
 
 def default_package(spec: Spec) -> str:
-    return "ocpi_client_v" + spec.version.replace(".", "_")
+    return naming.client_package(spec.version)
 
 
 def client_files(spec: Spec, package: str | None = None, prefix: str = "") -> list[PlannedFile]:
     pkg = package or default_package(spec)
     interfaces, clients = view(spec)
     credentials_iface = next(i for i in interfaces if i.module_id == "credentials")
+    exports = package_exports(clients)
+    init_imports = Imports(future=False)
+    for module, names in exports.items():
+        init_imports.add(module, *names)
+    header = f"Generated by ocpi-codegen from spec/{spec.version}; do not edit. Regenerate with: ocpi-codegen generate"
     ctx = {
         "spec": spec,
         "package": pkg,
-        "distribution": pkg.replace("_", "-"),
+        "distribution": naming.distribution(pkg),
         "interfaces": interfaces,
         "clients": clients,
         "credentials": credentials_iface,
-        "patch_types": [naming.patch_schema(n) for n in patch_types(spec)],
-        "model_names": [t.name for t in spec.types],
-        "header": f"Generated by ocpi-codegen from spec/{spec.version}; do not edit. Regenerate with: ocpi-codegen generate",
+        "init_imports": init_imports,
+        "exports": sorted(n for names in exports.values() for n in names),
+        "interfaces_imports": interfaces_imports(spec, interfaces),
+        "client_imports": client_imports(interfaces, clients),
+        "header": header,
     }
     fmt = format_template
     files = [
@@ -186,7 +259,7 @@ def client_files(spec: Spec, package: str | None = None, prefix: str = "") -> li
         PlannedFile(f"{prefix}README.md", "client/README.md.j2", ctx),
         PlannedFile(f"{prefix}{pkg}/__init__.py", "client/__init__.py.j2", ctx, fmt),
         PlannedFile(f"{prefix}{pkg}/py.typed", "", {"text": ""}),
-        PlannedFile(f"{prefix}{pkg}/models.py", "", {"text": _models_text(spec, ctx["header"])}, format_python),
+        PlannedFile(f"{prefix}{pkg}/models.py", "", {"text": _models_text(spec, header)}, format_python),
         PlannedFile(f"{prefix}{pkg}/interfaces.py", "client/interfaces.py.j2", ctx, fmt),
         PlannedFile(f"{prefix}{pkg}/client.py", "client/client.py.j2", ctx, fmt),
     ]

@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-PrimitiveName = Literal["string", "CiString", "DateTime", "number", "int", "boolean", "URL", "any"]
-
 #: Maximum lengths that OCPI defines for a primitive itself.
 IMPLIED_LENGTH = {"URL": 255}
 

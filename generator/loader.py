@@ -16,10 +16,11 @@ from typing import Any
 import jsonschema
 import yaml
 
+from generator import typemap
 from generator.errors import Problem, SpecError
 from generator.paths import SCHEMA_PATH
 
-PRIMITIVES = frozenset({"string", "CiString", "DateTime", "number", "int", "boolean", "URL", "any"})
+PRIMITIVES = frozenset(typemap.PRIMITIVES)  # the one table of primitives
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 FILE_NAME = re.compile(r"^[a-z0-9_]+\.yaml$")
 _ITEM_KEYS = ("name", "operation", "value", "code", "role")
@@ -259,7 +260,8 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         return f"unknown key: {error.message.split('(')[-1].rstrip(')')}"
     if error.validator == "required":
         return f"missing key: {error.message.split(' is a required')[0]}"
-    return error.message if len(error.message) < 200 else error.message[:197] + "..."
+    message = str(error.message)
+    return message if len(message) < 200 else message[:197] + "..."
 
 
 def load_version(spec_root: Path, version: str) -> LoadedVersion:

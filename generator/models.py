@@ -6,7 +6,7 @@ published documents): OCPI primitives point at the package's own runtime types t
 means UTC, written with ``Z``), enum members get readable names through ``x-enum-varnames``, and
 every PATCH body type gets a ``<Name>Patch`` twin with all fields optional. Post-processing then:
 
-1. replaces the header and import block with our own (relative imports, sorted);
+1. replaces the header and import block with our own: the names the code uses, as ``Imports``;
 2. drops the per-class ``ConfigDict(arbitrary_types_allowed=True)`` (the base class has it);
 3. inlines the ``RootModel`` wrappers made for constrained list items (``list[TariffId]`` becomes
    ``list[Annotated[str, Field(max_length=36)]]``) so users pass plain strings;
@@ -15,14 +15,16 @@ every PATCH body type gets a ``<Name>Patch`` twin with all fields optional. Post
 
 from __future__ import annotations
 
+import ast
 import re
 import warnings
 from typing import Any
 
-from generator import naming
-from generator.ir import EnumType, ObjectType, Spec, TypeRef
+from generator import naming, typemap
+from generator.ir import EnumType, ObjectType, Spec
+from generator.pyimports import STDLIB_SYMBOLS, Imports
 
-_RUNTIME = "ocpi_runtime_placeholder"
+_RUNTIME = typemap.MODELS_RUNTIME
 
 
 def patch_types(spec: Spec) -> list[str]:
@@ -31,60 +33,20 @@ def patch_types(spec: Spec) -> list[str]:
     return [t.name for t in spec.types if t.name in names]
 
 
-def _type_schema(t: TypeRef) -> dict[str, Any]:
-    if not t.primitive:
-        return {"$ref": f"#/components/schemas/{t.name}"}
-    if t.name == "number":
-        return {"type": "number", "customTypePath": f"{_RUNTIME}._types.Number"}
-    if t.name == "DateTime":
-        return {"type": "string", "customTypePath": f"{_RUNTIME}._types.DateTime"}
-    if t.name == "int":
-        return {"type": "integer", **({"maximum": 10**t.length - 1} if t.length else {})}
-    if t.name == "boolean":
-        return {"type": "boolean"}
-    if t.name == "any":
-        return {}
-    return {"type": "string", **({"maxLength": t.length} if t.length else {})}
-
-
-def _object(t: ObjectType, *, patch: bool) -> dict[str, Any]:
-    props = {}
-    for f in t.fields:
-        schema = _type_schema(f.type)
-        if f.is_list:
-            schema = {"type": "array", "items": schema, **({"minItems": 1} if f.card == "+" and not patch else {})}
-        props[f.name] = {**schema, "description": f.doc}
-    doc = f"Partial {t.name} for PATCH: only the fields set are sent." if patch else t.doc
-    out: dict[str, Any] = {"type": "object", "description": doc, "properties": props}
-    required = [] if patch else [f.name for f in t.fields if f.required]
-    if required:
-        out["required"] = required
-    return out
-
-
 def models_schema(spec: Spec) -> dict[str, Any]:
-    schemas: dict[str, Any] = {}
-    for t in spec.types:
-        if isinstance(t, EnumType):
-            schemas[t.name] = {
-                "type": "string",
-                "description": t.doc,
-                "enum": [v.value for v in t.values],
-                "x-enum-varnames": [v.py_name for v in t.values],
-            }
-        else:
-            schemas[t.name] = _object(t, patch=False)
+    schemas: dict[str, Any] = {t.name: typemap.named_schema(t, "models") for t in spec.types}
     for name in patch_types(spec):
         obj = spec.type(name)
         assert isinstance(obj, ObjectType)
-        schemas[naming.patch_schema(name)] = _object(obj, patch=True)
+        schemas[naming.patch_schema(name)] = typemap.object_schema(obj, patch=True, target="models")
     return {"openapi": "3.1.0", "info": {"title": f"OCPI {spec.version} models", "version": spec.version}, "paths": {}, "components": {"schemas": schemas}}
 
 
 def run_datamodel_codegen(schema: dict[str, Any]) -> str:
     import json
 
-    from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
+    from datamodel_code_generator import InputFileType, PythonVersion, generate
+    from datamodel_code_generator.enums import DataModelType
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -126,14 +88,19 @@ def postprocess(code: str, spec: Spec, header: str) -> str:
             body = body.replace(f"class {t.name}(StrEnum):", f"class {t.name}(OpenStrEnum):")
     if "RootModel" in body or _RUNTIME.split(".")[0] in body:
         raise RuntimeError("datamodel-code-generator output has a shape the post-processor does not know")
-    runtime = sorted(n for n in ("DateTime", "Number", "OcpiModel", "OpenStrEnum") if re.search(rf"\b{n}\b", body))
-    imports = ["from __future__ import annotations", ""]
-    if "StrEnum)" in body:
-        imports.append("from enum import StrEnum")
-    if "Annotated[" in body or "Any" in body:
-        typing_names = [n for n in ("Annotated", "Any") if re.search(rf"\b{n}\b", body)]
-        imports.append(f"from typing import {', '.join(typing_names)}")
-    imports += ["", "from pydantic import Field", "", f"from ._types import {', '.join(runtime)}"]
-    if "Field(" not in body:
-        imports.remove("from pydantic import Field")
-    return f'"""{header}"""\n\n' + "\n".join(imports) + "\n\n\n" + body
+    imports = Imports().use(_SYMBOLS, *_names(body))
+    return f'"""{header}"""\n\n{imports}\n\n\n{body}'
+
+
+#: Where the names that models use come from.
+_SYMBOLS = {
+    **STDLIB_SYMBOLS,
+    "StrEnum": "enum",
+    "Field": "pydantic",
+    **dict.fromkeys(("DateTime", "Number", "OcpiModel", "OpenStrEnum"), "._types"),
+}
+
+
+def _names(body: str) -> set[str]:
+    """Every name the module's code reads (docstrings and other strings are not code)."""
+    return {node.id for node in ast.walk(ast.parse(body)) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}

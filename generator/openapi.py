@@ -12,25 +12,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from generator import naming
-from generator.ir import Endpoint, EnumType, Field, Interface, ObjectType, Payload, Spec, TypeRef
+from generator import naming, typemap
+from generator.ir import Endpoint, Interface, ObjectType, Payload, Spec, TypeRef
 from generator.ir_build import BOTH
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
-Schema = dict[str, Any]
-
-_PRIMITIVE_SCHEMAS: dict[str, Schema] = {
-    "string": {"type": "string"},
-    "CiString": {"type": "string"},
-    "DateTime": {"type": "string", "format": "date-time"},
-    "number": {"type": "number", "format": "decimal"},
-    "int": {"type": "integer"},
-    "boolean": {"type": "boolean"},
-    "URL": {"type": "string", "format": "uri"},
-    "any": {},
-}
-
+Schema = typemap.Schema
 
 @dataclass(frozen=True)
 class Document:
@@ -51,60 +39,9 @@ def documents(spec: Spec) -> list[Document]:
     return docs
 
 
-def ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def type_schema(t: TypeRef) -> Schema:
-    """Schema of one value of a type (not a list)."""
-    if t.primitive:
-        schema = dict(_PRIMITIVE_SCHEMAS[t.name])
-        if t.length is not None and t.name == "int":
-            schema["maximum"] = 10**t.length - 1  # int(n): at most n digits
-        elif t.length is not None and t.name != "DateTime":
-            schema["maxLength"] = t.length
-        return schema
-    if t.open_enum:
-        return {"anyOf": [ref(t.name), {"type": "string"}]}
-    return ref(t.name)
-
-
-def field_schema(f: Field) -> Schema:
-    schema = type_schema(f.type)
-    if f.is_list:
-        schema = {"type": "array", "items": schema}
-        if f.card == "+":
-            schema["minItems"] = 1
-    return {**schema, "description": f.doc}
-
-
-def object_schema(t: ObjectType, *, patch: bool = False) -> Schema:
-    """An OCPI object or class. Unknown fields are allowed (OCPI 2.3.0 is extensible)."""
-    schema: Schema = {"type": "object", "description": t.doc}
-    if patch:
-        schema["description"] = f"Any subset of the fields of {t.name}; unchanged fields are left out."
-    schema["properties"] = {f.name: field_schema(f) for f in t.fields}
-    required = [f.name for f in t.fields if f.required]
-    if patch:
-        required = [f.name for f in t.fields if f.name == "last_updated" and f.required]
-    if required:
-        schema["required"] = required
-    return schema
-
-
-def enum_schema(t: EnumType) -> Schema:
-    doc = t.doc + (" Open: peers may send values not listed here." if t.open else "")
-    return {"type": "string", "description": doc, "enum": [v.value for v in t.values]}
-
-
 def payload_schema(p: Payload, *, patch: bool = False) -> Schema:
-    item = ref(naming.patch_schema(p.type.name)) if patch else type_schema(p.type)
-    if p.is_list:
-        schema: Schema = {"type": "array", "items": item}
-        if p.card == "+":
-            schema["minItems"] = 1
-        return schema
-    return item
+    item = typemap.ref(naming.patch_schema(p.type.name)) if patch else typemap.type_schema(p.type)
+    return typemap.list_schema(item, p.card) if p.is_list else item
 
 
 class _Builder:
@@ -182,7 +119,7 @@ class _Builder:
         return op
 
     def param(self, p: Any) -> Schema:
-        return {"name": p.name, "in": p.location, "required": p.required, "description": p.doc, "schema": type_schema(p.type)}
+        return {"name": p.name, "in": p.location, "required": p.required, "description": p.doc, "schema": typemap.type_schema(p.type)}
 
     def use(self, t: TypeRef) -> None:
         if not t.primitive:
@@ -212,7 +149,7 @@ class _Builder:
             for h in self.spec.transport.headers
             if h.response and (ep.paginated or not h.paginated_only) and (not h.routing or (self.spec.routing_headers and ep.routed))
         }
-        ok: dict[str, Any] = {"description": "Success (OCPI status 1xxx).", "content": {JSON: {"schema": ref(name)}}}
+        ok: dict[str, Any] = {"description": "Success (OCPI status 1xxx).", "content": {JSON: {"schema": typemap.ref(name)}}}
         if headers:
             ok["headers"] = headers
         out: dict[str, Any] = {"200": ok}
@@ -228,16 +165,16 @@ class _Builder:
         spec = self.spec
         schemas: dict[str, Schema] = {}
         for t in spec.reachable_types(self.roots + sorted(self.patches)):
-            schemas[t.name] = enum_schema(t) if isinstance(t, EnumType) else object_schema(t)
+            schemas[t.name] = typemap.named_schema(t)
         for name in sorted(self.patches):
             obj = spec.type(name)
             if isinstance(obj, ObjectType):
-                schemas[naming.patch_schema(name)] = object_schema(obj, patch=True)
+                schemas[naming.patch_schema(name)] = typemap.object_schema(obj, patch=True)
         schemas["OcpiResponse"] = self.envelope_base()
         for name in sorted(self.envelopes):
             schemas[name] = self.envelopes[name]
         headers = [h for h in spec.transport.headers if spec.routing_headers or not h.routing]
-        error = {JSON: {"schema": ref("OcpiResponse")}}
+        error = {JSON: {"schema": typemap.ref("OcpiResponse")}}
         return {
             "schemas": schemas,
             "parameters": {
@@ -273,12 +210,7 @@ class _Builder:
         return {"type": "string"}
 
     def envelope_base(self) -> Schema:
-        props = {f.name: field_schema(f) for f in self.spec.transport.envelope_fields}
-        required = [f.name for f in self.spec.transport.envelope_fields if f.required]
-        schema: Schema = {"type": "object", "description": self.spec.transport.envelope_doc, "properties": props}
-        if required:
-            schema["required"] = required
-        return schema
+        return typemap.fields_schema(self.spec.transport.envelope_doc, self.spec.transport.envelope_fields)
 
 
 def build_document(spec: Spec, doc: Document) -> dict[str, Any]:

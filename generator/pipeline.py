@@ -20,6 +20,7 @@ from generator.plan import PlannedFile, manifest_file, openapi_files, spec_diges
 from generator.pyformat import PYTHON_FORMATTERS, black_blocks, format_many
 from generator.render import render
 
+
 #: Targets in generation order; each maps a Spec to its planned files under generated/<version>/.
 def _client(spec: Spec) -> list[PlannedFile]:
     from generator.client import client_files

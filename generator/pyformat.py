@@ -42,8 +42,9 @@ _BLOCK_START = re.compile(r"\n\n\n(?=(?:def |async def |class |@))")
 def _black() -> tuple[Any, Any]:
     """black and our mode, imported on first use (commands that format nothing stay fast)."""
     import black
+    from black.mode import TargetVersion
 
-    return black, black.Mode(line_length=LINE_LENGTH, target_versions={black.TargetVersion.PY311})
+    return black, black.Mode(line_length=LINE_LENGTH, target_versions={TargetVersion.PY311})
 
 
 def _cache_dir() -> Path | None:

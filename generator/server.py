@@ -12,17 +12,17 @@ Scaffold vs regenerate: files under ``ocpi_server/`` belong to the generator and
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from generator import naming
-from generator.client import client_files
+from generator import naming, typemap
+from generator.client import client_files, model_symbols
 from generator.ir import Endpoint, EnumType, Interface, ObjectType, Param, Role, Spec, TypeRef
 from generator.ir_build import BOTH
 from generator.plan import PlannedFile
-from generator.runtime_copy import copies
 from generator.pyformat import format_template
+from generator.pyimports import STDLIB_SYMBOLS, Imports
+from generator.runtime_copy import copies
 
 PACKAGE = "ocpi_server"
 OWNER_KEYS = ("country_code", "party_id")
@@ -127,14 +127,11 @@ class ServerInterface:
 
     @property
     def attr(self) -> str:
-        return f"{self.module_id}_{self.role.lower()}"
+        return naming.interface_attr(self.module_id, self.role)
 
 
 def _annotation(p: Param, where: str) -> tuple[str, str | None]:
-    base = {"int": "int", "boolean": "bool", "number": "Decimal"}.get(p.type.name, "str") if p.type.primitive else "str"
-    constraint = f"max_length={p.type.length}" if p.type.length and base == "str" else ""
-    if p.type.primitive and p.type.name == "int" and p.type.length:
-        constraint = f"ge=0, le={10 ** p.type.length - 1}"
+    base, constraint = typemap.query_annotation(p.type), typemap.query_constraints(p.type)
     func = "Path" if where == "path" else "Query"
     if where == "path" or p.required:
         return f"Annotated[{base}, {func}({constraint})]", None
@@ -192,17 +189,7 @@ def _chain(spec: Spec, iface: Interface, ep: Endpoint) -> tuple[str | None, str 
 def _default_expr(spec: Spec, t: TypeRef, name: str = "", depth: int = 0) -> str:
     """A Python expression building a valid value of ``t`` (required fields only)."""
     if t.primitive:
-        if t.name == "int":
-            return "30" if name == "timeout" else "0"
-        if t.name == "number":
-            return 'Decimal("0")'
-        if t.name == "boolean":
-            return "True"
-        if t.name == "DateTime":
-            return "utc_now()"
-        if t.name == "URL":
-            return '"https://example.invalid/"'
-        return json.dumps("OK"[: t.length or 2])
+        return typemap.placeholder(t, name)
     target = spec.type(t.name)
     if isinstance(target, EnumType):
         chosen = next((v for h in _HAPPY for v in target.values if v.value == h), target.values[0])
@@ -308,8 +295,7 @@ def _route(spec: Spec, iface: Interface, ep: Endpoint) -> Route:
     )
 
 
-def _py_type(t: TypeRef) -> str:
-    return naming.python_type(t.name, t.primitive)
+_py_type = typemap.python_type
 
 
 def server_view(spec: Spec, role: Role) -> list[ServerInterface]:
@@ -319,7 +305,7 @@ def server_view(spec: Spec, role: Role) -> list[ServerInterface]:
             continue  # served by the runtime (_app.py)
         both = sum(1 for i in role.interfaces if i.module_id == iface.module_id) > 1
         mount = f"/{iface.module_id}/{iface.role.lower()}" if both else f"/{iface.module_id}"
-        cls = naming.pascal(iface.module_name.replace(" ", "")) + naming.pascal(iface.role.lower()) + "Handlers"
+        cls = naming.handler_class(iface.module_name, iface.role)
         routes = tuple(_route(spec, iface, ep) for ep in iface.endpoints)
         discovery_role = iface.role if iface.role in ("SENDER", "RECEIVER") else None
         routed = any(ep.routed for ep in iface.endpoints) and spec.routing_headers
@@ -332,6 +318,69 @@ def roles_with_servers(spec: Spec) -> list[Role]:
     return [r for r in spec.roles if any(i.role != BOTH and ep.routed for i in r.interfaces for ep in i.endpoints)]
 
 
+#: Names that the generated server modules use, by the module that defines them.
+SERVER_SYMBOLS: dict[str, str] = {
+    name: module
+    for module, names in {
+        "._app": ("ModuleRouter", "Mount"),
+        "._auth": ("AuthContext", "Authenticator"),
+        "._defaults": ("Context", "Engine", "Owner", "read_model", "read_models"),
+        "._envelope": ("ocpi_json_response",),
+        "._pagination": ("PageParams", "page_params", "paginated_response"),
+        "fastapi": ("BackgroundTasks", "Depends", "Path", "Query", "Request"),
+        "starlette.responses": ("Response",),
+        "urllib.parse": ("quote",),
+    }.items()
+    for name in names
+}
+
+
+def _symbols(spec: Spec) -> dict[str, str]:
+    return {**STDLIB_SYMBOLS, **{n: ".client" + m for n, m in model_symbols(spec).items()}, **SERVER_SYMBOLS}
+
+
+def _handler_code(r: Route) -> tuple[str | None, ...]:
+    """The annotations and expressions ``handlers.py.j2`` prints for a route."""
+    kind_returns = {"list": "tuple[Sequence[Any], int]", "get": "Any", "put": "bool", "callback": "None", "post": "tuple[Owner, str]"}
+    returns = kind_returns.get(r.kind, r.response_model)
+    query = ("Any",) * len(r.query_params) if not r.paginated or r.kind == "command" else ()
+    paging = ("PageParams",) if r.paginated else ()
+    return (r.body_model, r.async_result, r.default_response, r.result_default, returns, *query, *paging)
+
+
+def handlers_imports(spec: Spec, interfaces: list[ServerInterface]) -> Imports:
+    imports = Imports().add("dataclasses", "dataclass", "field").add("datetime", "UTC", "datetime").add("._defaults", "Context")
+    for r in (r for i in interfaces for r in i.routes):
+        imports.use(_symbols(spec), *_handler_code(r))
+    return imports
+
+
+def routers_imports(spec: Spec, interfaces: list[ServerInterface]) -> Imports:
+    imports = Imports().use(
+        _symbols(spec), "Any ModuleRouter Mount AuthContext Authenticator Engine ocpi_json_response Depends Request Response"
+    )
+    imports.add(".handlers", "Handlers", *(i.class_name for i in interfaces))
+    for r in (r for i in interfaces for r in i.routes):
+        params = r.path_params + (() if r.paginated else r.query_params)
+        imports.use(_symbols(spec), r.body_model, *(p.annotation for p in params))
+        if r.body_model:
+            imports.add("._defaults", "read_models" if r.body_list else "read_model")
+        if r.paginated:
+            imports.add("._pagination", "page_params", "paginated_response")
+        if r.kind == "command":
+            imports.add("fastapi", "BackgroundTasks")
+        if r.kind == "post":
+            imports.add("urllib.parse", "quote")
+    return imports
+
+
+def init_imports() -> Imports:
+    imports = Imports().add("typing", "Any").add("fastapi", "FastAPI").add(".client.models", "Credentials")
+    imports.add("._app", "AppSpec", "build_app", "issue_token_a", "register_with_peer as _register_with_peer")
+    imports.add("._settings", "ServerSettings").add("._store", "Party", "SqliteStore", "Store")
+    return imports.add(".handlers", "Handlers").add(".routers", "build_routers")
+
+
 def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFile]:
     """Every file of a scaffolded server project; ``user`` files are marked by their folder."""
     role = next(r for r in spec.roles if r.slug == role_name.lower())
@@ -341,12 +390,15 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
         "role": role,
         "interfaces": interfaces,
         "package": PACKAGE,
-        "project": f"ocpi-{role.slug}-server",
+        "project": naming.server_project(role.slug),
         "header": f"Generated by ocpi-codegen from spec/{spec.version}; do not edit. Regenerate with: ocpi-codegen server {spec.version} --role {role.slug} -o DIR --update",
         "routing_headers": spec.routing_headers,
         "credentials_roles": isinstance(spec.type("Credentials"), ObjectType) and spec.type("Credentials").field_named("roles") is not None,  # type: ignore[union-attr]
         "not_found_code": 2004 if any(c.code == 2004 for c in spec.transport.status_codes) else 2003,
         "has_lists": any(r.kind == "list" for i in interfaces for r in i.routes),
+        "handlers_imports": handlers_imports(spec, interfaces),
+        "routers_imports": routers_imports(spec, interfaces),
+        "init_imports": init_imports(),
     }
     gen = f"{prefix}{PACKAGE}/"
     files = [

@@ -47,7 +47,7 @@ sys.dont_write_bytecode = True          # keep scripts/ free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import ocpi_doc  # noqa: E402
-from ocpi_doc import Document, DocType, yaml_file_for  # noqa: E402
+from ocpi_doc import DocType, Document, yaml_file_for  # noqa: E402
 
 try:
     import yaml

@@ -15,7 +15,7 @@ from generator.ir import Endpoint, ObjectType, Spec
 from generator.paths import SPEC_ROOT, available_versions
 from generator.pipeline import load_spec as _load_spec
 from tests.client_support import BASE, client_package, envelope, expected_auth, json_response, transport
-from tests.samples import loads, obj, value
+from tests.samples import loads, value
 
 VERSIONS = available_versions(SPEC_ROOT)
 load_spec = functools.cache(_load_spec)

@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from ocpi_runtime.server._auth import Authenticator, encode_authorization, parse_authorization
 from ocpi_runtime.server._settings import ServerSettings
 from ocpi_runtime.server._store import Party, SqliteStore
-
 from tests.server_runtime.wiring import build_app
 
 TOKEN_C = "ebf3b399-779f-4497-9b9d-ac6ad3cc44d2"

@@ -26,7 +26,6 @@ from ocpi_runtime.server._envelope import (
 from ocpi_runtime.server._json import RawJSONArray, dumps, dumps_bytes, loads
 from ocpi_runtime.server._settings import ServerSettings
 from ocpi_runtime.server._store import Party, SqliteStore
-
 from tests.server_runtime.wiring import build_app
 
 TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")

@@ -12,7 +12,6 @@ from ocpi_runtime.server._envelope import install_error_handlers, ocpi_json_resp
 from ocpi_runtime.server._middleware import install_header_middleware
 from ocpi_runtime.server._settings import ServerSettings
 from ocpi_runtime.server._store import Party, SqliteStore
-
 from tests.server_runtime.wiring import build_app
 
 ROUTING = {

@@ -13,7 +13,6 @@ from ocpi_runtime.server._envelope import OcpiHTTPError
 from ocpi_runtime.server._pagination import PageParams, page_params, pagination_headers
 from ocpi_runtime.server._settings import ServerSettings
 from ocpi_runtime.server._store import Party, SqliteStore
-
 from tests.server_runtime.wiring import build_app
 
 LIST = "/ocpi/cpo/2.2.1/locations"

@@ -20,7 +20,6 @@ from ocpi_runtime.server._registration import (
 )
 from ocpi_runtime.server._settings import ServerSettings
 from ocpi_runtime.server._store import SqliteStore
-
 from tests.server_runtime.wiring import FakePeer, build_app, own_credentials_for
 
 CREDENTIALS = "/ocpi/2.2.1/credentials"

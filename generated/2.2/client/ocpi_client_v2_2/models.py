@@ -825,7 +825,7 @@ class ConnectionStatus(StrEnum):
 
 class ConnectorPatch(OcpiModel):
     """
-    Partial Connector for PATCH: only the fields set are sent.
+    Any subset of the fields of Connector; unchanged fields are left out.
     """
 
     id: Annotated[str | None, Field(max_length=36)] = None
@@ -864,7 +864,7 @@ class ConnectorPatch(OcpiModel):
     """
     Operator terms and conditions.
     """
-    last_updated: DateTime | None = None
+    last_updated: DateTime
     """
     Last change of the connector.
     """
@@ -872,7 +872,7 @@ class ConnectorPatch(OcpiModel):
 
 class TokenPatch(OcpiModel):
     """
-    Partial Token for PATCH: only the fields set are sent.
+    Any subset of the fields of Token; unchanged fields are left out.
     """
 
     country_code: Annotated[str | None, Field(max_length=2)] = None
@@ -927,7 +927,7 @@ class TokenPatch(OcpiModel):
     """
     Driver's own energy supply contract.
     """
-    last_updated: DateTime | None = None
+    last_updated: DateTime
     """
     Last change of the token.
     """
@@ -1518,7 +1518,7 @@ class ClientInfo(OcpiModel):
 
 class EVSEPatch(OcpiModel):
     """
-    Partial EVSE for PATCH: only the fields set are sent.
+    Any subset of the fields of EVSE; unchanged fields are left out.
     """
 
     uid: Annotated[str | None, Field(max_length=36)] = None
@@ -1541,7 +1541,7 @@ class EVSEPatch(OcpiModel):
     """
     Features this EVSE offers.
     """
-    connectors: list[Connector] | None = None
+    connectors: Annotated[list[Connector] | None, Field(min_length=1)] = None
     """
     Connectors of this EVSE.
     """
@@ -1569,7 +1569,7 @@ class EVSEPatch(OcpiModel):
     """
     Pictures or logos of the EVSE.
     """
-    last_updated: DateTime | None = None
+    last_updated: DateTime
     """
     Last change of the EVSE or its connectors.
     """
@@ -1577,7 +1577,7 @@ class EVSEPatch(OcpiModel):
 
 class SessionPatch(OcpiModel):
     """
-    Partial Session for PATCH: only the fields set are sent.
+    Any subset of the fields of Session; unchanged fields are left out.
     """
 
     country_code: Annotated[str | None, Field(max_length=2)] = None
@@ -1648,7 +1648,7 @@ class SessionPatch(OcpiModel):
     """
     Current state.
     """
-    last_updated: DateTime | None = None
+    last_updated: DateTime
     """
     Last change of the session.
     """
@@ -1975,7 +1975,7 @@ class ActiveChargingProfile(OcpiModel):
 
 class LocationPatch(OcpiModel):
     """
-    Partial Location for PATCH: only the fields set are sent.
+    Any subset of the fields of Location; unchanged fields are left out.
     """
 
     country_code: Annotated[str | None, Field(max_length=2)] = None
@@ -2078,7 +2078,7 @@ class LocationPatch(OcpiModel):
     """
     Energy supplied here.
     """
-    last_updated: DateTime | None = None
+    last_updated: DateTime
     """
     Last change of the location or anything inside it.
     """

@@ -6,16 +6,54 @@ Each class wraps the URL a peer published for that module interface; a role clie
 
 from __future__ import annotations
 
-import builtins
-from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
 
-from ._api import NO_ROUTING, AsyncInterface, Interface, dump_value, parse, parse_list, parser
+from ._api import NO_ROUTING, AsyncInterface, Interface, parse, parser
 from ._transport import AsyncPaginator, OcpiResponse, Paginator, Routing, format_datetime, path_segment
-from ._types import to_json_list
-from .models import *  # noqa: F403
+from .models import (
+    CDR,
+    EVSE,
+    ActiveChargingProfile,
+    ActiveChargingProfileResult,
+    AuthorizationInfo,
+    Booking,
+    BookingLocation,
+    BookingLocationPatch,
+    BookingPatch,
+    BookingRequest,
+    Calendar,
+    CalendarPatch,
+    CancelReservation,
+    ChargingPreferences,
+    ChargingPreferencesResponse,
+    ChargingProfileResponse,
+    ChargingProfileResult,
+    ClearProfileResult,
+    ClientInfo,
+    CommandResponse,
+    CommandResult,
+    Connector,
+    ConnectorPatch,
+    Credentials,
+    EVSEPatch,
+    FinancialAdviceConfirmation,
+    Location,
+    LocationPatch,
+    LocationReferences,
+    ReserveNow,
+    Session,
+    SessionPatch,
+    SetChargingProfile,
+    StartSession,
+    StopSession,
+    Tariff,
+    Terminal,
+    TerminalPatch,
+    Token,
+    TokenPatch,
+    TokenType,
+    UnlockConnector,
+)
 
 __all__ = [
     "CredentialsApi",

@@ -15,7 +15,29 @@ from typing import Any
 
 from ._defaults import Context, Owner
 from ._pagination import PageParams
-from .client.models import *  # noqa: F403
+from .client.models import (
+    CDR,
+    EVSE,
+    Allowed,
+    AuthMethod,
+    AuthorizationInfo,
+    CdrDimension,
+    CdrDimensionType,
+    ChargingPeriod,
+    CommandResponse,
+    Connector,
+    ConnectorPatch,
+    EVSEPatch,
+    GeoLocation,
+    Location,
+    LocationPatch,
+    LocationReferences,
+    LocationType,
+    Session,
+    SessionPatch,
+    Tariff,
+    TariffPatch,
+)
 
 
 def utc_now() -> datetime:

@@ -14,8 +14,8 @@ from ._app import AppSpec, build_app, issue_token_a
 from ._app import register_with_peer as _register_with_peer
 from ._settings import ServerSettings
 from ._store import Party, SqliteStore, Store
-from .handlers import Handlers
 from .client.models import Credentials
+from .handlers import Handlers
 from .routers import build_routers
 
 OCPI_VERSION = "2.2.1"

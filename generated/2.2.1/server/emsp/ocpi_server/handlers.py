@@ -15,7 +15,37 @@ from typing import Any
 
 from ._defaults import Context, Owner
 from ._pagination import PageParams
-from .client.models import *  # noqa: F403
+from .client.models import (
+    CDR,
+    EVSE,
+    AllowedType,
+    AuthMethod,
+    AuthorizationInfo,
+    CdrDimension,
+    CdrDimensionType,
+    CdrLocation,
+    CdrToken,
+    ChargingPeriod,
+    ClientInfo,
+    CommandResult,
+    Connector,
+    ConnectorFormat,
+    ConnectorPatch,
+    ConnectorType,
+    EVSEPatch,
+    GeoLocation,
+    Location,
+    LocationPatch,
+    LocationReferences,
+    PowerType,
+    Price,
+    Session,
+    SessionPatch,
+    Tariff,
+    Token,
+    TokenType,
+    WhitelistType,
+)
 
 
 def utc_now() -> datetime:

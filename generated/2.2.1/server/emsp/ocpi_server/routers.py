@@ -8,24 +8,38 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import BackgroundTasks, Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 from starlette.responses import Response
 
 from ._app import ModuleRouter, Mount
 from ._auth import AuthContext, Authenticator
-from ._defaults import Engine, read_model, read_models
+from ._defaults import Engine, read_model
 from ._envelope import ocpi_json_response
 from ._pagination import page_params, paginated_response
-from .client.models import *  # noqa: F403
+from .client.models import (
+    CDR,
+    EVSE,
+    ClientInfo,
+    CommandResult,
+    Connector,
+    ConnectorPatch,
+    EVSEPatch,
+    Location,
+    LocationPatch,
+    LocationReferences,
+    Session,
+    SessionPatch,
+    Tariff,
+)
 from .handlers import (
+    CDRsReceiverHandlers,
+    CommandsSenderHandlers,
     Handlers,
+    HubClientInfoReceiverHandlers,
     LocationsReceiverHandlers,
     SessionsReceiverHandlers,
-    CDRsReceiverHandlers,
     TariffsReceiverHandlers,
     TokensSenderHandlers,
-    CommandsSenderHandlers,
-    HubClientInfoReceiverHandlers,
 )
 
 

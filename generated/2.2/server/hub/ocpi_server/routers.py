@@ -13,28 +13,55 @@ from starlette.responses import Response
 
 from ._app import ModuleRouter, Mount
 from ._auth import AuthContext, Authenticator
-from ._defaults import Engine, read_model, read_models
+from ._defaults import Engine, read_model
 from ._envelope import ocpi_json_response
 from ._pagination import page_params, paginated_response
-from .client.models import *  # noqa: F403
+from .client.models import (
+    CDR,
+    EVSE,
+    ActiveChargingProfile,
+    ActiveChargingProfileResult,
+    CancelReservation,
+    ChargingPreferences,
+    ChargingProfileResult,
+    ClearProfileResult,
+    ClientInfo,
+    CommandResult,
+    Connector,
+    ConnectorPatch,
+    EVSEPatch,
+    Location,
+    LocationPatch,
+    LocationReferences,
+    ReserveNow,
+    Session,
+    SessionPatch,
+    SetChargingProfile,
+    StartSession,
+    StopSession,
+    Tariff,
+    Token,
+    TokenPatch,
+    UnlockConnector,
+)
 from .handlers import (
-    Handlers,
-    LocationsSenderHandlers,
-    LocationsReceiverHandlers,
-    SessionsSenderHandlers,
-    SessionsReceiverHandlers,
-    CDRsSenderHandlers,
     CDRsReceiverHandlers,
-    TariffsSenderHandlers,
-    TariffsReceiverHandlers,
-    TokensReceiverHandlers,
-    TokensSenderHandlers,
-    CommandsReceiverHandlers,
-    CommandsSenderHandlers,
+    CDRsSenderHandlers,
     ChargingProfilesReceiverHandlers,
     ChargingProfilesSenderHandlers,
+    CommandsReceiverHandlers,
+    CommandsSenderHandlers,
+    Handlers,
     HubClientInfoReceiverHandlers,
     HubClientInfoSenderHandlers,
+    LocationsReceiverHandlers,
+    LocationsSenderHandlers,
+    SessionsReceiverHandlers,
+    SessionsSenderHandlers,
+    TariffsReceiverHandlers,
+    TariffsSenderHandlers,
+    TokensReceiverHandlers,
+    TokensSenderHandlers,
 )
 
 

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from ._defaults import Context, Owner
-from ._pagination import PageParams
-from .client.models import *  # noqa: F403
+from ._defaults import Context
+from .client.models import (
+    ActiveChargingProfile,
+    ActiveChargingProfileResult,
+    ChargingProfileResult,
+    ClearProfileResult,
+    ClientInfo,
+    Session,
+    SessionPatch,
+)
 
 
 def utc_now() -> datetime:

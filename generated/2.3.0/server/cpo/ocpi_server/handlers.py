@@ -15,7 +15,39 @@ from typing import Any
 
 from ._defaults import Context, Owner
 from ._pagination import PageParams
-from .client.models import *  # noqa: F403
+from .client.models import (
+    ActiveChargingProfileResult,
+    Booking,
+    BookingRequest,
+    BookingRequestStatus,
+    BookingTerms,
+    CancelReservation,
+    ChargingPreferences,
+    ChargingPreferencesResponse,
+    ChargingProfileResponse,
+    ChargingProfileResponseType,
+    ChargingProfileResult,
+    ChargingProfileResultType,
+    ClearProfileResult,
+    ClientInfo,
+    CommandResponse,
+    CommandResponseType,
+    CommandResult,
+    CommandResultType,
+    FinancialAdviceConfirmation,
+    LocationAccess,
+    ReservationRequestStatus,
+    ReservationStatus,
+    ReserveNow,
+    SetChargingProfile,
+    StartSession,
+    StopSession,
+    Terminal,
+    Timeslot,
+    Token,
+    TokenPatch,
+    UnlockConnector,
+)
 
 
 def utc_now() -> datetime:

@@ -13,22 +13,36 @@ from starlette.responses import Response
 
 from ._app import ModuleRouter, Mount
 from ._auth import AuthContext, Authenticator
-from ._defaults import Engine, read_model, read_models
+from ._defaults import Engine, read_model
 from ._envelope import ocpi_json_response
 from ._pagination import page_params, paginated_response
-from .client.models import *  # noqa: F403
+from .client.models import (
+    BookingRequest,
+    CancelReservation,
+    ChargingPreferences,
+    ClientInfo,
+    FinancialAdviceConfirmation,
+    ReserveNow,
+    SetChargingProfile,
+    StartSession,
+    StopSession,
+    Terminal,
+    Token,
+    TokenPatch,
+    UnlockConnector,
+)
 from .handlers import (
-    Handlers,
-    LocationsSenderHandlers,
-    SessionsSenderHandlers,
+    BookingsSenderHandlers,
     CDRsSenderHandlers,
+    ChargingProfilesReceiverHandlers,
+    CommandsReceiverHandlers,
+    Handlers,
+    HubClientInfoReceiverHandlers,
+    LocationsSenderHandlers,
+    PaymentsReceiverHandlers,
+    SessionsSenderHandlers,
     TariffsSenderHandlers,
     TokensReceiverHandlers,
-    CommandsReceiverHandlers,
-    ChargingProfilesReceiverHandlers,
-    HubClientInfoReceiverHandlers,
-    PaymentsReceiverHandlers,
-    BookingsSenderHandlers,
 )
 
 

@@ -17,13 +17,12 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from ._auth import AuthContext, Authenticator
-from ._defaults import Engine
+from ._defaults import Engine, as_json
 from ._envelope import install_error_handlers, ocpi_json_response, read_json_body
 from ._middleware import install_header_middleware, install_input_limits
 from ._outbound import check_endpoints, peer_http_client
 from ._registration import CredentialsService, NoMatchingEndpoints, NoMutualVersion, PeerInfo, PeerUnreachable
 from ._settings import ServerSettings
-from ._defaults import as_json
 from ._store import Party, SqliteStore, Store, new_token
 from .client._credentials import aregister
 from .client._discovery import adiscover

@@ -528,7 +528,7 @@ class CommandType(StrEnum):
 
 class ConnectorPatch(OcpiModel):
     """
-    Partial Connector for PATCH: only the fields set are sent.
+    Any subset of the fields of Connector; unchanged fields are left out.
     """
 
     id: Annotated[str | None, Field(max_length=36)] = None
@@ -563,7 +563,7 @@ class ConnectorPatch(OcpiModel):
     """
     Operator's terms and conditions.
     """
-    last_updated: DateTime | None = None
+    last_updated: DateTime
     """
     Last change to the connector.
     """
@@ -571,7 +571,7 @@ class ConnectorPatch(OcpiModel):
 
 class TokenPatch(OcpiModel):
     """
-    Partial Token for PATCH: only the fields set are sent.
+    Any subset of the fields of Token; unchanged fields are left out.
     """
 
     uid: Annotated[str | None, Field(max_length=36)] = None
@@ -606,7 +606,7 @@ class TokenPatch(OcpiModel):
     """
     Preferred ISO 639-1 language of the owner.
     """
-    last_updated: DateTime | None = None
+    last_updated: DateTime
     """
     Last change to the token.
     """
@@ -962,7 +962,7 @@ class StartSession(OcpiModel):
 
 class EVSEPatch(OcpiModel):
     """
-    Partial EVSE for PATCH: only the fields set are sent.
+    Any subset of the fields of EVSE; unchanged fields are left out.
     """
 
     uid: Annotated[str | None, Field(max_length=39)] = None
@@ -985,7 +985,7 @@ class EVSEPatch(OcpiModel):
     """
     Supported functions.
     """
-    connectors: list[Connector] | None = None
+    connectors: Annotated[list[Connector] | None, Field(min_length=1)] = None
     """
     Connectors of this EVSE.
     """
@@ -1013,7 +1013,7 @@ class EVSEPatch(OcpiModel):
     """
     Pictures and logos of the EVSE.
     """
-    last_updated: DateTime | None = None
+    last_updated: DateTime
     """
     Last change to the EVSE or its connectors.
     """
@@ -1176,7 +1176,7 @@ class Tariff(OcpiModel):
 
 class LocationPatch(OcpiModel):
     """
-    Partial Location for PATCH: only the fields set are sent.
+    Any subset of the fields of Location; unchanged fields are left out.
     """
 
     id: Annotated[str | None, Field(max_length=39)] = None
@@ -1259,7 +1259,7 @@ class LocationPatch(OcpiModel):
     """
     Energy supplied here.
     """
-    last_updated: DateTime | None = None
+    last_updated: DateTime
     """
     Last change to the location or its children.
     """
@@ -1267,7 +1267,7 @@ class LocationPatch(OcpiModel):
 
 class TariffPatch(OcpiModel):
     """
-    Partial Tariff for PATCH: only the fields set are sent.
+    Any subset of the fields of Tariff; unchanged fields are left out.
     """
 
     id: Annotated[str | None, Field(max_length=36)] = None
@@ -1286,7 +1286,7 @@ class TariffPatch(OcpiModel):
     """
     Web page describing the tariff.
     """
-    elements: list[TariffElement] | None = None
+    elements: Annotated[list[TariffElement] | None, Field(min_length=1)] = None
     """
     Elements; the first matching one applies.
     """
@@ -1294,7 +1294,7 @@ class TariffPatch(OcpiModel):
     """
     Energy supplied under this tariff.
     """
-    last_updated: DateTime | None = None
+    last_updated: DateTime
     """
     Last change to the tariff.
     """
@@ -1550,7 +1550,7 @@ class CDR(OcpiModel):
 
 class SessionPatch(OcpiModel):
     """
-    Partial Session for PATCH: only the fields set are sent.
+    Any subset of the fields of Session; unchanged fields are left out.
     """
 
     id: Annotated[str | None, Field(max_length=36)] = None
@@ -1601,7 +1601,7 @@ class SessionPatch(OcpiModel):
     """
     State of the session.
     """
-    last_updated: DateTime | None = None
+    last_updated: DateTime
     """
     Last change to the session.
     """

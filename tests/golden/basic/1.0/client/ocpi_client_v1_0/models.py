@@ -93,7 +93,7 @@ class Plug(OcpiModel):
 
 class StationKind(OpenStrEnum):
     """
-    Kinds of site; peers may send others.
+    Kinds of site; peers may send others. Open: peers may send values not listed here.
     """
 
     STREET = "STREET"
@@ -111,7 +111,7 @@ class Status(StrEnum):
 
 class StationPatch(OcpiModel):
     """
-    Partial Station for PATCH: only the fields set are sent.
+    Any subset of the fields of Station; unchanged fields are left out.
     """
 
     country_code: Annotated[str | None, Field(max_length=2)] = None
@@ -142,11 +142,11 @@ class StationPatch(OcpiModel):
     """
     Power in kW.
     """
-    plugs: list[Plug] | None = None
+    plugs: Annotated[list[Plug] | None, Field(min_length=1)] = None
     """
     Plugs.
     """
-    last_updated: DateTime | None = None
+    last_updated: DateTime
     """
     Last change.
     """

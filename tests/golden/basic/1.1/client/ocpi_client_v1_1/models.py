@@ -93,7 +93,7 @@ class Plug(OcpiModel):
 
 class Status(OpenStrEnum):
     """
-    Availability.
+    Availability. Open: peers may send values not listed here.
     """
 
     AVAILABLE = "AVAILABLE"
@@ -103,7 +103,7 @@ class Status(OpenStrEnum):
 
 class StationPatch(OcpiModel):
     """
-    Partial Station for PATCH: only the fields set are sent.
+    Any subset of the fields of Station; unchanged fields are left out.
     """
 
     country_code: Annotated[str | None, Field(max_length=2)] = None
@@ -130,7 +130,7 @@ class StationPatch(OcpiModel):
     """
     Power in kW.
     """
-    plugs: list[Plug] | None = None
+    plugs: Annotated[list[Plug] | None, Field(min_length=1)] = None
     """
     Plugs.
     """
@@ -138,7 +138,7 @@ class StationPatch(OcpiModel):
     """
     When it opened.
     """
-    last_updated: DateTime | None = None
+    last_updated: DateTime
     """
     Last change.
     """

@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from ._defaults import Context, Owner
+from ._defaults import Context
 from ._pagination import PageParams
-from .client.models import *  # noqa: F403
 
 
 def utc_now() -> datetime:

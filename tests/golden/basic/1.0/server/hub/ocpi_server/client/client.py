@@ -10,11 +10,11 @@ from __future__ import annotations
 from ._api import AsyncClientBase, ClientBase
 from .interfaces import (
     AsyncCredentialsApi,
-    CredentialsApi,
-    AsyncStationsSender,
-    StationsSender,
     AsyncStationsReceiver,
+    AsyncStationsSender,
+    CredentialsApi,
     StationsReceiver,
+    StationsSender,
 )
 from .models import Credentials
 
