@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
 from generator import __version__
 from generator.errors import SpecError
-from generator.paths import SPEC_ROOT, available_versions
+from generator.extensions import NONE, parse_with, resolve
+from generator.ir import Spec
+from generator.paths import SPEC_ROOT, available_editions, available_versions
 from generator.pipeline import TARGETS, Timings, generate, load_spec, render_files
 from generator.plan import openapi_files
 from generator.writer import compare, write_tree
@@ -24,6 +27,15 @@ def _parser() -> argparse.ArgumentParser:
 
     def versions_arg(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("versions", nargs="*", metavar="VERSION", help="versions to process (default: all)")
+        with_arg(sp)
+
+    def with_arg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--with",
+            dest="extensions",
+            metavar="EXT[,EXT]",
+            help="optional extensions to include, e.g. payments,bookings for 2.3.0; 'all' or 'none' (default: none, the core only)",
+        )
 
     g = sub.add_parser("generate", help="write every output of every version to generated/")
     versions_arg(g)
@@ -39,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
     o = sub.add_parser("openapi", help="OpenAPI 3.1 documents of one version")
     o.add_argument("version")
+    with_arg(o)
     sel = o.add_mutually_exclusive_group()
     sel.add_argument("--role", help="one document for a server in this role (cpo, emsp, hub, ...)")
     sel.add_argument("--interface", help="one document for a module interface (e.g. locations-sender)")
@@ -47,20 +60,22 @@ def _parser() -> argparse.ArgumentParser:
 
     cl = sub.add_parser("client", help="a typed Python client package for one version")
     cl.add_argument("version")
+    with_arg(cl)
     cl.add_argument("-o", "--output", type=Path, required=True, help="folder to write the package project into")
     cl.add_argument("--package-name", help="import name (default: ocpi_client_v<version>, e.g. ocpi_client_v2_2_1)")
 
     sv = sub.add_parser("server", help="scaffold (or --update) a FastAPI server project for a version and role")
     sv.add_argument("version")
+    with_arg(sv)
     sv.add_argument("--role", required=True, help="market role: cpo, emsp, hub, nsp, scsp, ptp ... as the version defines them")
     sv.add_argument("-o", "--output", type=Path, required=True, help="project folder")
     mode = sv.add_mutually_exclusive_group()
     mode.add_argument("--update", action="store_true", help="rewrite only the generated package; never touch your files")
     mode.add_argument("--force", action="store_true", help="overwrite your files too")
 
-    d = sub.add_parser("diff", help="what changed between two versions")
-    d.add_argument("old")
-    d.add_argument("new")
+    d = sub.add_parser("diff", help="what changed between two versions, editions or extension sets")
+    d.add_argument("old", help="VERSION[+EXT...]: a version or edition folder, e.g. 2.3.0-booking-1.0, 2.3.0+payments+bookings")
+    d.add_argument("new", help="the same form as OLD")
     d.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     return p
 
@@ -69,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
+    except _UnknownExtension as exc:
+        print(f"ocpi-codegen: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except SpecError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -76,8 +94,34 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+class _UnknownExtension(Exception):
+    """A ``--with`` names an extension the version does not have."""
+
+
+def _load(args: argparse.Namespace, version: str, extensions: list[str] | None = None) -> Spec:
+    """Load a version with ``--with`` (or the given extension ids); unknown extensions end the run."""
+    try:
+        return load_spec(args.spec_root, version, extensions=extensions if extensions is not None else parse_with(args.extensions))
+    except ValueError as exc:
+        raise _UnknownExtension(str(exc)) from None
+
+
+def _selector(args: argparse.Namespace, text: str) -> Spec:
+    """``2.3.0+payments+bookings`` -> that version with those extensions; a bare version means the core only."""
+    version, *extensions = text.split("+")
+    if version not in available_editions(args.spec_root):
+        raise SystemExit(f"ocpi-codegen: unknown version {version!r}; known: {', '.join(available_editions(args.spec_root))}")
+    return _load(args, version, extensions or [NONE])
+
+
 def _versions(args: argparse.Namespace) -> list[str]:
-    known = available_versions(args.spec_root)
+    if args.extensions is not None:
+        for version in args.versions or available_versions(args.spec_root):
+            try:
+                resolve(args.spec_root / version, parse_with(args.extensions))
+            except ValueError as exc:
+                raise _UnknownExtension(str(exc)) from None
+    known = available_editions(args.spec_root) if args.versions else available_versions(args.spec_root)
     chosen = args.versions or known
     unknown = [v for v in chosen if v not in known]
     if unknown:
@@ -88,7 +132,7 @@ def _versions(args: argparse.Namespace) -> list[str]:
 def _generate(args: argparse.Namespace) -> int:
     versions = _versions(args)
     timings = Timings()
-    files = generate(args.spec_root, versions, list(TARGETS), timings)
+    files = generate(args.spec_root, versions, list(TARGETS), timings, parse_with(args.extensions))
     with timings.stage("write"):
         written = write_tree(args.output, files, prune={f"{v}/" for v in versions})
     print(f"{len(files)} files generated, {len(written)} written to {args.output}")
@@ -100,7 +144,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     versions = _versions(args)
-    files = generate(args.spec_root, versions, list(TARGETS))
+    files = generate(args.spec_root, versions, list(TARGETS), extensions=parse_with(args.extensions))
     diffs = compare(args.output, files, owned={f"{v}/" for v in versions})
     for d in diffs:
         print(f"{d.kind}: {args.output / d.path}")
@@ -113,15 +157,15 @@ def _check(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     for version in _versions(args):
-        spec = load_spec(args.spec_root, version)
+        spec = _load(args, version)
         n_fields = sum(len(getattr(t, "fields", ())) for t in spec.types)
         n_eps = sum(len(i.endpoints) for i in spec.interfaces)
-        print(f"{version}: ok ({len(spec.types)} types, {n_fields} fields, {len(spec.modules)} modules, {n_eps} endpoints)")
+        print(f"{spec.label}: ok ({len(spec.types)} types, {n_fields} fields, {len(spec.modules)} modules, {n_eps} endpoints)")
     return EXIT_OK
 
 
 def _openapi(args: argparse.Namespace) -> int:
-    spec = load_spec(args.spec_root, args.version)
+    spec = _load(args, args.version)
     files = render_files(openapi_files(spec, args.format))
     if args.role or args.interface:
         stem = f"roles/{args.role.lower()}" if args.role else f"interfaces/{args.interface.lower()}"
@@ -148,7 +192,7 @@ def _client(args: argparse.Namespace) -> int:
     if args.package_name is not None and not args.package_name.isidentifier():
         print(f"ocpi-codegen: --package-name must be a Python identifier, not {args.package_name!r}", file=sys.stderr)
         return EXIT_ERROR
-    spec = load_spec(args.spec_root, args.version)
+    spec = _load(args, args.version)
     files = render_files(client_files(spec, args.package_name))
     written = write_tree(args.output, files)
     print(f"client for OCPI {args.version}: {len(files)} files in {args.output} ({len(written)} written)")
@@ -158,7 +202,7 @@ def _client(args: argparse.Namespace) -> int:
 def _server(args: argparse.Namespace) -> int:
     from generator.server import PACKAGE, is_user_file, roles_with_servers, server_files
 
-    spec = load_spec(args.spec_root, args.version)
+    spec = _load(args, args.version)
     roles = [r.slug for r in roles_with_servers(spec)]
     if args.role.lower() not in roles:
         print(f"ocpi-codegen: OCPI {args.version} has no server role {args.role!r}; choose from: {', '.join(roles)}", file=sys.stderr)
@@ -189,9 +233,10 @@ def _server(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from generator.diff import diff_specs, format_diff
 
-    old = load_spec(args.spec_root, args.old)
-    new = load_spec(args.spec_root, args.new)
-    sys.stdout.write(format_diff(diff_specs(old, new), args.format))
+    old = _selector(args, args.old)
+    new = _selector(args, args.new)
+    d = diff_specs(old, new)
+    sys.stdout.write(format_diff(dataclasses.replace(d, old=args.old, new=args.new), args.format))
     return EXIT_OK
 
 

@@ -7,6 +7,7 @@ runtime is the package ``ocpi_runtime`` (``runtime/ocpi_runtime`` in a checkout)
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -27,6 +28,7 @@ def _runtime_root() -> Path:
     return Path(ocpi_runtime.__file__).resolve().parent
 
 
+_VERSION = re.compile(r"[0-9]+(\.[0-9]+)+")
 SPEC_ROOT = _resource("spec")
 TEMPLATES_ROOT = _resource("templates")
 SCHEMA_PATH = SPEC_ROOT / "schema.json"
@@ -34,6 +36,17 @@ RUNTIME_ROOT = _runtime_root()
 
 
 def available_versions(spec_root: Path = SPEC_ROOT) -> list[str]:
-    """Version folders that have an index.yaml, oldest first."""
-    found = [p.name for p in spec_root.iterdir() if (p / "index.yaml").is_file()]
+    """Version folders that have an index.yaml, oldest first.
+
+    Only folders named by a plain version number; an earlier edition kept beside its version
+    (``2.3.0-booking-1.0``) is listed by ``available_editions`` and generated only on request.
+    """
+    found = [p.name for p in spec_root.iterdir() if (p / "index.yaml").is_file() and _VERSION.fullmatch(p.name)]
     return sorted(found, key=lambda v: tuple(int(x) for x in v.split(".")))
+
+
+def available_editions(spec_root: Path = SPEC_ROOT) -> list[str]:
+    """Every loadable folder: the versions, then earlier editions kept beside them (``2.3.0-booking-1.0``)."""
+    versions = available_versions(spec_root)
+    others = sorted(p.name for p in spec_root.iterdir() if (p / "index.yaml").is_file() and p.name not in versions)
+    return versions + others
