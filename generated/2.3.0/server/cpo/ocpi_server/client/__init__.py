@@ -24,8 +24,6 @@ from .client import (
     ScspClient,
     AsyncHubClient,
     HubClient,
-    AsyncPtpClient,
-    PtpClient,
 )
 from .errors import (
     AuthenticationError,
@@ -76,8 +74,6 @@ __all__ = [
     "AsyncScspClient",
     "HubClient",
     "AsyncHubClient",
-    "PtpClient",
-    "AsyncPtpClient",
     "AuthenticationError",
     "HttpError",
     "InvalidResponseError",
