@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -11,7 +12,9 @@ from pathlib import Path
 
 from generator import __version__
 from generator.errors import OutputError, RefusedError, SpecError, UsageError
-from generator.paths import SPEC_ROOT, available_versions
+from generator.extensions import NONE, parse_with, resolve
+from generator.ir import Spec
+from generator.paths import SPEC_ROOT, available_editions, available_versions
 from generator.pipeline import TARGETS, Progress, Timings, generate, load_spec, render_files
 from generator.plan import openapi_files
 from generator.writer import compare, write_tree
@@ -30,6 +33,15 @@ def _parser() -> argparse.ArgumentParser:
 
     def versions_arg(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("versions", nargs="*", metavar="VERSION", help="versions to process (default: all)")
+        with_arg(sp)
+
+    def with_arg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--with",
+            dest="extensions",
+            metavar="EXT[,EXT]",
+            help="optional extensions to include, e.g. payments,bookings for 2.3.0; 'all' or 'none' (default: none, the core only)",
+        )
 
     def progress_args(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--progress", action="store_true", help="a line per stage on stderr even when it is not a terminal")
@@ -51,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
 
     o = sub.add_parser("openapi", help="OpenAPI 3.1 documents of one version")
     o.add_argument("version")
+    with_arg(o)
     sel = o.add_mutually_exclusive_group()
     sel.add_argument("--role", help="one document for a server in this role (cpo, emsp, hub, ...)")
     sel.add_argument("--interface", help="one document for a module interface (e.g. locations-sender)")
@@ -59,11 +72,13 @@ def _parser() -> argparse.ArgumentParser:
 
     cl = sub.add_parser("client", help="a typed Python client package for one version")
     cl.add_argument("version")
+    with_arg(cl)
     cl.add_argument("-o", "--output", type=Path, required=True, help="folder to write the package project into")
     cl.add_argument("--package-name", help="import name (default: ocpi_client_v<version>, e.g. ocpi_client_v2_2_1)")
 
     sv = sub.add_parser("server", help="scaffold (or --update) a FastAPI server project for a version and role")
     sv.add_argument("version")
+    with_arg(sv)
     sv.add_argument("--role", required=True, help="market role: cpo, emsp, hub, nsp, scsp, ptp ... as the version defines them")
     sv.add_argument("-o", "--output", type=Path, required=True, help="project folder")
     sv.add_argument("--update", action="store_true", help="rewrite only the generated package; never touch your files")
@@ -71,9 +86,9 @@ def _parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="overwrite your files too; with --update, switch the project to another version or role"
     )
 
-    d = sub.add_parser("diff", help="what changed between two versions")
-    d.add_argument("old")
-    d.add_argument("new")
+    d = sub.add_parser("diff", help="what changed between two versions, editions or extension sets")
+    d.add_argument("old", help="VERSION[+EXT...]: a version or edition folder, e.g. 2.3.0-booking-1.0, 2.3.0+payments+bookings")
+    d.add_argument("new", help="the same form as OLD")
     d.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     return p
 
@@ -134,9 +149,13 @@ def _spec_root(args: argparse.Namespace) -> list[str]:
 
 
 def _versions(args: argparse.Namespace, chosen: list[str] | None = None) -> list[str]:
-    """The versions a command names (all when it names none); the same message for every verb."""
-    known = _spec_root(args)
-    chosen = (args.versions or known) if chosen is None else chosen
+    """The versions a command names (all when it names none); the same message for every verb.
+
+    A named folder may also be an earlier edition kept beside its version (``2.3.0-booking-1.0``).
+    """
+    versions = _spec_root(args)
+    chosen = (args.versions or versions) if chosen is None else chosen
+    known = available_editions(args.spec_root)
     unknown = [v for v in chosen if v not in known]
     if unknown:
         names = ", ".join(repr(v) for v in unknown)
@@ -148,6 +167,37 @@ def _version(args: argparse.Namespace, version: str) -> str:
     return _versions(args, [version])[0]
 
 
+def _extensions(args: argparse.Namespace, versions: list[str]) -> list[str] | None:
+    """``--with`` as extension ids, checked against every version the command runs on."""
+    chosen = parse_with(getattr(args, "extensions", None))
+    if chosen is not None:
+        for version in versions:
+            try:
+                resolve(args.spec_root / version, chosen)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+    return chosen
+
+
+def _load(args: argparse.Namespace, version: str, extensions: list[str] | None = None) -> Spec:
+    """Load a version with ``--with`` (or the given extension ids); an unknown extension is a usage error."""
+    version = _version(args, version)
+    if extensions is None:
+        extensions = _extensions(args, [version])
+    return load_spec(args.spec_root, version, extensions=extensions)
+
+
+def _selector(args: argparse.Namespace, text: str) -> Spec:
+    """``2.3.0+payments+bookings`` -> that version with those extensions; a bare version means the core only."""
+    version, *extensions = text.split("+")
+    _version(args, version)
+    try:
+        resolve(args.spec_root / version, extensions or [NONE])
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return _load(args, version, extensions or [NONE])
+
+
 def _progress(args: argparse.Namespace) -> Progress:
     quiet = getattr(args, "quiet", False)
     return Progress(enabled=not quiet and (getattr(args, "progress", False) or sys.stderr.isatty()))
@@ -157,7 +207,7 @@ def _generate(args: argparse.Namespace) -> int:
     versions = _versions(args)
     started = time.perf_counter()
     timings = Timings(on_stage=_progress(args).stage)
-    files = generate(args.spec_root, versions, list(TARGETS), timings)
+    files = generate(args.spec_root, versions, list(TARGETS), timings, _extensions(args, versions))
     with timings.stage("write", str(args.output)):
         written = write_tree(args.output, files, prune={f"{v}/" for v in versions})
     elapsed = time.perf_counter() - started
@@ -173,7 +223,7 @@ def _check(args: argparse.Namespace) -> int:
     versions = _versions(args)
     if args.output.exists() and not args.output.is_dir():
         raise UsageError(f"output path {args.output} is a file, not a folder")
-    files = generate(args.spec_root, versions, list(TARGETS), Timings(on_stage=_progress(args).stage))
+    files = generate(args.spec_root, versions, list(TARGETS), Timings(on_stage=_progress(args).stage), _extensions(args, versions))
     diffs = compare(args.output, files, owned={f"{v}/" for v in versions})
     for d in diffs:
         print(f"{d.kind}: {args.output / d.path}")
@@ -186,15 +236,15 @@ def _check(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     for version in _versions(args):
-        spec = load_spec(args.spec_root, version)
+        spec = _load(args, version)
         n_fields = sum(len(getattr(t, "fields", ())) for t in spec.types)
         n_eps = sum(len(i.endpoints) for i in spec.interfaces)
-        print(f"{version}: ok ({len(spec.types)} types, {n_fields} fields, {len(spec.modules)} modules, {n_eps} endpoints)")
+        print(f"{spec.label}: ok ({len(spec.types)} types, {n_fields} fields, {len(spec.modules)} modules, {n_eps} endpoints)")
     return EXIT_OK
 
 
 def _openapi(args: argparse.Namespace) -> int:
-    spec = load_spec(args.spec_root, _version(args, args.version))
+    spec = _load(args, args.version)
     files = render_files(openapi_files(spec, args.format))
     if args.role or args.interface:
         stem = f"roles/{args.role.lower()}" if args.role else f"interfaces/{args.interface.lower()}"
@@ -219,7 +269,7 @@ def _client(args: argparse.Namespace) -> int:
 
     if args.package_name is not None and not args.package_name.isidentifier():
         raise UsageError(f"--package-name must be a Python identifier, not {args.package_name!r}")
-    spec = load_spec(args.spec_root, _version(args, args.version))
+    spec = _load(args, args.version)
     files = render_files(client_files(spec, args.package_name))
     written = write_tree(args.output, files)
     print(f"client for OCPI {args.version}: {len(files)} files in {args.output} ({len(written)} written)")
@@ -255,7 +305,7 @@ def _server(args: argparse.Namespace) -> int:
     out: Path = args.output
     if out.exists() and not out.is_dir():
         raise UsageError(f"output path {out} is a file, not a folder")
-    spec = load_spec(args.spec_root, version)
+    spec = _load(args, version)
     roles = [r.slug for r in roles_with_servers(spec)]
     role = args.role.lower()
     if role not in roles:
@@ -295,9 +345,10 @@ def _server(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from generator.diff import diff_specs, format_diff
 
-    old = load_spec(args.spec_root, _version(args, args.old))
-    new = load_spec(args.spec_root, _version(args, args.new))
-    sys.stdout.write(format_diff(diff_specs(old, new), args.format))
+    old = _selector(args, args.old)
+    new = _selector(args, args.new)
+    d = diff_specs(old, new)
+    sys.stdout.write(format_diff(dataclasses.replace(d, old=args.old, new=args.new), args.format))
     return EXIT_OK
 
 

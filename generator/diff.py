@@ -13,7 +13,7 @@ from typing import Any
 
 from generator.ir import Endpoint, EnumType, Field, ObjectType, Param, Payload, Spec, TypeRef
 
-CATEGORIES = ("version", "module", "interface", "endpoint", "parameter", "type", "field", "enum_value", "header", "status_code")
+CATEGORIES = ("version", "extension", "module", "interface", "endpoint", "parameter", "type", "field", "enum_value", "header", "status_code")
 _PLACEHOLDER = re.compile(r"\{[^}]+\}")
 
 
@@ -80,9 +80,10 @@ def diff_specs(old: Spec, new: Spec) -> SpecDiff:
     _diff_types(old, new, out)
     _diff_transport(old, new, out)
     _diff_version(old, new, out)
+    _diff_extensions(old, new, out)
     order = {c: n for n, c in enumerate(CATEGORIES)}
     changes = sorted(out, key=lambda c: (order[c.category], c.subject, c.aspect, c.op))
-    return SpecDiff(old.version, new.version, tuple(changes))
+    return SpecDiff(old.label, new.label, tuple(changes))
 
 
 def _added_removed(category: str, old: dict[str, Any], new: dict[str, Any], out: list[Change], label: Any = None) -> list[str]:
@@ -143,8 +144,16 @@ def _diff_types(old: Spec, new: Spec, out: list[Change]) -> None:
             _added_removed("enum_value", av, bv, out)
 
 
+def _diff_extensions(old: Spec, new: Spec, out: list[Change]) -> None:
+    """Which optional extensions each side includes; what they add shows up as ordinary changes."""
+    oe = {e.id: e for e in old.extensions}
+    ne = {e.id: e for e in new.extensions}
+    for key in _added_removed("extension", oe, ne, out, lambda e: f"{e.name} {e.release}"):
+        _changed(out, "extension", key, "release", oe[key].release, ne[key].release)
+
+
 def _diff_version(old: Spec, new: Spec, out: list[Change]) -> None:
-    for aspect in ("interface_roles", "routing_headers", "token_base64"):
+    for aspect in ("edition", "interface_roles", "routing_headers", "token_base64"):
         before, after = getattr(old, aspect), getattr(new, aspect)
         if isinstance(before, tuple):
             before, after = ", ".join(before), ", ".join(after)

@@ -193,6 +193,22 @@ class Role:
 
 
 @dataclass(frozen=True)
+class Extension:
+    """An optional extension included in this generation (``spec/<version>/extensions/<id>/``)."""
+
+    id: str
+    name: str
+    release: str
+    edition: str
+    anchor: str
+    doc: str
+    #: Ids of the modules the extension defines.
+    modules: tuple[str, ...]
+    #: One readable line per thing it adds to the core ("field CDR.booking_id", ...).
+    adds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Spec:
     version: str
     edition: str
@@ -203,7 +219,14 @@ class Spec:
     modules: tuple[Module, ...]
     transport: Transport
     roles: tuple[Role, ...]
+    #: The optional extensions merged into this spec, in their folder order; empty for the core alone.
+    extensions: tuple[Extension, ...] = ()
     _by_name: dict[str, NamedType] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def label(self) -> str:
+        """The version with its extensions, as the CLI accepts it: ``2.3.0``, ``2.3.0+payments+bookings``."""
+        return "+".join((self.version, *(e.id for e in self.extensions)))
 
     def type(self, name: str) -> NamedType:
         return self._by_name[name]

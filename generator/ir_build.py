@@ -24,6 +24,7 @@ from generator.ir import (
     Transport,
     TypeRef,
 )
+from generator.extensions import extensions_of
 from generator.loader import PRIMITIVES, LoadedVersion
 
 #: The role that relays every module: a hub server exposes both interfaces of each.
@@ -85,6 +86,7 @@ def build_spec(loaded: LoadedVersion) -> Spec:
         modules=tuple(modules),
         transport=transport,
         roles=_roles(modules, role_order),
+        extensions=extensions_of(loaded),
         _by_name=by_name,
     )
 

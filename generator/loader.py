@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,8 @@ class LoadedVersion:
     folder: Path
     index: LoadedFile
     files: list[LoadedFile]
+    #: Manifests (``extension.yaml``) of the extensions merged in; their files are in ``files``.
+    extensions: list[LoadedFile] = field(default_factory=list)
 
 
 @cache
@@ -264,8 +267,12 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     return message if len(message) < 200 else message[:197] + "..."
 
 
-def load_version(spec_root: Path, version: str) -> LoadedVersion:
-    """Load and validate spec/<version>/; raise SpecError listing every problem."""
+def load_version(spec_root: Path, version: str, extensions: Sequence[str] = ()) -> LoadedVersion:
+    """Load and validate spec/<version>/ with the given extensions; raise SpecError listing every problem.
+
+    ``version`` names the folder: a version (``2.3.0``) or an earlier edition kept beside it
+    (``2.3.0-booking-1.0``, whose index says version 2.3.0).
+    """
     folder = spec_root / version
     problems: list[Problem] = []  # syntax and schema: the data cannot be trusted further
     soft: list[Problem] = []  # duplicate keys: the data is usable, keep checking
@@ -279,7 +286,7 @@ def load_version(spec_root: Path, version: str) -> LoadedVersion:
         raise SpecError(errs)
     soft += errs
     problems += schema_problems(index)
-    if "version" in index.data and index.data["version"] != version:
+    if "version" in index.data and version != index.data["version"] and not version.startswith(f"{index.data['version']}-"):
         problems.append(index.problem(("version",), f"version {index.data['version']!r} does not match folder {version!r}"))
     files: list[LoadedFile] = []
     listed = index.data.get("files")
@@ -299,7 +306,13 @@ def load_version(spec_root: Path, version: str) -> LoadedVersion:
             files.append(loaded)
     if problems:
         raise SpecError(problems + soft)
-    result = LoadedVersion(version, folder, index, files)
+    manifests: list[LoadedFile] = []
+    if extensions:
+        from generator.extensions import load_extensions
+
+        manifests, extra = load_extensions(folder, version, extensions, files)
+        files += extra
+    result = LoadedVersion(str(index.data["version"]), folder, index, files, manifests)
     problems = soft + semantic_problems(result)
     if problems:
         raise SpecError(problems)

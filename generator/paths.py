@@ -40,8 +40,9 @@ VERSION_NAME = re.compile(r"^[0-9]+(\.[0-9]+)+$")
 def available_versions(spec_root: Path = SPEC_ROOT) -> list[str]:
     """Version folders (named like 2.2.1) that have an index.yaml, oldest first.
 
-    Other folders (``latest/``, ``drafts/``) are not versions and are skipped; a spec root that is
-    missing or unreadable has none.
+    Other folders (``latest/``, ``drafts/``) are not versions and are skipped; an earlier edition kept
+    beside its version (``2.3.0-booking-1.0``) is listed by ``available_editions`` and generated only
+    on request. A spec root that is missing or unreadable has none.
     """
     try:
         entries = list(spec_root.iterdir())
@@ -49,3 +50,10 @@ def available_versions(spec_root: Path = SPEC_ROOT) -> list[str]:
         return []
     found = [p.name for p in entries if VERSION_NAME.match(p.name) and (p / "index.yaml").is_file()]
     return sorted(found, key=lambda v: tuple(int(x) for x in v.split(".")))
+
+
+def available_editions(spec_root: Path = SPEC_ROOT) -> list[str]:
+    """Every loadable folder: the versions, then earlier editions kept beside them (``2.3.0-booking-1.0``)."""
+    versions = available_versions(spec_root)
+    others = sorted(p.name for p in spec_root.iterdir() if (p / "index.yaml").is_file() and p.name not in versions)
+    return versions + others

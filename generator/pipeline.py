@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from generator.extensions import resolve
 from generator.ir import Spec
 from generator.ir_build import build_spec
 from generator.loader import load_version
@@ -90,10 +91,14 @@ class Timings:
             self.stages[name] = self.stages.get(name, 0.0) + time.perf_counter() - start
 
 
-def load_spec(spec_root: Path, version: str, timings: Timings | None = None) -> Spec:
+def load_spec(spec_root: Path, version: str, timings: Timings | None = None, extensions: Iterable[str] | None = None) -> Spec:
+    """Load one version folder with ``extensions`` (ids, ``all`` or ``none``; ``None``: the default set).
+
+    Raises ``SpecError`` on bad input, ``ValueError`` for an unknown extension.
+    """
     t = timings or Timings()
     with t.stage("load", version):
-        loaded = load_version(spec_root, version)
+        loaded = load_version(spec_root, version, resolve(spec_root / version, extensions))
     with t.stage("ir", version):
         return build_spec(loaded)
 
@@ -109,14 +114,17 @@ def render_files(planned: list[PlannedFile], timings: Timings | None = None) -> 
         return {pf.path: pf.formatter(text) if pf.formatter is not None else text for pf, text in rendered}
 
 
-def plan(spec_root: Path, versions: list[str], targets: list[str], timings: Timings | None = None) -> list[PlannedFile]:
-    """Every planned file of every target of every version, plus the manifest; raises SpecError on bad input."""
+def plan(spec_root: Path, versions: list[str], targets: list[str], timings: Timings | None = None, extensions: Iterable[str] | None = None) -> list[PlannedFile]:
+    """Every planned file of every target of every version, plus the manifest; raises SpecError on bad input.
+
+    ``extensions`` applies to every version (``None``: each version's default set).
+    """
     t = timings or Timings()
     planned: list[PlannedFile] = []
     digests = {}
     for version in versions:
-        spec = load_spec(spec_root, version, t)
-        digests[version] = spec_digest(spec_root / version)
+        spec = load_spec(spec_root, version, t, extensions)
+        digests[version] = spec_digest(spec_root / version, [e.id for e in spec.extensions])
         with t.stage("plan", version):
             for target in targets:
                 planned += [
@@ -127,7 +135,7 @@ def plan(spec_root: Path, versions: list[str], targets: list[str], timings: Timi
     return planned
 
 
-def generate(spec_root: Path, versions: list[str], targets: list[str], timings: Timings | None = None) -> dict[str, str]:
+def generate(spec_root: Path, versions: list[str], targets: list[str], timings: Timings | None = None, extensions: Iterable[str] | None = None) -> dict[str, str]:
     """Render every target of every version, plus the manifest; raises SpecError on bad input."""
     t = timings or Timings()
-    return render_files(plan(spec_root, versions, targets, t), t)
+    return render_files(plan(spec_root, versions, targets, t, extensions), t)

@@ -60,11 +60,14 @@ def openapi_files(spec: Spec, fmt: str = "yaml", prefix: str = "") -> list[Plann
     return out
 
 
-def spec_digest(folder: Path) -> str:
-    """sha256 over the version folder's YAML files (name and bytes), for the manifest."""
+def spec_digest(folder: Path, extensions: list[str] | None = None) -> str:
+    """sha256 over the version folder's YAML files (name and bytes), and those of the included extensions."""
     h = hashlib.sha256()
     for p in sorted(folder.glob("*.yaml")):
         h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    for ext in extensions or []:
+        for p in sorted((folder / "extensions" / ext).glob("*.yaml")):
+            h.update(f"extensions/{ext}/{p.name}".encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()
 
 

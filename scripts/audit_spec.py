@@ -46,7 +46,9 @@ from pathlib import Path
 sys.dont_write_bytecode = True          # keep scripts/ free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import ocpi_doc  # noqa: E402
+from generator.extensions import merge_adds  # noqa: E402
 from ocpi_doc import DocType, Document, yaml_file_for  # noqa: E402
 
 try:
@@ -139,9 +141,24 @@ def dump(doc: Document, out=sys.stdout) -> None:
 
 # --------------------------------------------------------------------------------------------- YAML side
 
+def _extension_parts(folder: Path, ext: str, notes: list[str]) -> tuple[dict, dict[str, dict]]:
+    """An extension's manifest and its files (by file name), from spec/<version>/extensions/<ext>/."""
+    base = folder / "extensions" / ext
+    manifest = (yaml.safe_load((base / "extension.yaml").read_text(encoding="utf-8")) or {}).get("extension") or {}
+    parts = {}
+    for fn in manifest.get("files") or []:
+        path = base / fn
+        if not path.exists():
+            notes.append(f"extensions/{ext}/{fn}: listed in extension.yaml but missing on disk, skipped")
+            continue
+        parts[fn] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return manifest, parts
+
+
 class Spec:
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, extensions: list[str] | None = None):
         self.folder = folder
+        self.extensions = list(extensions or [])
         self.notes: list[str] = []
         self.files: list[str] = []            # loaded, in index order
         self.missing: list[str] = []          # listed in index but not on disk
@@ -156,6 +173,7 @@ class Spec:
         for extra in sorted(p.name for p in folder.glob("*.yaml")):
             if extra not in listed:
                 self.notes.append(f"{extra}: on disk but not listed in index.yaml, not audited")
+        parts: dict[str, dict] = {}
         for fn in data.get("files") or []:
             path = folder / fn
             if not path.exists():
@@ -172,6 +190,18 @@ class Spec:
                 self.notes.append(f"{fn}: not a mapping, skipped")
                 self.missing.append(fn)
                 continue
+            parts[fn] = part
+        # Extensions: their files join the core's (by file name, as the chapters map to them), and their
+        # adds are merged into the core files exactly as the generator's loader merges them.
+        for ext in self.extensions:
+            manifest, ext_parts = _extension_parts(folder, ext, self.notes)
+            for fn in ext_parts:
+                if fn in parts:
+                    self.notes.append(f"extensions/{ext}/{fn}: a core file has the same name, not audited")
+            parts.update({fn: p for fn, p in ext_parts.items() if fn not in parts})
+            for path, message in merge_adds(manifest.get("adds") or {}, parts):
+                self.notes.append(f"extensions/{ext}: adds{list(path)}: {message}")
+        for fn, part in parts.items():
             self.files.append(fn)
             names = []
             for k, t in enumerate(part.get("types") or []):
@@ -190,7 +220,9 @@ class Spec:
 
     def errata_keys(self) -> set[str]:
         keys: set[str] = set()
-        for p in sorted(self.folder.glob("ERRATA*.md")):
+        found = sorted(self.folder.glob("ERRATA*.md"))
+        found += [self.folder / "extensions" / e / "ERRATA.md" for e in self.extensions]
+        for p in [f for f in found if f.is_file()]:
             for m in re.finditer(r"<!--\s*audit:\s*(\S+)\s+(\S+?)\s*-->", p.read_text(encoding="utf-8")):
                 keys.add(f"{m.group(1)} {m.group(2)}")
         return keys
@@ -539,6 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("version", help="version folder under the spec root, e.g. 2.2.1")
     ap.add_argument("--spec-root", default="spec", help="folder holding the version folders (default: spec)")
     ap.add_argument("--dump", action="store_true", help="print what was parsed from the document and exit")
+    ap.add_argument("--with", dest="extensions", default="", metavar="EXT[,EXT]",
+                    help="merge these extensions of the version (spec/<VERSION>/extensions/<EXT>) before comparing")
     try:
         args = ap.parse_args(argv)
     except SystemExit as e:
@@ -556,7 +590,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"audit_spec: {folder}/index.yaml not found", file=sys.stderr)
         return 2
     try:
-        spec = Spec(folder)
+        spec = Spec(folder, [e for e in args.extensions.split(",") if e])
     except (yaml.YAMLError, OSError) as e:
         print(f"audit_spec: cannot read {folder}/index.yaml: {e}", file=sys.stderr)
         return 2
@@ -582,7 +616,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{key}: {msg}")
     for k in sorted(explained_keys - used):
         print(f"note: ERRATA marker matches no difference: <!-- audit: {k} -->")
-    print(f"audit {args.version}: {total} differences ({explained} explained)")
+    label = "+".join([args.version, *spec.extensions])
+    print(f"audit {label}: {total} differences ({explained} explained)")
     return 0 if total == explained else 1
 
 

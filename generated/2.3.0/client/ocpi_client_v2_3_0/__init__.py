@@ -15,7 +15,6 @@ from .client import (
     AsyncNspClient,
     AsyncOcpiClient,
     AsyncOtherClient,
-    AsyncPtpClient,
     AsyncScspClient,
     CpoClient,
     EmspClient,
@@ -24,7 +23,6 @@ from .client import (
     NspClient,
     OcpiClient,
     OtherClient,
-    PtpClient,
     ScspClient,
 )
 from .errors import (
@@ -58,7 +56,6 @@ __all__ = [
     "AsyncOcpiClient",
     "AsyncOtherClient",
     "AsyncPaginator",
-    "AsyncPtpClient",
     "AsyncScspClient",
     "AuthenticationError",
     "CpoClient",
@@ -83,7 +80,6 @@ __all__ = [
     "OtherClient",
     "PaginationError",
     "Paginator",
-    "PtpClient",
     "RateLimitedError",
     "Routing",
     "ScspClient",

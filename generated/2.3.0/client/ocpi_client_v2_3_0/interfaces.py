@@ -16,13 +16,6 @@ from .models import (
     ActiveChargingProfile,
     ActiveChargingProfileResult,
     AuthorizationInfo,
-    Booking,
-    BookingLocation,
-    BookingLocationPatch,
-    BookingPatch,
-    BookingRequest,
-    Calendar,
-    CalendarPatch,
     CancelReservation,
     ChargingPreferences,
     ChargingPreferencesResponse,
@@ -36,7 +29,7 @@ from .models import (
     ConnectorPatch,
     Credentials,
     EVSEPatch,
-    FinancialAdviceConfirmation,
+    InvoiceReconciliationRecord,
     Location,
     LocationPatch,
     LocationReferences,
@@ -47,8 +40,6 @@ from .models import (
     StartSession,
     StopSession,
     Tariff,
-    Terminal,
-    TerminalPatch,
     Token,
     TokenPatch,
     TokenType,
@@ -90,14 +81,10 @@ __all__ = [
     "AsyncHubClientInfoReceiver",
     "HubClientInfoSender",
     "AsyncHubClientInfoSender",
-    "PaymentsSender",
-    "AsyncPaymentsSender",
-    "PaymentsReceiver",
-    "AsyncPaymentsReceiver",
-    "BookingsSender",
-    "AsyncBookingsSender",
-    "BookingsReceiver",
-    "AsyncBookingsReceiver",
+    "InvoiceReconciliationSender",
+    "AsyncInvoiceReconciliationSender",
+    "InvoiceReconciliationReceiver",
+    "AsyncInvoiceReconciliationReceiver",
 ]
 
 
@@ -2279,13 +2266,13 @@ class AsyncHubClientInfoSender(AsyncInterface):
         )
 
 
-class PaymentsSender(Interface):
-    """Served by the payment terminal provider, called by CPOs."""
+class InvoiceReconciliationSender(Interface):
+    """Served by the invoicing party (the CPO for direct billing, the eMSP for reverse billing)."""
 
-    module_id = "payments"
+    module_id = "invoicereconciliation"
     role = "SENDER"
 
-    def list_terminals(
+    def list(
         self,
         *,
         date_from: datetime | None = None,
@@ -2294,8 +2281,8 @@ class PaymentsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
-    ) -> Paginator[Terminal]:
-        """Page through terminals changed in a time window."""
+    ) -> Paginator[InvoiceReconciliationRecord]:
+        """Page through records issued in a time window."""
         params: dict[str, str | None] = {
             "date_from": None if date_from is None else format_datetime(date_from),
             "date_to": None if date_to is None else format_datetime(date_to),
@@ -2303,57 +2290,82 @@ class PaymentsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}/terminals",
+            f"{self._url}",
             params=params,
-            parse=parser(Terminal),
+            parse=parser(InvoiceReconciliationRecord),
             routing=routing,
             correlation_id=correlation_id,
         )
 
-    def get_terminal(
+
+class AsyncInvoiceReconciliationSender(AsyncInterface):
+    """Served by the invoicing party (the CPO for direct billing, the eMSP for reverse billing)."""
+
+    module_id = "invoicereconciliation"
+    role = "SENDER"
+
+    def list(
         self,
-        terminal_id: str,
+        *,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+        routing: Routing | None = None,
+        correlation_id: str | None = None,
+    ) -> AsyncPaginator[InvoiceReconciliationRecord]:
+        """Page through records issued in a time window."""
+        params: dict[str, str | None] = {
+            "date_from": None if date_from is None else format_datetime(date_from),
+            "date_to": None if date_to is None else format_datetime(date_to),
+            "offset": None if offset is None else str(offset),
+            "limit": None if limit is None else str(limit),
+        }
+        return self._transport.paginate(
+            f"{self._url}",
+            params=params,
+            parse=parser(InvoiceReconciliationRecord),
+            routing=routing,
+            correlation_id=correlation_id,
+        )
+
+
+class InvoiceReconciliationReceiver(Interface):
+    """Served by the invoiced party (the eMSP for direct billing, the CPO for reverse billing)."""
+
+    module_id = "invoicereconciliation"
+    role = "RECEIVER"
+
+    def get(
+        self,
+        country_code: str,
+        party_id: str,
+        id: str,
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
-    ) -> Terminal:
-        """One terminal by its id."""
+    ) -> InvoiceReconciliationRecord:
+        """Read one record as the receiver holds it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/terminals/{path_segment(terminal_id)}",
+            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}",
             routing=routing,
             correlation_id=correlation_id,
         )
-        return parse(Terminal, response.data)
+        return parse(InvoiceReconciliationRecord, response.data)
 
-    def activate_terminal(
+    def post(
         self,
-        terminal: Terminal,
+        invoice_reconciliation_record: InvoiceReconciliationRecord,
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
     ) -> OcpiResponse:
-        """Ask the PTP to activate a terminal."""
+        """Deliver a new record (see ERRATA for the URL)."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/terminals/activate",
-            body=terminal.to_json(),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-    def deactivate_terminal(
-        self,
-        terminal_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Ask the PTP to deactivate a terminal."""
-        response = self._transport.request(
-            "POST",
-            f"{self._url}/terminals/{path_segment(terminal_id)}/deactivate",
+            f"{self._url}",
+            body=invoice_reconciliation_record.to_json(),
             routing=routing,
             correlation_id=correlation_id,
         )
@@ -2361,157 +2373,79 @@ class PaymentsSender(Interface):
 
     def put(
         self,
-        terminal_id: str,
-        terminal: Terminal,
+        country_code: str,
+        party_id: str,
+        id: str,
+        invoice_reconciliation_record: InvoiceReconciliationRecord,
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
     ) -> OcpiResponse:
-        """Replace a terminal's data."""
+        """Replace a record with its corrected version."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/terminals/{path_segment(terminal_id)}",
-            body=terminal.to_json(),
+            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}",
+            body=invoice_reconciliation_record.to_json(),
             routing=routing,
             correlation_id=correlation_id,
         )
         return response
 
-    def patch(
+    def delete(
         self,
-        terminal_id: str,
-        patch: TerminalPatch,
+        country_code: str,
+        party_id: str,
+        id: str,
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
     ) -> OcpiResponse:
-        """Assign locations or EVSEs to a terminal."""
+        """Withdraw a record that was sent in error."""
         response = self._transport.request(
-            "PATCH",
-            f"{self._url}/terminals/{path_segment(terminal_id)}",
-            body=patch.to_json(partial=True),
+            "DELETE",
+            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}",
             routing=routing,
             correlation_id=correlation_id,
         )
         return response
 
-    def list_financial_advice_confirmations(
-        self,
-        *,
-        date_from: datetime | None = None,
-        date_to: datetime | None = None,
-        offset: int | None = None,
-        limit: int | None = None,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> Paginator[FinancialAdviceConfirmation]:
-        """Page through confirmations changed in a time window."""
-        params: dict[str, str | None] = {
-            "date_from": None if date_from is None else format_datetime(date_from),
-            "date_to": None if date_to is None else format_datetime(date_to),
-            "offset": None if offset is None else str(offset),
-            "limit": None if limit is None else str(limit),
-        }
-        return self._transport.paginate(
-            f"{self._url}/financial-advice-confirmations",
-            params=params,
-            parse=parser(FinancialAdviceConfirmation),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
 
-    def get_financial_advice_confirmation(
+class AsyncInvoiceReconciliationReceiver(AsyncInterface):
+    """Served by the invoiced party (the eMSP for direct billing, the CPO for reverse billing)."""
+
+    module_id = "invoicereconciliation"
+    role = "RECEIVER"
+
+    async def get(
         self,
-        financial_advice_confirmation_id: str,
+        country_code: str,
+        party_id: str,
+        id: str,
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
-    ) -> FinancialAdviceConfirmation:
-        """One confirmation by its id."""
-        response = self._transport.request(
-            "GET",
-            f"{self._url}/financial-advice-confirmations/{path_segment(financial_advice_confirmation_id)}",
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(FinancialAdviceConfirmation, response.data)
-
-
-class AsyncPaymentsSender(AsyncInterface):
-    """Served by the payment terminal provider, called by CPOs."""
-
-    module_id = "payments"
-    role = "SENDER"
-
-    def list_terminals(
-        self,
-        *,
-        date_from: datetime | None = None,
-        date_to: datetime | None = None,
-        offset: int | None = None,
-        limit: int | None = None,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> AsyncPaginator[Terminal]:
-        """Page through terminals changed in a time window."""
-        params: dict[str, str | None] = {
-            "date_from": None if date_from is None else format_datetime(date_from),
-            "date_to": None if date_to is None else format_datetime(date_to),
-            "offset": None if offset is None else str(offset),
-            "limit": None if limit is None else str(limit),
-        }
-        return self._transport.paginate(
-            f"{self._url}/terminals",
-            params=params,
-            parse=parser(Terminal),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-
-    async def get_terminal(
-        self,
-        terminal_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> Terminal:
-        """One terminal by its id."""
+    ) -> InvoiceReconciliationRecord:
+        """Read one record as the receiver holds it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/terminals/{path_segment(terminal_id)}",
+            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}",
             routing=routing,
             correlation_id=correlation_id,
         )
-        return parse(Terminal, response.data)
+        return parse(InvoiceReconciliationRecord, response.data)
 
-    async def activate_terminal(
+    async def post(
         self,
-        terminal: Terminal,
+        invoice_reconciliation_record: InvoiceReconciliationRecord,
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
     ) -> OcpiResponse:
-        """Ask the PTP to activate a terminal."""
+        """Deliver a new record (see ERRATA for the URL)."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/terminals/activate",
-            body=terminal.to_json(),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-    async def deactivate_terminal(
-        self,
-        terminal_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Ask the PTP to deactivate a terminal."""
-        response = await self._transport.request(
-            "POST",
-            f"{self._url}/terminals/{path_segment(terminal_id)}/deactivate",
+            f"{self._url}",
+            body=invoice_reconciliation_record.to_json(),
             routing=routing,
             correlation_id=correlation_id,
         )
@@ -2519,812 +2453,37 @@ class AsyncPaymentsSender(AsyncInterface):
 
     async def put(
         self,
-        terminal_id: str,
-        terminal: Terminal,
+        country_code: str,
+        party_id: str,
+        id: str,
+        invoice_reconciliation_record: InvoiceReconciliationRecord,
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
     ) -> OcpiResponse:
-        """Replace a terminal's data."""
+        """Replace a record with its corrected version."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/terminals/{path_segment(terminal_id)}",
-            body=terminal.to_json(),
+            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}",
+            body=invoice_reconciliation_record.to_json(),
             routing=routing,
             correlation_id=correlation_id,
         )
         return response
 
-    async def patch(
+    async def delete(
         self,
-        terminal_id: str,
-        patch: TerminalPatch,
+        country_code: str,
+        party_id: str,
+        id: str,
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
     ) -> OcpiResponse:
-        """Assign locations or EVSEs to a terminal."""
+        """Withdraw a record that was sent in error."""
         response = await self._transport.request(
-            "PATCH",
-            f"{self._url}/terminals/{path_segment(terminal_id)}",
-            body=patch.to_json(partial=True),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-    def list_financial_advice_confirmations(
-        self,
-        *,
-        date_from: datetime | None = None,
-        date_to: datetime | None = None,
-        offset: int | None = None,
-        limit: int | None = None,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> AsyncPaginator[FinancialAdviceConfirmation]:
-        """Page through confirmations changed in a time window."""
-        params: dict[str, str | None] = {
-            "date_from": None if date_from is None else format_datetime(date_from),
-            "date_to": None if date_to is None else format_datetime(date_to),
-            "offset": None if offset is None else str(offset),
-            "limit": None if limit is None else str(limit),
-        }
-        return self._transport.paginate(
-            f"{self._url}/financial-advice-confirmations",
-            params=params,
-            parse=parser(FinancialAdviceConfirmation),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-
-    async def get_financial_advice_confirmation(
-        self,
-        financial_advice_confirmation_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> FinancialAdviceConfirmation:
-        """One confirmation by its id."""
-        response = await self._transport.request(
-            "GET",
-            f"{self._url}/financial-advice-confirmations/{path_segment(financial_advice_confirmation_id)}",
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(FinancialAdviceConfirmation, response.data)
-
-
-class PaymentsReceiver(Interface):
-    """Served by the CPO, called by the payment terminal provider."""
-
-    module_id = "payments"
-    role = "RECEIVER"
-
-    def get_terminal(
-        self,
-        terminal_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> Terminal:
-        """The CPO's copy of one terminal."""
-        response = self._transport.request(
-            "GET",
-            f"{self._url}/terminals/{path_segment(terminal_id)}",
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(Terminal, response.data)
-
-    def post_terminal(
-        self,
-        terminal: Terminal,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Create a new terminal at the CPO."""
-        response = self._transport.request(
-            "POST",
-            f"{self._url}/terminals",
-            body=terminal.to_json(),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-    def get_financial_advice_confirmation(
-        self,
-        financial_advice_confirmation_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> FinancialAdviceConfirmation:
-        """The CPO's copy of one confirmation."""
-        response = self._transport.request(
-            "GET",
-            f"{self._url}/financial-advice-confirmations/{path_segment(financial_advice_confirmation_id)}",
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(FinancialAdviceConfirmation, response.data)
-
-    def post_financial_advice_confirmation(
-        self,
-        financial_advice_confirmation: FinancialAdviceConfirmation,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Create a confirmation at the CPO."""
-        response = self._transport.request(
-            "POST",
-            f"{self._url}/financial-advice-confirmations",
-            body=financial_advice_confirmation.to_json(),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-
-class AsyncPaymentsReceiver(AsyncInterface):
-    """Served by the CPO, called by the payment terminal provider."""
-
-    module_id = "payments"
-    role = "RECEIVER"
-
-    async def get_terminal(
-        self,
-        terminal_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> Terminal:
-        """The CPO's copy of one terminal."""
-        response = await self._transport.request(
-            "GET",
-            f"{self._url}/terminals/{path_segment(terminal_id)}",
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(Terminal, response.data)
-
-    async def post_terminal(
-        self,
-        terminal: Terminal,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Create a new terminal at the CPO."""
-        response = await self._transport.request(
-            "POST",
-            f"{self._url}/terminals",
-            body=terminal.to_json(),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-    async def get_financial_advice_confirmation(
-        self,
-        financial_advice_confirmation_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> FinancialAdviceConfirmation:
-        """The CPO's copy of one confirmation."""
-        response = await self._transport.request(
-            "GET",
-            f"{self._url}/financial-advice-confirmations/{path_segment(financial_advice_confirmation_id)}",
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(FinancialAdviceConfirmation, response.data)
-
-    async def post_financial_advice_confirmation(
-        self,
-        financial_advice_confirmation: FinancialAdviceConfirmation,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Create a confirmation at the CPO."""
-        response = await self._transport.request(
-            "POST",
-            f"{self._url}/financial-advice-confirmations",
-            body=financial_advice_confirmation.to_json(),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-
-class BookingsSender(Interface):
-    """Served by the CPO; lets eMSPs fetch offers and request bookings."""
-
-    module_id = "bookings"
-    role = "SENDER"
-
-    def list_booking_locations(
-        self,
-        *,
-        date_from: datetime | None = None,
-        date_to: datetime | None = None,
-        offset: int | None = None,
-        limit: int | None = None,
-        timeslot_from: datetime | None = None,
-        timeslot_to: datetime | None = None,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> Paginator[BookingLocation]:
-        """Page through booking locations changed in a time window."""
-        params: dict[str, str | None] = {
-            "date_from": None if date_from is None else format_datetime(date_from),
-            "date_to": None if date_to is None else format_datetime(date_to),
-            "offset": None if offset is None else str(offset),
-            "limit": None if limit is None else str(limit),
-            "timeslot_from": None if timeslot_from is None else format_datetime(timeslot_from),
-            "timeslot_to": None if timeslot_to is None else format_datetime(timeslot_to),
-        }
-        return self._transport.paginate(
-            f"{self._url}/booking_locations",
-            params=params,
-            parse=parser(BookingLocation),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-
-    def get_booking_location(
-        self,
-        booking_location_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> BookingLocation:
-        """One booking location."""
-        response = self._transport.request(
-            "GET",
-            f"{self._url}/booking_locations/{path_segment(booking_location_id)}",
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(BookingLocation, response.data)
-
-    def get_calendar(
-        self,
-        booking_location_id: str,
-        calendar_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> Calendar:
-        """One calendar of a booking location."""
-        response = self._transport.request(
-            "GET",
-            f"{self._url}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}",
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(Calendar, response.data)
-
-    def list_bookings(
-        self,
-        *,
-        date_from: datetime | None = None,
-        date_to: datetime | None = None,
-        offset: int | None = None,
-        limit: int | None = None,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> Paginator[Booking]:
-        """Page through bookings changed in a time window."""
-        params: dict[str, str | None] = {
-            "date_from": None if date_from is None else format_datetime(date_from),
-            "date_to": None if date_to is None else format_datetime(date_to),
-            "offset": None if offset is None else str(offset),
-            "limit": None if limit is None else str(limit),
-        }
-        return self._transport.paginate(
-            f"{self._url}",
-            params=params,
-            parse=parser(Booking),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-
-    def post(
-        self,
-        booking_request: BookingRequest,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> Booking:
-        """Request a booking on a booking location."""
-        response = self._transport.request(
-            "POST",
-            f"{self._url}",
-            body=booking_request.to_json(),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(Booking, response.data)
-
-
-class AsyncBookingsSender(AsyncInterface):
-    """Served by the CPO; lets eMSPs fetch offers and request bookings."""
-
-    module_id = "bookings"
-    role = "SENDER"
-
-    def list_booking_locations(
-        self,
-        *,
-        date_from: datetime | None = None,
-        date_to: datetime | None = None,
-        offset: int | None = None,
-        limit: int | None = None,
-        timeslot_from: datetime | None = None,
-        timeslot_to: datetime | None = None,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> AsyncPaginator[BookingLocation]:
-        """Page through booking locations changed in a time window."""
-        params: dict[str, str | None] = {
-            "date_from": None if date_from is None else format_datetime(date_from),
-            "date_to": None if date_to is None else format_datetime(date_to),
-            "offset": None if offset is None else str(offset),
-            "limit": None if limit is None else str(limit),
-            "timeslot_from": None if timeslot_from is None else format_datetime(timeslot_from),
-            "timeslot_to": None if timeslot_to is None else format_datetime(timeslot_to),
-        }
-        return self._transport.paginate(
-            f"{self._url}/booking_locations",
-            params=params,
-            parse=parser(BookingLocation),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-
-    async def get_booking_location(
-        self,
-        booking_location_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> BookingLocation:
-        """One booking location."""
-        response = await self._transport.request(
-            "GET",
-            f"{self._url}/booking_locations/{path_segment(booking_location_id)}",
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(BookingLocation, response.data)
-
-    async def get_calendar(
-        self,
-        booking_location_id: str,
-        calendar_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> Calendar:
-        """One calendar of a booking location."""
-        response = await self._transport.request(
-            "GET",
-            f"{self._url}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}",
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(Calendar, response.data)
-
-    def list_bookings(
-        self,
-        *,
-        date_from: datetime | None = None,
-        date_to: datetime | None = None,
-        offset: int | None = None,
-        limit: int | None = None,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> AsyncPaginator[Booking]:
-        """Page through bookings changed in a time window."""
-        params: dict[str, str | None] = {
-            "date_from": None if date_from is None else format_datetime(date_from),
-            "date_to": None if date_to is None else format_datetime(date_to),
-            "offset": None if offset is None else str(offset),
-            "limit": None if limit is None else str(limit),
-        }
-        return self._transport.paginate(
-            f"{self._url}",
-            params=params,
-            parse=parser(Booking),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-
-    async def post(
-        self,
-        booking_request: BookingRequest,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> Booking:
-        """Request a booking on a booking location."""
-        response = await self._transport.request(
-            "POST",
-            f"{self._url}",
-            body=booking_request.to_json(),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(Booking, response.data)
-
-
-class BookingsReceiver(Interface):
-    """Served by the eMSP; receives the CPO's booking data."""
-
-    module_id = "bookings"
-    role = "RECEIVER"
-
-    def get_booking_location(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> BookingLocation:
-        """The eMSP's copy of one booking location."""
-        response = self._transport.request(
-            "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}",
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(BookingLocation, response.data)
-
-    def get_calendar(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        calendar_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> Calendar:
-        """The eMSP's copy of one calendar."""
-        response = self._transport.request(
-            "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}",
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(Calendar, response.data)
-
-    def put_booking_location(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        booking_location: BookingLocation,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Create or replace a booking location."""
-        response = self._transport.request(
-            "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}",
-            body=booking_location.to_json(),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-    def put_calendar(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        calendar_id: str,
-        calendar: Calendar,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Create or replace a calendar of a booking location."""
-        response = self._transport.request(
-            "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}",
-            body=calendar.to_json(),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-    def patch_booking_location(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        patch: BookingLocationPatch,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Partly update a booking location."""
-        response = self._transport.request(
-            "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}",
-            body=patch.to_json(partial=True),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-    def patch_calendar(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        calendar_id: str,
-        patch: CalendarPatch,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Partly update a calendar, such as its timeslots."""
-        response = self._transport.request(
-            "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}",
-            body=patch.to_json(partial=True),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-    def get_booking(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> Booking:
-        """The eMSP's copy of one booking."""
-        response = self._transport.request(
-            "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}",
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(Booking, response.data)
-
-    def put_booking(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_id: str,
-        booking: Booking,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Create or replace a booking."""
-        response = self._transport.request(
-            "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}",
-            body=booking.to_json(),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-    def patch_booking(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_id: str,
-        patch: BookingPatch,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Partly update a booking, e.g. its status."""
-        response = self._transport.request(
-            "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}",
-            body=patch.to_json(partial=True),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-
-class AsyncBookingsReceiver(AsyncInterface):
-    """Served by the eMSP; receives the CPO's booking data."""
-
-    module_id = "bookings"
-    role = "RECEIVER"
-
-    async def get_booking_location(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> BookingLocation:
-        """The eMSP's copy of one booking location."""
-        response = await self._transport.request(
-            "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}",
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(BookingLocation, response.data)
-
-    async def get_calendar(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        calendar_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> Calendar:
-        """The eMSP's copy of one calendar."""
-        response = await self._transport.request(
-            "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}",
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(Calendar, response.data)
-
-    async def put_booking_location(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        booking_location: BookingLocation,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Create or replace a booking location."""
-        response = await self._transport.request(
-            "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}",
-            body=booking_location.to_json(),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-    async def put_calendar(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        calendar_id: str,
-        calendar: Calendar,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Create or replace a calendar of a booking location."""
-        response = await self._transport.request(
-            "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}",
-            body=calendar.to_json(),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-    async def patch_booking_location(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        patch: BookingLocationPatch,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Partly update a booking location."""
-        response = await self._transport.request(
-            "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}",
-            body=patch.to_json(partial=True),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-    async def patch_calendar(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        calendar_id: str,
-        patch: CalendarPatch,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Partly update a calendar, such as its timeslots."""
-        response = await self._transport.request(
-            "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}",
-            body=patch.to_json(partial=True),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-    async def get_booking(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_id: str,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> Booking:
-        """The eMSP's copy of one booking."""
-        response = await self._transport.request(
-            "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}",
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return parse(Booking, response.data)
-
-    async def put_booking(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_id: str,
-        booking: Booking,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Create or replace a booking."""
-        response = await self._transport.request(
-            "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}",
-            body=booking.to_json(),
-            routing=routing,
-            correlation_id=correlation_id,
-        )
-        return response
-
-    async def patch_booking(
-        self,
-        country_code: str,
-        party_id: str,
-        booking_id: str,
-        patch: BookingPatch,
-        *,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-    ) -> OcpiResponse:
-        """Partly update a booking, e.g. its status."""
-        response = await self._transport.request(
-            "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}",
-            body=patch.to_json(partial=True),
+            "DELETE",
+            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}",
             routing=routing,
             correlation_id=correlation_id,
         )

@@ -494,8 +494,6 @@ class CdrDimensionType(StrEnum):
     PARKING_TIME = "PARKING_TIME"
     POWER = "POWER"
     RESERVATION_TIME = "RESERVATION_TIME"
-    RESERVATION_EXPIRES = "RESERVATION_EXPIRES"
-    RESERVATION_OVERTIME = "RESERVATION_OVERTIME"
     STATE_OF_CHARGE = "STATE_OF_CHARGE"
     TIME = "TIME"
 
@@ -513,9 +511,9 @@ class CdrLocation(OcpiModel):
     """
     Display name.
     """
-    address: Annotated[str, Field(max_length=45)]
+    address: Annotated[str, Field(max_length=255)]
     """
-    Street and house number.
+    Street and house number (length as Location.address; see ERRATA).
     """
     city: Annotated[str, Field(max_length=45)]
     """
@@ -525,9 +523,9 @@ class CdrLocation(OcpiModel):
     """
     Postal code where one exists.
     """
-    state: Annotated[str | None, Field(max_length=20)] = None
+    state: Annotated[str | None, Field(max_length=45)] = None
     """
-    State if relevant.
+    State if relevant (length as Location.state; see ERRATA).
     """
     country: Annotated[str, Field(max_length=3)]
     """
@@ -572,7 +570,7 @@ class SignedValue(OcpiModel):
     """
     Event the value belongs to such as Start or End.
     """
-    plain_data: Annotated[str, Field(max_length=512)]
+    plain_data: Annotated[str, Field(max_length=5000)]
     """
     Unencoded data.
     """
@@ -618,8 +616,6 @@ class ReservationRestrictionType(StrEnum):
 
     RESERVATION = "RESERVATION"
     RESERVATION_EXPIRES = "RESERVATION_EXPIRES"
-    RESERVATION_CANCELLATION_FEES = "RESERVATION_CANCELLATION_FEES"
-    RESERVATION_OVERTIME = "RESERVATION_OVERTIME"
 
 
 class TariffDimensionType(StrEnum):
@@ -768,7 +764,6 @@ class TokenType(OpenStrEnum):
     AD_HOC_USER = "AD_HOC_USER"
     APP_USER = "APP_USER"
     EMAID = "EMAID"
-    LICENSE_PLATE = "LICENSE_PLATE"
     OTHER = "OTHER"
     RFID = "RFID"
 
@@ -933,205 +928,35 @@ class ConnectionStatus(StrEnum):
     SUSPENDED = "SUSPENDED"
 
 
-class InvoiceCreator(StrEnum):
+class InvoiceReconciliationRecord(OcpiModel):
     """
-    Which party issues the invoice to the driver.
-    """
-
-    CPO = "CPO"
-    PTP = "PTP"
-
-
-class CaptureStatusCode(StrEnum):
-    """
-    Result of capturing a payment after charging.
-    """
-
-    SUCCESS = "SUCCESS"
-    PARTIAL_SUCCESS = "PARTIAL_SUCCESS"
-    FAILED = "FAILED"
-
-
-class BookableParkingOptions(OcpiModel):
-    """
-    Specification of a parking spot that can be booked.
-    """
-
-    evse_position: EVSEPosition | None = None
-    """
-    Where the EVSE is relative to the spot.
-    """
-    vehicle_types: Annotated[list[VehicleType], Field(min_length=1)]
-    """
-    Vehicle kinds the spot is made for.
-    """
-    format: ConnectorFormat
-    """
-    Socket or cable.
-    """
-    max_vehicle_weight: Number | None = None
-    """
-    Heaviest vehicle allowed, in kg.
-    """
-    max_vehicle_height: Number | None = None
-    """
-    Tallest vehicle allowed, in cm.
-    """
-    max_vehicle_length: Number | None = None
-    """
-    Longest vehicle allowed, in cm.
-    """
-    max_vehicle_width: Number | None = None
-    """
-    Widest vehicle allowed, in cm.
-    """
-    parking_space_length: Number | None = None
-    """
-    Length of the spot, in cm.
-    """
-    parking_space_width: Number | None = None
-    """
-    Width of the spot, in cm.
-    """
-    dangerous_goods_allowed: bool | None = None
-    """
-    Whether hazardous loads may park here.
-    """
-    drive_through: bool | None = None
-    """
-    Whether vehicles can drive through without reversing.
-    """
-    restricted_to_type: bool
-    """
-    Whether unlisted vehicle types are forbidden.
-    """
-    refrigeration_outlet: bool | None = None
-    """
-    Whether a socket for trailer cooling exists.
-    """
-
-
-class Timeslot(OcpiModel):
-    """
-    A time period with its power availability.
-    """
-
-    start_from: DateTime
-    """
-    Start of the period.
-    """
-    end_before: DateTime
-    """
-    End of the period.
-    """
-    min_power: Number | None = None
-    """
-    Guaranteed minimum power in W.
-    """
-    max_power: Number | None = None
-    """
-    Maximum available power in W.
-    """
-    green_energy_support: bool | None = None
-    """
-    Whether green energy is available.
-    """
-
-
-class BookingToken(OcpiModel):
-    """
-    A token allowed to use a booking.
+    Ties one invoice to the CDRs it bills, so the receiver can check the invoice's amount.
     """
 
     country_code: Annotated[str, Field(max_length=2)]
     """
-    ISO 3166 alpha-2 country of the token's eMSP.
+    ISO 3166 alpha-2 country of the party owning the record.
     """
     party_id: Annotated[str, Field(max_length=3)]
     """
-    Party id of the token's eMSP.
+    Party id of the party owning the record.
     """
-    uid: Annotated[str, Field(max_length=36)]
+    id: Annotated[str, Field(max_length=36)]
     """
-    Unique token id, e.g. the RFID id.
+    Unique id of the record.
     """
-    type: TokenType
+    invoice_id: Annotated[str, Field(max_length=255)]
     """
-    Kind of token.
+    Id of the invoice the issuing party sent.
     """
-    contract_id: Annotated[str, Field(max_length=36)]
+    cdrs: Annotated[list[Annotated[str, Field(max_length=36)]], Field(min_length=1)]
     """
-    The driver's contract id at the eMSP.
+    Ids of the CDRs billed by that invoice.
     """
-
-
-class Bookable(OcpiModel):
+    last_updated: DateTime
     """
-    Whether booking is needed and ad hoc capacity.
+    When the record was issued.
     """
-
-    reservation_required: bool
-    """
-    Whether charging here needs a reservation.
-    """
-    ad_hoc: Number | None = None
-    """
-    Number of ad hoc charging options.
-    """
-
-
-class LocationAccess(StrEnum):
-    """
-    Ways to get to a reserved charger.
-    """
-
-    OPEN = "OPEN"
-    TOKEN = "TOKEN"
-    LICENSE_PLATE = "LICENSE_PLATE"
-    ACCESS_CODE = "ACCESS_CODE"
-    INTERCOM = "INTERCOM"
-    PARKING_TICKET = "PARKING_TICKET"
-
-
-class ReservationStatus(StrEnum):
-    """
-    Lifecycle state of a booking.
-    """
-
-    PENDING = "PENDING"
-    RESERVED = "RESERVED"
-    CANCELED = "CANCELED"
-    FAILED = "FAILED"
-    NO_SHOW = "NO_SHOW"
-    FULFILLED = "FULFILLED"
-    REJECTED = "REJECTED"
-    UNKNOWN = "UNKNOWN"
-
-
-class ReservationRequestStatus(StrEnum):
-    """
-    State of one booking request.
-    """
-
-    PENDING = "PENDING"
-    ACCEPTED = "ACCEPTED"
-    DECLINED = "DECLINED"
-    FAILED = "FAILED"
-
-
-class CanceledReason(StrEnum):
-    """
-    Why a booking was canceled.
-    """
-
-    POWER_OUTAGE = "POWER_OUTAGE"
-    BROKEN_CHARGER = "BROKEN_CHARGER"
-    FULL = "FULL"
-    BLOCKED = "BLOCKED"
-    TRAFFIC = "TRAFFIC"
-    BROKEN_VEHICLE = "BROKEN_VEHICLE"
-    NO_CANCELED = "NO_CANCELED"
-    UNKNOWN = "UNKNOWN"
 
 
 class ConnectorPatch(OcpiModel):
@@ -1245,108 +1070,6 @@ class TokenPatch(OcpiModel):
     last_updated: DateTime
     """
     Last change to the token.
-    """
-
-
-class TerminalPatch(OcpiModel):
-    """
-    Any subset of the fields of Terminal; unchanged fields are left out.
-    """
-
-    terminal_id: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Unique id of the terminal.
-    """
-    customer_reference: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Reference tying the terminal to a CPO backend.
-    """
-    party_id: Annotated[str | None, Field(max_length=3)] = None
-    """
-    Party id usable instead of the customer reference.
-    """
-    country_code: Annotated[str | None, Field(max_length=2)] = None
-    """
-    Country code usable instead of the customer reference.
-    """
-    address: Annotated[str | None, Field(max_length=45)] = None
-    """
-    Street and house number of the terminal.
-    """
-    city: Annotated[str | None, Field(max_length=45)] = None
-    """
-    City or town of the terminal.
-    """
-    postal_code: Annotated[str | None, Field(max_length=10)] = None
-    """
-    Postal code of the terminal, if any.
-    """
-    state: Annotated[str | None, Field(max_length=20)] = None
-    """
-    State or province, where relevant.
-    """
-    country: Annotated[str | None, Field(max_length=3)] = None
-    """
-    ISO 3166-1 alpha-3 country code.
-    """
-    coordinates: GeoLocation | None = None
-    """
-    Geographic position of the terminal.
-    """
-    invoice_base_url: Annotated[str | None, Field(max_length=255)] = None
-    """
-    Base address for downloading invoices.
-    """
-    invoice_creator: InvoiceCreator | None = None
-    """
-    Party that issues the driver's invoice.
-    """
-    reference: Annotated[str | None, Field(max_length=36)] = None
-    """
-    PTP mapping value such as a serial number.
-    """
-    location_ids: list[Annotated[str, Field(max_length=36)]] | None = None
-    """
-    Ids of locations assigned to the terminal.
-    """
-    evse_uids: list[Annotated[str, Field(max_length=36)]] | None = None
-    """
-    Uids of EVSEs assigned to the terminal.
-    """
-    last_updated: DateTime
-    """
-    When the terminal was last changed or created.
-    """
-
-
-class CalendarPatch(OcpiModel):
-    """
-    Any subset of the fields of Calendar; unchanged fields are left out.
-    """
-
-    id: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Id of the calendar.
-    """
-    begin_from: DateTime | None = None
-    """
-    Start of the calendar.
-    """
-    end_before: DateTime | None = None
-    """
-    End of the calendar.
-    """
-    step_size: int | None = None
-    """
-    Smallest booking increment within a free timeslot.
-    """
-    available_timeslots: Annotated[list[Timeslot] | None, Field(min_length=1)] = None
-    """
-    Periods still free to book.
-    """
-    last_updated: DateTime
-    """
-    When this calendar last changed.
     """
 
 
@@ -1979,244 +1702,6 @@ class ClientInfo(OcpiModel):
     """
 
 
-class Terminal(OcpiModel):
-    """
-    One physical payment terminal and the chargers it serves.
-    """
-
-    terminal_id: Annotated[str, Field(max_length=36)]
-    """
-    Unique id of the terminal.
-    """
-    customer_reference: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Reference tying the terminal to a CPO backend.
-    """
-    party_id: Annotated[str | None, Field(max_length=3)] = None
-    """
-    Party id usable instead of the customer reference.
-    """
-    country_code: Annotated[str | None, Field(max_length=2)] = None
-    """
-    Country code usable instead of the customer reference.
-    """
-    address: Annotated[str | None, Field(max_length=45)] = None
-    """
-    Street and house number of the terminal.
-    """
-    city: Annotated[str | None, Field(max_length=45)] = None
-    """
-    City or town of the terminal.
-    """
-    postal_code: Annotated[str | None, Field(max_length=10)] = None
-    """
-    Postal code of the terminal, if any.
-    """
-    state: Annotated[str | None, Field(max_length=20)] = None
-    """
-    State or province, where relevant.
-    """
-    country: Annotated[str | None, Field(max_length=3)] = None
-    """
-    ISO 3166-1 alpha-3 country code.
-    """
-    coordinates: GeoLocation | None = None
-    """
-    Geographic position of the terminal.
-    """
-    invoice_base_url: Annotated[str | None, Field(max_length=255)] = None
-    """
-    Base address for downloading invoices.
-    """
-    invoice_creator: InvoiceCreator | None = None
-    """
-    Party that issues the driver's invoice.
-    """
-    reference: Annotated[str | None, Field(max_length=36)] = None
-    """
-    PTP mapping value such as a serial number.
-    """
-    location_ids: list[Annotated[str, Field(max_length=36)]] | None = None
-    """
-    Ids of locations assigned to the terminal.
-    """
-    evse_uids: list[Annotated[str, Field(max_length=36)]] | None = None
-    """
-    Uids of EVSEs assigned to the terminal.
-    """
-    last_updated: DateTime
-    """
-    When the terminal was last changed or created.
-    """
-
-
-class FinancialAdviceConfirmation(OcpiModel):
-    """
-    Outcome and EFT details of a captured terminal payment.
-    """
-
-    id: Annotated[str, Field(max_length=36)]
-    """
-    Unique id of this confirmation.
-    """
-    authorization_reference: Annotated[str, Field(max_length=36)]
-    """
-    Reference the PTP gave in StartSession.
-    """
-    total_costs: Price
-    """
-    Amount actually captured, including VAT.
-    """
-    currency: Annotated[str, Field(max_length=3)]
-    """
-    ISO 4217 currency code.
-    """
-    eft_data: Annotated[list[Annotated[str, Field(max_length=255)]], Field(min_length=1)]
-    """
-    Payment data to print on the invoice.
-    """
-    capture_status_code: CaptureStatusCode
-    """
-    Result of the capture.
-    """
-    capture_status_message: Annotated[str | None, Field(max_length=255)] = None
-    """
-    Error detail about the capture.
-    """
-    last_updated: DateTime
-    """
-    When the confirmation was last changed or created.
-    """
-
-
-class Calendar(OcpiModel):
-    """
-    Availability of a booking location over a period.
-    """
-
-    id: Annotated[str, Field(max_length=36)]
-    """
-    Id of the calendar.
-    """
-    begin_from: DateTime
-    """
-    Start of the calendar.
-    """
-    end_before: DateTime
-    """
-    End of the calendar.
-    """
-    step_size: int | None = None
-    """
-    Smallest booking increment within a free timeslot.
-    """
-    available_timeslots: Annotated[list[Timeslot], Field(min_length=1)]
-    """
-    Periods still free to book.
-    """
-    last_updated: DateTime
-    """
-    When this calendar last changed.
-    """
-
-
-class BookingTerms(OcpiModel):
-    """
-    Conditions under which a location can be booked.
-    """
-
-    RFID_auth_required: bool | None = None
-    """
-    RFID authentication needed at the charger.
-    """
-    token_groups_supported: bool | None = None
-    """
-    Any token of the same group may use the booking.
-    """
-    remote_auth_supported: bool | None = None
-    """
-    Charging can be started through a remote command.
-    """
-    supported_access_methods: Annotated[list[LocationAccess], Field(min_length=1)]
-    """
-    Ways to get onto the site.
-    """
-    change_until_minutes: Number
-    """
-    Minutes before start up to which changes are allowed.
-    """
-    cancel_until_minutes: Number
-    """
-    Minutes before start up to which canceling is allowed.
-    """
-    change_not_allowed: bool | None = None
-    """
-    Whether changes are forbidden.
-    """
-    early_start_allowed: bool | None = None
-    """
-    Whether charging may begin early.
-    """
-    early_start_time: Number | None = None
-    """
-    Minutes charging may begin early.
-    """
-    noshow_timeout: Number | None = None
-    """
-    Minutes after start until the booking counts as a no-show.
-    """
-    noshow_fee: bool | None = None
-    """
-    Whether a no-show is charged.
-    """
-    late_stop_allowed: bool | None = None
-    """
-    Whether charging may run past the booked period.
-    """
-    late_stop_time: Number | None = None
-    """
-    Minutes of allowed late stop.
-    """
-    overlapping_bookings_allowed: bool | None = None
-    """
-    Whether one token may hold several bookings.
-    """
-    booking_terms: Annotated[str | None, Field(max_length=255)] = None
-    """
-    Address of the CPO's full booking terms.
-    """
-
-
-class Cancellation(OcpiModel):
-    """
-    Why and by whom a booking was canceled.
-    """
-
-    cancellation_reason: CanceledReason
-    """
-    Reason for canceling.
-    """
-    who_canceled: Role
-    """
-    Role of the party that canceled.
-    """
-
-
-class AccessMethod(OcpiModel):
-    """
-    One way to gain access to a booked site.
-    """
-
-    location_access: LocationAccess
-    """
-    Kind of access needed.
-    """
-    value: str | None = None
-    """
-    The plate number, code or similar for that access.
-    """
-
-
 class EVSEPatch(OcpiModel):
     """
     Any subset of the fields of EVSE; unchanged fields are left out.
@@ -2360,61 +1845,6 @@ class SessionPatch(OcpiModel):
     last_updated: DateTime
     """
     Last change to the session.
-    """
-
-
-class BookingLocationPatch(OcpiModel):
-    """
-    Any subset of the fields of BookingLocation; unchanged fields are left out.
-    """
-
-    country_code: Annotated[str | None, Field(max_length=2)] = None
-    """
-    ISO 3166 alpha-2 country of the owning CPO.
-    """
-    party_id: Annotated[str | None, Field(max_length=3)] = None
-    """
-    Party id of the owning CPO.
-    """
-    id: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Unique id within the CPO platform.
-    """
-    location_id: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Id of the location that can be booked.
-    """
-    evse_uid: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Uid of a bookable EVSE, or #NA.
-    """
-    connector_id: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Id of the connector to be booked.
-    """
-    bookable_parking_options: list[BookableParkingOptions] | None = None
-    """
-    Parking spots drivers can book here.
-    """
-    bookable: Bookable | None = None
-    """
-    How many chargers are bookable and whether booking is mandatory.
-    """
-    tariff_id: list[Annotated[str, Field(max_length=36)]] | None = None
-    """
-    Ids of the applicable tariffs.
-    """
-    booking_terms: list[BookingTerms] | None = None
-    """
-    Conditions for booking here.
-    """
-    calendars: list[Calendar] | None = None
-    """
-    Availability calendars of this location.
-    """
-    last_updated: DateTime
-    """
-    When this booking location last changed.
     """
 
 
@@ -2757,10 +2187,6 @@ class Tariff(OcpiModel):
     """
     Highest total a session can cost.
     """
-    preauthorize_amount: Number | None = None
-    """
-    Amount a payment terminal should preauthorize.
-    """
     elements: Annotated[list[TariffElement], Field(min_length=1)]
     """
     The tariff elements.
@@ -2844,135 +2270,6 @@ class ActiveChargingProfile(OcpiModel):
     """
 
 
-class BookingLocation(OcpiModel):
-    """
-    Bookable offer of a CPO for one location.
-    """
-
-    country_code: Annotated[str, Field(max_length=2)]
-    """
-    ISO 3166 alpha-2 country of the owning CPO.
-    """
-    party_id: Annotated[str, Field(max_length=3)]
-    """
-    Party id of the owning CPO.
-    """
-    id: Annotated[str, Field(max_length=36)]
-    """
-    Unique id within the CPO platform.
-    """
-    location_id: Annotated[str, Field(max_length=36)]
-    """
-    Id of the location that can be booked.
-    """
-    evse_uid: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Uid of a bookable EVSE, or #NA.
-    """
-    connector_id: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Id of the connector to be booked.
-    """
-    bookable_parking_options: list[BookableParkingOptions] | None = None
-    """
-    Parking spots drivers can book here.
-    """
-    bookable: Bookable | None = None
-    """
-    How many chargers are bookable and whether booking is mandatory.
-    """
-    tariff_id: list[Annotated[str, Field(max_length=36)]] | None = None
-    """
-    Ids of the applicable tariffs.
-    """
-    booking_terms: list[BookingTerms] | None = None
-    """
-    Conditions for booking here.
-    """
-    calendars: list[Calendar] | None = None
-    """
-    Availability calendars of this location.
-    """
-    last_updated: DateTime
-    """
-    When this booking location last changed.
-    """
-
-
-class BookingRequest(OcpiModel):
-    """
-    A request by an eMSP to book or change a booking.
-    """
-
-    country_code: Annotated[str, Field(max_length=2)]
-    """
-    ISO 3166 alpha-2 country of the requesting eMSP.
-    """
-    party_id: Annotated[str, Field(max_length=3)]
-    """
-    Party id of the requesting eMSP.
-    """
-    request_id: Annotated[str, Field(max_length=36)]
-    """
-    Requester's id, reused for later edits.
-    """
-    bookable_parking_option: BookableParkingOptions | None = None
-    """
-    Wanted parking spot specification.
-    """
-    location_id: Annotated[str, Field(max_length=36)]
-    """
-    Id of the location to book.
-    """
-    evse_uid: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Uid of a bookable EVSE, if offered.
-    """
-    connector_id: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Id of the connector to book, if known.
-    """
-    tokens: list[BookingToken] | None = None
-    """
-    Tokens that may use the booking.
-    """
-    period: Timeslot
-    """
-    Wanted time period.
-    """
-    authorization_reference: Annotated[str, Field(max_length=36)]
-    """
-    Reference reused in the Session and CDR.
-    """
-    power_required: int | None = None
-    """
-    Requested power in kW.
-    """
-    canceled: Cancellation | None = None
-    """
-    Set to ask for cancellation.
-    """
-
-
-class BookingRequestStatus(OcpiModel):
-    """
-    A received booking request with its state.
-    """
-
-    request_status: ReservationRequestStatus
-    """
-    Current state of the request.
-    """
-    booking_request: BookingRequest
-    """
-    The request as received.
-    """
-    request_received: DateTime
-    """
-    When the request arrived.
-    """
-
-
 class LocationPatch(OcpiModel):
     """
     Any subset of the fields of Location; unchanged fields are left out.
@@ -3002,7 +2299,7 @@ class LocationPatch(OcpiModel):
     """
     Display name.
     """
-    address: Annotated[str | None, Field(max_length=45)] = None
+    address: Annotated[str | None, Field(max_length=255)] = None
     """
     Street and house number.
     """
@@ -3014,7 +2311,7 @@ class LocationPatch(OcpiModel):
     """
     Postal code where one exists.
     """
-    state: Annotated[str | None, Field(max_length=20)] = None
+    state: Annotated[str | None, Field(max_length=45)] = None
     """
     State or province if relevant.
     """
@@ -3092,89 +2389,6 @@ class LocationPatch(OcpiModel):
     """
 
 
-class BookingPatch(OcpiModel):
-    """
-    Any subset of the fields of Booking; unchanged fields are left out.
-    """
-
-    id: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Id assigned by the CPO.
-    """
-    country_code: Annotated[str | None, Field(max_length=2)] = None
-    """
-    ISO 3166 alpha-2 country of the owning CPO.
-    """
-    party_id: Annotated[str | None, Field(max_length=3)] = None
-    """
-    Party id of the owning CPO.
-    """
-    request_id: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Requester's id, kept for every change of the booking.
-    """
-    bookable_parking_option: BookableParkingOptions | None = None
-    """
-    Chosen parking spot specification.
-    """
-    parking_id: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Parking id the CPO may assign later.
-    """
-    location_id: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Id of the booked location.
-    """
-    evse_uid: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Uid of the booked EVSE, or #NA.
-    """
-    connector_id: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Id of the booked connector, or #NA.
-    """
-    booking_tokens: list[BookingToken] | None = None
-    """
-    Tokens that may use the booking.
-    """
-    tariff_id: list[Annotated[str, Field(max_length=36)]] | None = None
-    """
-    Ids of the tariffs relevant to the booking.
-    """
-    period: Timeslot | None = None
-    """
-    Booked time period.
-    """
-    reservation_status: ReservationStatus | None = None
-    """
-    Current state of the reservation.
-    """
-    canceled: Cancellation | None = None
-    """
-    Whether, why and by whom it was canceled.
-    """
-    access_methods: list[AccessMethod] | None = None
-    """
-    How the driver gets access to the site.
-    """
-    authorization_reference: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Reference reused in the Session and CDR.
-    """
-    booking_terms: BookingTerms | None = None
-    """
-    Terms that were accepted.
-    """
-    booking_requests: Annotated[list[BookingRequestStatus] | None, Field(min_length=1)] = None
-    """
-    Every request made for this booking.
-    """
-    last_updated: DateTime
-    """
-    When the booking last changed.
-    """
-
-
 class CredentialsRole(OcpiModel):
     """
     One role of a platform with its party identity.
@@ -3227,7 +2441,7 @@ class Location(OcpiModel):
     """
     Display name.
     """
-    address: Annotated[str, Field(max_length=45)]
+    address: Annotated[str, Field(max_length=255)]
     """
     Street and house number.
     """
@@ -3239,7 +2453,7 @@ class Location(OcpiModel):
     """
     Postal code where one exists.
     """
-    state: Annotated[str | None, Field(max_length=20)] = None
+    state: Annotated[str | None, Field(max_length=45)] = None
     """
     State or province if relevant.
     """
@@ -3341,10 +2555,6 @@ class CDR(OcpiModel):
     end_date_time: DateTime
     """
     End of the session.
-    """
-    booking_id: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Id of the related booking.
     """
     session_id: Annotated[str | None, Field(max_length=36)] = None
     """
@@ -3460,89 +2670,6 @@ class ActiveChargingProfileResult(OcpiModel):
     profile: ActiveChargingProfile | None = None
     """
     The active profile when accepted.
-    """
-
-
-class Booking(OcpiModel):
-    """
-    A reservation made on a booking location.
-    """
-
-    id: Annotated[str, Field(max_length=36)]
-    """
-    Id assigned by the CPO.
-    """
-    country_code: Annotated[str, Field(max_length=2)]
-    """
-    ISO 3166 alpha-2 country of the owning CPO.
-    """
-    party_id: Annotated[str, Field(max_length=3)]
-    """
-    Party id of the owning CPO.
-    """
-    request_id: Annotated[str, Field(max_length=36)]
-    """
-    Requester's id, kept for every change of the booking.
-    """
-    bookable_parking_option: BookableParkingOptions | None = None
-    """
-    Chosen parking spot specification.
-    """
-    parking_id: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Parking id the CPO may assign later.
-    """
-    location_id: Annotated[str, Field(max_length=36)]
-    """
-    Id of the booked location.
-    """
-    evse_uid: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Uid of the booked EVSE, or #NA.
-    """
-    connector_id: Annotated[str | None, Field(max_length=36)] = None
-    """
-    Id of the booked connector, or #NA.
-    """
-    booking_tokens: list[BookingToken] | None = None
-    """
-    Tokens that may use the booking.
-    """
-    tariff_id: list[Annotated[str, Field(max_length=36)]] | None = None
-    """
-    Ids of the tariffs relevant to the booking.
-    """
-    period: Timeslot
-    """
-    Booked time period.
-    """
-    reservation_status: ReservationStatus
-    """
-    Current state of the reservation.
-    """
-    canceled: Cancellation | None = None
-    """
-    Whether, why and by whom it was canceled.
-    """
-    access_methods: list[AccessMethod] | None = None
-    """
-    How the driver gets access to the site.
-    """
-    authorization_reference: Annotated[str, Field(max_length=36)]
-    """
-    Reference reused in the Session and CDR.
-    """
-    booking_terms: BookingTerms
-    """
-    Terms that were accepted.
-    """
-    booking_requests: Annotated[list[BookingRequestStatus], Field(min_length=1)]
-    """
-    Every request made for this booking.
-    """
-    last_updated: DateTime
-    """
-    When the booking last changed.
     """
 
 

@@ -10,17 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from ._defaults import Context, Owner
 from ._pagination import PageParams
 from .client.models import (
     ActiveChargingProfileResult,
-    Booking,
-    BookingRequest,
-    BookingRequestStatus,
-    BookingTerms,
     CancelReservation,
     ChargingPreferences,
     ChargingPreferencesResponse,
@@ -34,16 +29,11 @@ from .client.models import (
     CommandResponseType,
     CommandResult,
     CommandResultType,
-    FinancialAdviceConfirmation,
-    LocationAccess,
-    ReservationRequestStatus,
-    ReservationStatus,
+    InvoiceReconciliationRecord,
     ReserveNow,
     SetChargingProfile,
     StartSession,
     StopSession,
-    Terminal,
-    Timeslot,
     Token,
     TokenPatch,
     UnlockConnector,
@@ -346,116 +336,59 @@ class HubClientInfoReceiverHandlers:
         return ctx.engine.put_object("ClientInfo", (country_code, party_id), "-", (), body)
 
 
-class PaymentsReceiverHandlers:
-    """payments receiver interface: Served by the CPO, called by the payment terminal provider."""
+class InvoiceReconciliationSenderHandlers:
+    """invoicereconciliation sender interface: Served by the invoicing party (the CPO for direct billing, the eMSP for reverse billing)."""
 
-    async def get_terminal(
-        self,
-        ctx: Context,
-        terminal_id: str,
-    ) -> Any:
-        """The CPO's copy of one terminal."""
-        return ctx.engine.get_object("Terminal", ctx.own, terminal_id, ())
-
-    async def post_terminal(
-        self,
-        ctx: Context,
-        body: Terminal,
-    ) -> tuple[Owner, str]:
-        """Create a new terminal at the CPO."""
-        return ctx.engine.post_object("Terminal", None, "terminal_id", body)
-
-    async def get_financial_advice_confirmation(
-        self,
-        ctx: Context,
-        financial_advice_confirmation_id: str,
-    ) -> Any:
-        """The CPO's copy of one confirmation."""
-        return ctx.engine.get_object("FinancialAdviceConfirmation", ctx.own, financial_advice_confirmation_id, ())
-
-    async def post_financial_advice_confirmation(
-        self,
-        ctx: Context,
-        body: FinancialAdviceConfirmation,
-    ) -> tuple[Owner, str]:
-        """Create a confirmation at the CPO."""
-        return ctx.engine.post_object("FinancialAdviceConfirmation", ctx.own, "id", body)
-
-
-class BookingsSenderHandlers:
-    """bookings sender interface: Served by the CPO; lets eMSPs fetch offers and request bookings."""
-
-    async def list_booking_locations(
+    async def list(
         self,
         ctx: Context,
         page: PageParams,
     ) -> tuple[Sequence[Any], int]:
-        """Page through booking locations changed in a time window."""
-        return ctx.engine.list_objects("BookingLocation", page)
+        """Page through records issued in a time window."""
+        return ctx.engine.list_objects("InvoiceReconciliationRecord", page)
 
-    async def get_booking_location(
+
+class InvoiceReconciliationReceiverHandlers:
+    """invoicereconciliation receiver interface: Served by the invoiced party (the eMSP for direct billing, the CPO for reverse billing)."""
+
+    async def get(
         self,
         ctx: Context,
-        booking_location_id: str,
+        country_code: str,
+        party_id: str,
+        id: str,
     ) -> Any:
-        """One booking location."""
-        return ctx.engine.get_object("BookingLocation", ctx.own, booking_location_id, ())
-
-    async def get_calendar(
-        self,
-        ctx: Context,
-        booking_location_id: str,
-        calendar_id: str,
-    ) -> Any:
-        """One calendar of a booking location."""
-        return ctx.engine.get_object(
-            "BookingLocation", ctx.own, booking_location_id, (("calendars", "id", calendar_id),)
-        )
-
-    async def list_bookings(
-        self,
-        ctx: Context,
-        page: PageParams,
-    ) -> tuple[Sequence[Any], int]:
-        """Page through bookings changed in a time window."""
-        return ctx.engine.list_objects("Booking", page)
+        """Read one record as the receiver holds it."""
+        return ctx.engine.get_object("InvoiceReconciliationRecord", (country_code, party_id), id, ())
 
     async def post(
         self,
         ctx: Context,
-        body: BookingRequest,
-    ) -> Booking:
-        """Request a booking on a booking location."""
-        return Booking(
-            id="OK",
-            country_code="OK",
-            party_id="OK",
-            request_id="OK",
-            location_id="OK",
-            period=Timeslot(start_from=utc_now(), end_before=utc_now()),
-            reservation_status=ReservationStatus.PENDING,
-            authorization_reference="OK",
-            booking_terms=BookingTerms(
-                supported_access_methods=[LocationAccess.OPEN],
-                change_until_minutes=Decimal("0"),
-                cancel_until_minutes=Decimal("0"),
-            ),
-            booking_requests=[
-                BookingRequestStatus(
-                    request_status=ReservationRequestStatus.ACCEPTED,
-                    booking_request=BookingRequest(
-                        country_code="OK",
-                        party_id="OK",
-                        request_id="OK",
-                        location_id="OK",
-                        period=Timeslot(start_from=utc_now(), end_before=utc_now()),
-                        authorization_reference="OK",
-                    ),
-                    request_received=utc_now(),
-                )
-            ],
-            last_updated=utc_now(),
-        )
+        body: InvoiceReconciliationRecord,
+    ) -> tuple[Owner, str]:
+        """Deliver a new record (see ERRATA for the URL)."""
+        return ctx.engine.post_object("InvoiceReconciliationRecord", None, "id", body)
+
+    async def put(
+        self,
+        ctx: Context,
+        country_code: str,
+        party_id: str,
+        id: str,
+        body: InvoiceReconciliationRecord,
+    ) -> bool:
+        """Replace a record with its corrected version."""
+        return ctx.engine.put_object("InvoiceReconciliationRecord", (country_code, party_id), id, (), body)
+
+    async def delete(
+        self,
+        ctx: Context,
+        country_code: str,
+        party_id: str,
+        id: str,
+    ) -> None:
+        """Withdraw a record that was sent in error."""
+        ctx.engine.delete_object("None", (country_code, party_id), "-", ())
 
 
 @dataclass
@@ -472,5 +405,9 @@ class Handlers:
         default_factory=ChargingProfilesReceiverHandlers
     )
     hubclientinfo_receiver: HubClientInfoReceiverHandlers = field(default_factory=HubClientInfoReceiverHandlers)
-    payments_receiver: PaymentsReceiverHandlers = field(default_factory=PaymentsReceiverHandlers)
-    bookings_sender: BookingsSenderHandlers = field(default_factory=BookingsSenderHandlers)
+    invoicereconciliation_sender: InvoiceReconciliationSenderHandlers = field(
+        default_factory=InvoiceReconciliationSenderHandlers
+    )
+    invoicereconciliation_receiver: InvoiceReconciliationReceiverHandlers = field(
+        default_factory=InvoiceReconciliationReceiverHandlers
+    )

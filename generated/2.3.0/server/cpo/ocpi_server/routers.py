@@ -17,29 +17,27 @@ from ._defaults import Engine, read_model
 from ._envelope import ocpi_json_response
 from ._pagination import page_params, paginated_response
 from .client.models import (
-    BookingRequest,
     CancelReservation,
     ChargingPreferences,
     ClientInfo,
-    FinancialAdviceConfirmation,
+    InvoiceReconciliationRecord,
     ReserveNow,
     SetChargingProfile,
     StartSession,
     StopSession,
-    Terminal,
     Token,
     TokenPatch,
     UnlockConnector,
 )
 from .handlers import (
-    BookingsSenderHandlers,
     CDRsSenderHandlers,
     ChargingProfilesReceiverHandlers,
     CommandsReceiverHandlers,
     Handlers,
     HubClientInfoReceiverHandlers,
+    InvoiceReconciliationReceiverHandlers,
+    InvoiceReconciliationSenderHandlers,
     LocationsSenderHandlers,
-    PaymentsReceiverHandlers,
     SessionsSenderHandlers,
     TariffsSenderHandlers,
     TokensReceiverHandlers,
@@ -70,8 +68,20 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
             False,
             _hubclientinfo_receiver(handlers.hubclientinfo_receiver, engine, guard),
         ),
-        Mount("payments", "RECEIVER", "/payments", True, _payments_receiver(handlers.payments_receiver, engine, guard)),
-        Mount("bookings", "SENDER", "/bookings", True, _bookings_sender(handlers.bookings_sender, engine, guard)),
+        Mount(
+            "invoicereconciliation",
+            "SENDER",
+            "/invoicereconciliation/sender",
+            True,
+            _invoicereconciliation_sender(handlers.invoicereconciliation_sender, engine, guard),
+        ),
+        Mount(
+            "invoicereconciliation",
+            "RECEIVER",
+            "/invoicereconciliation/receiver",
+            True,
+            _invoicereconciliation_receiver(handlers.invoicereconciliation_receiver, engine, guard),
+        ),
     ]
 
 
@@ -439,131 +449,88 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     return router
 
 
-def _payments_receiver(h: PaymentsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+def _invoicereconciliation_sender(h: InvoiceReconciliationSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/terminals/{terminal_id}")
-    @router.get("/terminals/{terminal_id}/", include_in_schema=False)
-    async def payments_receiver_get_terminal(
-        request: Request,
-        terminal_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """The CPO's copy of one terminal."""
-        ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get_terminal(ctx, terminal_id))
+    async def invoicereconciliation_sender_list(request: Request) -> Response:
+        """Page through records issued in a time window."""
+        ctx = engine.context(request, await guard(request))
+        page = page_params(request, engine.settings)
+        items, total = await h.list(ctx, page)
+        return paginated_response(request, engine.settings, page, items, total)
 
-    @router.post("/terminals")
-    @router.post("/terminals/", include_in_schema=False)
-    async def payments_receiver_post_terminal(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Create a new terminal at the CPO."""
-        ctx = engine.context(request, auth)
-        body = await read_model(request, Terminal)
-        owner, object_id = await h.post_terminal(ctx, body)
-        segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
-        location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
-        return ocpi_json_response(None, headers={"Location": location})
-
-    @router.get("/terminals/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    async def payments_receiver_post_terminal_stored(
-        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
-    ) -> Response:
-        """The object a POST stored, at the URL its Location header gave."""
-        return ocpi_json_response(engine.get_object("Terminal", (country_code, party_id), object_id))
-
-    @router.get("/financial-advice-confirmations/{financial_advice_confirmation_id}")
-    @router.get("/financial-advice-confirmations/{financial_advice_confirmation_id}/", include_in_schema=False)
-    async def payments_receiver_get_financial_advice_confirmation(
-        request: Request,
-        financial_advice_confirmation_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """The CPO's copy of one confirmation."""
-        ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get_financial_advice_confirmation(ctx, financial_advice_confirmation_id))
-
-    @router.post("/financial-advice-confirmations")
-    @router.post("/financial-advice-confirmations/", include_in_schema=False)
-    async def payments_receiver_post_financial_advice_confirmation(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Create a confirmation at the CPO."""
-        ctx = engine.context(request, auth)
-        body = await read_model(request, FinancialAdviceConfirmation)
-        owner, object_id = await h.post_financial_advice_confirmation(ctx, body)
-        segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
-        location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
-        return ocpi_json_response(None, headers={"Location": location})
-
-    @router.get("/financial-advice-confirmations/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    async def payments_receiver_post_financial_advice_confirmation_stored(
-        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
-    ) -> Response:
-        """The object a POST stored, at the URL its Location header gave."""
-        return ocpi_json_response(engine.get_object("FinancialAdviceConfirmation", (country_code, party_id), object_id))
+    router.plain_get("", invoicereconciliation_sender_list)
+    router.plain_get("/", invoicereconciliation_sender_list)
 
     return router
 
 
-def _bookings_sender(h: BookingsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+def _invoicereconciliation_receiver(
+    h: InvoiceReconciliationReceiverHandlers, engine: Engine, guard: Any
+) -> ModuleRouter:
     router = ModuleRouter()
 
-    async def bookings_sender_list_booking_locations(request: Request) -> Response:
-        """Page through booking locations changed in a time window."""
-        ctx = engine.context(request, await guard(request))
-        page = page_params(request, engine.settings)
-        items, total = await h.list_booking_locations(ctx, page)
-        return paginated_response(request, engine.settings, page, items, total)
-
-    router.plain_get("/booking_locations", bookings_sender_list_booking_locations)
-    router.plain_get("/booking_locations/", bookings_sender_list_booking_locations)
-
-    @router.get("/booking_locations/{booking_location_id}")
-    @router.get("/booking_locations/{booking_location_id}/", include_in_schema=False)
-    async def bookings_sender_get_booking_location(
+    @router.get("/{country_code}/{party_id}/{id}")
+    @router.get("/{country_code}/{party_id}/{id}/", include_in_schema=False)
+    async def invoicereconciliation_receiver_get(
         request: Request,
-        booking_location_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(max_length=2)],
+        party_id: Annotated[str, Path(max_length=3)],
+        id: Annotated[str, Path(max_length=36)],
         auth: AuthContext = Depends(guard),
     ) -> Response:
-        """One booking location."""
+        """Read one record as the receiver holds it."""
         ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get_booking_location(ctx, booking_location_id))
-
-    @router.get("/booking_locations/{booking_location_id}/{calendar_id}")
-    @router.get("/booking_locations/{booking_location_id}/{calendar_id}/", include_in_schema=False)
-    async def bookings_sender_get_calendar(
-        request: Request,
-        booking_location_id: Annotated[str, Path(max_length=36)],
-        calendar_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """One calendar of a booking location."""
-        ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get_calendar(ctx, booking_location_id, calendar_id))
-
-    async def bookings_sender_list_bookings(request: Request) -> Response:
-        """Page through bookings changed in a time window."""
-        ctx = engine.context(request, await guard(request))
-        page = page_params(request, engine.settings)
-        items, total = await h.list_bookings(ctx, page)
-        return paginated_response(request, engine.settings, page, items, total)
-
-    router.plain_get("", bookings_sender_list_bookings)
-    router.plain_get("/", bookings_sender_list_bookings)
+        return ocpi_json_response(await h.get(ctx, country_code, party_id, id))
 
     @router.post("")
     @router.post("/", include_in_schema=False)
-    async def bookings_sender_post(
+    async def invoicereconciliation_receiver_post(
         request: Request,
         auth: AuthContext = Depends(guard),
     ) -> Response:
-        """Request a booking on a booking location."""
+        """Deliver a new record (see ERRATA for the URL)."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, BookingRequest)
-        return ocpi_json_response(await h.post(ctx, body))
+        body = await read_model(request, InvoiceReconciliationRecord)
+        owner, object_id = await h.post(ctx, body)
+        segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
+        location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
+        return ocpi_json_response(None, headers={"Location": location})
+
+    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
+    async def invoicereconciliation_receiver_post_stored(
+        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
+    ) -> Response:
+        """The object a POST stored, at the URL its Location header gave."""
+        return ocpi_json_response(engine.get_object("InvoiceReconciliationRecord", (country_code, party_id), object_id))
+
+    @router.put("/{country_code}/{party_id}/{id}")
+    @router.put("/{country_code}/{party_id}/{id}/", include_in_schema=False)
+    async def invoicereconciliation_receiver_put(
+        request: Request,
+        country_code: Annotated[str, Path(max_length=2)],
+        party_id: Annotated[str, Path(max_length=3)],
+        id: Annotated[str, Path(max_length=36)],
+        auth: AuthContext = Depends(guard),
+    ) -> Response:
+        """Replace a record with its corrected version."""
+        ctx = engine.context(request, auth)
+        body = await read_model(request, InvoiceReconciliationRecord)
+        created = await h.put(ctx, country_code, party_id, id, body)
+        return ocpi_json_response(None, http_status=201 if created else 200)
+
+    @router.delete("/{country_code}/{party_id}/{id}")
+    @router.delete("/{country_code}/{party_id}/{id}/", include_in_schema=False)
+    async def invoicereconciliation_receiver_delete(
+        request: Request,
+        country_code: Annotated[str, Path(max_length=2)],
+        party_id: Annotated[str, Path(max_length=3)],
+        id: Annotated[str, Path(max_length=36)],
+        auth: AuthContext = Depends(guard),
+    ) -> Response:
+        """Withdraw a record that was sent in error."""
+        ctx = engine.context(request, auth)
+        await h.delete(ctx, country_code, party_id, id)
+        return ocpi_json_response(None)
 
     return router

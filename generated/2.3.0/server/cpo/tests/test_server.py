@@ -37,8 +37,8 @@ def test_versions_and_details_answer_with_an_envelope() -> None:
         "commands",
         "chargingprofiles",
         "hubclientinfo",
-        "payments",
-        "bookings",
+        "invoicereconciliation",
+        "invoicereconciliation",
     }
 
 

@@ -21,12 +21,6 @@ from .client.models import (
     AllowedType,
     AuthMethod,
     AuthorizationInfo,
-    Booking,
-    BookingLocation,
-    BookingLocationPatch,
-    BookingPatch,
-    Calendar,
-    CalendarPatch,
     CdrDimension,
     CdrDimensionType,
     CdrLocation,
@@ -40,6 +34,7 @@ from .client.models import (
     ConnectorType,
     EVSEPatch,
     GeoLocation,
+    InvoiceReconciliationRecord,
     Location,
     LocationPatch,
     LocationReferences,
@@ -380,113 +375,59 @@ class HubClientInfoReceiverHandlers:
         return ctx.engine.put_object("ClientInfo", (country_code, party_id), "-", (), body)
 
 
-class BookingsReceiverHandlers:
-    """bookings receiver interface: Served by the eMSP; receives the CPO's booking data."""
+class InvoiceReconciliationSenderHandlers:
+    """invoicereconciliation sender interface: Served by the invoicing party (the CPO for direct billing, the eMSP for reverse billing)."""
 
-    async def get_booking_location(
+    async def list(
+        self,
+        ctx: Context,
+        page: PageParams,
+    ) -> tuple[Sequence[Any], int]:
+        """Page through records issued in a time window."""
+        return ctx.engine.list_objects("InvoiceReconciliationRecord", page)
+
+
+class InvoiceReconciliationReceiverHandlers:
+    """invoicereconciliation receiver interface: Served by the invoiced party (the eMSP for direct billing, the CPO for reverse billing)."""
+
+    async def get(
         self,
         ctx: Context,
         country_code: str,
         party_id: str,
-        booking_location_id: str,
+        id: str,
     ) -> Any:
-        """The eMSP's copy of one booking location."""
-        return ctx.engine.get_object("BookingLocation", (country_code, party_id), booking_location_id, ())
+        """Read one record as the receiver holds it."""
+        return ctx.engine.get_object("InvoiceReconciliationRecord", (country_code, party_id), id, ())
 
-    async def get_calendar(
+    async def post(
+        self,
+        ctx: Context,
+        body: InvoiceReconciliationRecord,
+    ) -> tuple[Owner, str]:
+        """Deliver a new record (see ERRATA for the URL)."""
+        return ctx.engine.post_object("InvoiceReconciliationRecord", None, "id", body)
+
+    async def put(
         self,
         ctx: Context,
         country_code: str,
         party_id: str,
-        booking_location_id: str,
-        calendar_id: str,
-    ) -> Any:
-        """The eMSP's copy of one calendar."""
-        return ctx.engine.get_object(
-            "BookingLocation", (country_code, party_id), booking_location_id, (("calendars", "id", calendar_id),)
-        )
-
-    async def put_booking_location(
-        self,
-        ctx: Context,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        body: BookingLocation,
+        id: str,
+        body: InvoiceReconciliationRecord,
     ) -> bool:
-        """Create or replace a booking location."""
-        return ctx.engine.put_object("BookingLocation", (country_code, party_id), booking_location_id, (), body)
+        """Replace a record with its corrected version."""
+        return ctx.engine.put_object("InvoiceReconciliationRecord", (country_code, party_id), id, (), body)
 
-    async def put_calendar(
+    async def delete(
         self,
         ctx: Context,
         country_code: str,
         party_id: str,
-        booking_location_id: str,
-        calendar_id: str,
-        body: Calendar,
-    ) -> bool:
-        """Create or replace a calendar of a booking location."""
-        return ctx.engine.put_object(
-            "BookingLocation", (country_code, party_id), booking_location_id, (("calendars", "id", calendar_id),), body
-        )
-
-    async def patch_booking_location(
-        self,
-        ctx: Context,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        body: BookingLocationPatch,
+        id: str,
     ) -> None:
-        """Partly update a booking location."""
-        ctx.engine.patch_object("BookingLocation", (country_code, party_id), booking_location_id, (), body)
-
-    async def patch_calendar(
-        self,
-        ctx: Context,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        calendar_id: str,
-        body: CalendarPatch,
-    ) -> None:
-        """Partly update a calendar, such as its timeslots."""
-        ctx.engine.patch_object(
-            "BookingLocation", (country_code, party_id), booking_location_id, (("calendars", "id", calendar_id),), body
-        )
-
-    async def get_booking(
-        self,
-        ctx: Context,
-        country_code: str,
-        party_id: str,
-        booking_id: str,
-    ) -> Any:
-        """The eMSP's copy of one booking."""
-        return ctx.engine.get_object("Booking", (country_code, party_id), booking_id, ())
-
-    async def put_booking(
-        self,
-        ctx: Context,
-        country_code: str,
-        party_id: str,
-        booking_id: str,
-        body: Booking,
-    ) -> bool:
-        """Create or replace a booking."""
-        return ctx.engine.put_object("Booking", (country_code, party_id), booking_id, (), body)
-
-    async def patch_booking(
-        self,
-        ctx: Context,
-        country_code: str,
-        party_id: str,
-        booking_id: str,
-        body: BookingPatch,
-    ) -> None:
-        """Partly update a booking, e.g. its status."""
-        ctx.engine.patch_object("Booking", (country_code, party_id), booking_id, (), body)
+        """Withdraw a record that was sent in error."""
+        ctx.engine.delete_object("None", (country_code, party_id), "-", ())
 
 
 @dataclass
@@ -500,4 +441,9 @@ class Handlers:
     tokens_sender: TokensSenderHandlers = field(default_factory=TokensSenderHandlers)
     commands_sender: CommandsSenderHandlers = field(default_factory=CommandsSenderHandlers)
     hubclientinfo_receiver: HubClientInfoReceiverHandlers = field(default_factory=HubClientInfoReceiverHandlers)
-    bookings_receiver: BookingsReceiverHandlers = field(default_factory=BookingsReceiverHandlers)
+    invoicereconciliation_sender: InvoiceReconciliationSenderHandlers = field(
+        default_factory=InvoiceReconciliationSenderHandlers
+    )
+    invoicereconciliation_receiver: InvoiceReconciliationReceiverHandlers = field(
+        default_factory=InvoiceReconciliationReceiverHandlers
+    )

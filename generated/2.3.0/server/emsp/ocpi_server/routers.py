@@ -19,17 +19,12 @@ from ._pagination import page_params, paginated_response
 from .client.models import (
     CDR,
     EVSE,
-    Booking,
-    BookingLocation,
-    BookingLocationPatch,
-    BookingPatch,
-    Calendar,
-    CalendarPatch,
     ClientInfo,
     CommandResult,
     Connector,
     ConnectorPatch,
     EVSEPatch,
+    InvoiceReconciliationRecord,
     Location,
     LocationPatch,
     LocationReferences,
@@ -38,11 +33,12 @@ from .client.models import (
     Tariff,
 )
 from .handlers import (
-    BookingsReceiverHandlers,
     CDRsReceiverHandlers,
     CommandsSenderHandlers,
     Handlers,
     HubClientInfoReceiverHandlers,
+    InvoiceReconciliationReceiverHandlers,
+    InvoiceReconciliationSenderHandlers,
     LocationsReceiverHandlers,
     SessionsReceiverHandlers,
     TariffsReceiverHandlers,
@@ -69,7 +65,20 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
             False,
             _hubclientinfo_receiver(handlers.hubclientinfo_receiver, engine, guard),
         ),
-        Mount("bookings", "RECEIVER", "/bookings", True, _bookings_receiver(handlers.bookings_receiver, engine, guard)),
+        Mount(
+            "invoicereconciliation",
+            "SENDER",
+            "/invoicereconciliation/sender",
+            True,
+            _invoicereconciliation_sender(handlers.invoicereconciliation_sender, engine, guard),
+        ),
+        Mount(
+            "invoicereconciliation",
+            "RECEIVER",
+            "/invoicereconciliation/receiver",
+            True,
+            _invoicereconciliation_receiver(handlers.invoicereconciliation_receiver, engine, guard),
+        ),
     ]
 
 
@@ -431,145 +440,88 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     return router
 
 
-def _bookings_receiver(h: BookingsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+def _invoicereconciliation_sender(h: InvoiceReconciliationSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}/booking_locations/{booking_location_id}")
-    @router.get("/{country_code}/{party_id}/booking_locations/{booking_location_id}/", include_in_schema=False)
-    async def bookings_receiver_get_booking_location(
-        request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        booking_location_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """The eMSP's copy of one booking location."""
-        ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get_booking_location(ctx, country_code, party_id, booking_location_id))
+    async def invoicereconciliation_sender_list(request: Request) -> Response:
+        """Page through records issued in a time window."""
+        ctx = engine.context(request, await guard(request))
+        page = page_params(request, engine.settings)
+        items, total = await h.list(ctx, page)
+        return paginated_response(request, engine.settings, page, items, total)
 
-    @router.get("/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}")
-    @router.get(
-        "/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}/", include_in_schema=False
-    )
-    async def bookings_receiver_get_calendar(
-        request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        booking_location_id: Annotated[str, Path(max_length=36)],
-        calendar_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """The eMSP's copy of one calendar."""
-        ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get_calendar(ctx, country_code, party_id, booking_location_id, calendar_id))
+    router.plain_get("", invoicereconciliation_sender_list)
+    router.plain_get("/", invoicereconciliation_sender_list)
 
-    @router.put("/{country_code}/{party_id}/booking_locations/{booking_location_id}")
-    @router.put("/{country_code}/{party_id}/booking_locations/{booking_location_id}/", include_in_schema=False)
-    async def bookings_receiver_put_booking_location(
+    return router
+
+
+def _invoicereconciliation_receiver(
+    h: InvoiceReconciliationReceiverHandlers, engine: Engine, guard: Any
+) -> ModuleRouter:
+    router = ModuleRouter()
+
+    @router.get("/{country_code}/{party_id}/{id}")
+    @router.get("/{country_code}/{party_id}/{id}/", include_in_schema=False)
+    async def invoicereconciliation_receiver_get(
         request: Request,
         country_code: Annotated[str, Path(max_length=2)],
         party_id: Annotated[str, Path(max_length=3)],
-        booking_location_id: Annotated[str, Path(max_length=36)],
+        id: Annotated[str, Path(max_length=36)],
         auth: AuthContext = Depends(guard),
     ) -> Response:
-        """Create or replace a booking location."""
+        """Read one record as the receiver holds it."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, BookingLocation)
-        created = await h.put_booking_location(ctx, country_code, party_id, booking_location_id, body)
+        return ocpi_json_response(await h.get(ctx, country_code, party_id, id))
+
+    @router.post("")
+    @router.post("/", include_in_schema=False)
+    async def invoicereconciliation_receiver_post(
+        request: Request,
+        auth: AuthContext = Depends(guard),
+    ) -> Response:
+        """Deliver a new record (see ERRATA for the URL)."""
+        ctx = engine.context(request, auth)
+        body = await read_model(request, InvoiceReconciliationRecord)
+        owner, object_id = await h.post(ctx, body)
+        segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
+        location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
+        return ocpi_json_response(None, headers={"Location": location})
+
+    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
+    async def invoicereconciliation_receiver_post_stored(
+        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
+    ) -> Response:
+        """The object a POST stored, at the URL its Location header gave."""
+        return ocpi_json_response(engine.get_object("InvoiceReconciliationRecord", (country_code, party_id), object_id))
+
+    @router.put("/{country_code}/{party_id}/{id}")
+    @router.put("/{country_code}/{party_id}/{id}/", include_in_schema=False)
+    async def invoicereconciliation_receiver_put(
+        request: Request,
+        country_code: Annotated[str, Path(max_length=2)],
+        party_id: Annotated[str, Path(max_length=3)],
+        id: Annotated[str, Path(max_length=36)],
+        auth: AuthContext = Depends(guard),
+    ) -> Response:
+        """Replace a record with its corrected version."""
+        ctx = engine.context(request, auth)
+        body = await read_model(request, InvoiceReconciliationRecord)
+        created = await h.put(ctx, country_code, party_id, id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
-    @router.put("/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}")
-    @router.put(
-        "/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}/", include_in_schema=False
-    )
-    async def bookings_receiver_put_calendar(
+    @router.delete("/{country_code}/{party_id}/{id}")
+    @router.delete("/{country_code}/{party_id}/{id}/", include_in_schema=False)
+    async def invoicereconciliation_receiver_delete(
         request: Request,
         country_code: Annotated[str, Path(max_length=2)],
         party_id: Annotated[str, Path(max_length=3)],
-        booking_location_id: Annotated[str, Path(max_length=36)],
-        calendar_id: Annotated[str, Path(max_length=36)],
+        id: Annotated[str, Path(max_length=36)],
         auth: AuthContext = Depends(guard),
     ) -> Response:
-        """Create or replace a calendar of a booking location."""
+        """Withdraw a record that was sent in error."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Calendar)
-        created = await h.put_calendar(ctx, country_code, party_id, booking_location_id, calendar_id, body)
-        return ocpi_json_response(None, http_status=201 if created else 200)
-
-    @router.patch("/{country_code}/{party_id}/booking_locations/{booking_location_id}")
-    @router.patch("/{country_code}/{party_id}/booking_locations/{booking_location_id}/", include_in_schema=False)
-    async def bookings_receiver_patch_booking_location(
-        request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        booking_location_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Partly update a booking location."""
-        ctx = engine.context(request, auth)
-        body = await read_model(request, BookingLocationPatch)
-        await h.patch_booking_location(ctx, country_code, party_id, booking_location_id, body)
-        return ocpi_json_response(None)
-
-    @router.patch("/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}")
-    @router.patch(
-        "/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}/", include_in_schema=False
-    )
-    async def bookings_receiver_patch_calendar(
-        request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        booking_location_id: Annotated[str, Path(max_length=36)],
-        calendar_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Partly update a calendar, such as its timeslots."""
-        ctx = engine.context(request, auth)
-        body = await read_model(request, CalendarPatch)
-        await h.patch_calendar(ctx, country_code, party_id, booking_location_id, calendar_id, body)
-        return ocpi_json_response(None)
-
-    @router.get("/{country_code}/{party_id}/{booking_id}")
-    @router.get("/{country_code}/{party_id}/{booking_id}/", include_in_schema=False)
-    async def bookings_receiver_get_booking(
-        request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        booking_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """The eMSP's copy of one booking."""
-        ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get_booking(ctx, country_code, party_id, booking_id))
-
-    @router.put("/{country_code}/{party_id}/{booking_id}")
-    @router.put("/{country_code}/{party_id}/{booking_id}/", include_in_schema=False)
-    async def bookings_receiver_put_booking(
-        request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        booking_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Create or replace a booking."""
-        ctx = engine.context(request, auth)
-        body = await read_model(request, Booking)
-        created = await h.put_booking(ctx, country_code, party_id, booking_id, body)
-        return ocpi_json_response(None, http_status=201 if created else 200)
-
-    @router.patch("/{country_code}/{party_id}/{booking_id}")
-    @router.patch("/{country_code}/{party_id}/{booking_id}/", include_in_schema=False)
-    async def bookings_receiver_patch_booking(
-        request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        booking_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Partly update a booking, e.g. its status."""
-        ctx = engine.context(request, auth)
-        body = await read_model(request, BookingPatch)
-        await h.patch_booking(ctx, country_code, party_id, booking_id, body)
+        await h.delete(ctx, country_code, party_id, id)
         return ocpi_json_response(None)
 
     return router

@@ -36,7 +36,8 @@ def test_versions_and_details_answer_with_an_envelope() -> None:
         "tokens",
         "commands",
         "hubclientinfo",
-        "bookings",
+        "invoicereconciliation",
+        "invoicereconciliation",
     }
 
 

@@ -23,15 +23,6 @@ from .client.models import (
     AllowedType,
     AuthMethod,
     AuthorizationInfo,
-    Booking,
-    BookingLocation,
-    BookingLocationPatch,
-    BookingPatch,
-    BookingRequest,
-    BookingRequestStatus,
-    BookingTerms,
-    Calendar,
-    CalendarPatch,
     CancelReservation,
     CdrDimension,
     CdrDimensionType,
@@ -55,16 +46,13 @@ from .client.models import (
     ConnectorPatch,
     ConnectorType,
     EVSEPatch,
-    FinancialAdviceConfirmation,
     GeoLocation,
+    InvoiceReconciliationRecord,
     Location,
-    LocationAccess,
     LocationPatch,
     LocationReferences,
     PowerType,
     Price,
-    ReservationRequestStatus,
-    ReservationStatus,
     ReserveNow,
     Session,
     SessionPatch,
@@ -72,9 +60,6 @@ from .client.models import (
     StartSession,
     StopSession,
     Tariff,
-    Terminal,
-    TerminalPatch,
-    Timeslot,
     Token,
     TokenPatch,
     TokenType,
@@ -727,295 +712,59 @@ class HubClientInfoSenderHandlers:
         return ctx.engine.list_objects("ClientInfo", page)
 
 
-class PaymentsSenderHandlers:
-    """payments sender interface: Served by the payment terminal provider, called by CPOs."""
+class InvoiceReconciliationSenderHandlers:
+    """invoicereconciliation sender interface: Served by the invoicing party (the CPO for direct billing, the eMSP for reverse billing)."""
 
-    async def list_terminals(
+    async def list(
         self,
         ctx: Context,
         page: PageParams,
     ) -> tuple[Sequence[Any], int]:
-        """Page through terminals changed in a time window."""
-        return ctx.engine.list_objects("Terminal", page)
+        """Page through records issued in a time window."""
+        return ctx.engine.list_objects("InvoiceReconciliationRecord", page)
 
-    async def get_terminal(
+
+class InvoiceReconciliationReceiverHandlers:
+    """invoicereconciliation receiver interface: Served by the invoiced party (the eMSP for direct billing, the CPO for reverse billing)."""
+
+    async def get(
         self,
         ctx: Context,
-        terminal_id: str,
+        country_code: str,
+        party_id: str,
+        id: str,
     ) -> Any:
-        """One terminal by its id."""
-        return ctx.engine.get_object("Terminal", ctx.own, terminal_id, ())
-
-    async def activate_terminal(
-        self,
-        ctx: Context,
-        body: Terminal,
-    ) -> tuple[Owner, str]:
-        """Ask the PTP to activate a terminal."""
-        return ctx.engine.post_object("Terminal", None, "terminal_id", body)
-
-    async def deactivate_terminal(
-        self,
-        ctx: Context,
-        terminal_id: str,
-    ) -> None:
-        """Ask the PTP to deactivate a terminal."""
-        return None
-
-    async def put(
-        self,
-        ctx: Context,
-        terminal_id: str,
-        body: Terminal,
-    ) -> bool:
-        """Replace a terminal's data."""
-        return ctx.engine.put_object("Terminal", ctx.own, terminal_id, (), body)
-
-    async def patch(
-        self,
-        ctx: Context,
-        terminal_id: str,
-        body: TerminalPatch,
-    ) -> None:
-        """Assign locations or EVSEs to a terminal."""
-        ctx.engine.patch_object("Terminal", ctx.own, terminal_id, (), body)
-
-    async def list_financial_advice_confirmations(
-        self,
-        ctx: Context,
-        page: PageParams,
-    ) -> tuple[Sequence[Any], int]:
-        """Page through confirmations changed in a time window."""
-        return ctx.engine.list_objects("FinancialAdviceConfirmation", page)
-
-    async def get_financial_advice_confirmation(
-        self,
-        ctx: Context,
-        financial_advice_confirmation_id: str,
-    ) -> Any:
-        """One confirmation by its id."""
-        return ctx.engine.get_object("FinancialAdviceConfirmation", ctx.own, financial_advice_confirmation_id, ())
-
-
-class PaymentsReceiverHandlers:
-    """payments receiver interface: Served by the CPO, called by the payment terminal provider."""
-
-    async def get_terminal(
-        self,
-        ctx: Context,
-        terminal_id: str,
-    ) -> Any:
-        """The CPO's copy of one terminal."""
-        return ctx.engine.get_object("Terminal", ctx.own, terminal_id, ())
-
-    async def post_terminal(
-        self,
-        ctx: Context,
-        body: Terminal,
-    ) -> tuple[Owner, str]:
-        """Create a new terminal at the CPO."""
-        return ctx.engine.post_object("Terminal", None, "terminal_id", body)
-
-    async def get_financial_advice_confirmation(
-        self,
-        ctx: Context,
-        financial_advice_confirmation_id: str,
-    ) -> Any:
-        """The CPO's copy of one confirmation."""
-        return ctx.engine.get_object("FinancialAdviceConfirmation", ctx.own, financial_advice_confirmation_id, ())
-
-    async def post_financial_advice_confirmation(
-        self,
-        ctx: Context,
-        body: FinancialAdviceConfirmation,
-    ) -> tuple[Owner, str]:
-        """Create a confirmation at the CPO."""
-        return ctx.engine.post_object("FinancialAdviceConfirmation", ctx.own, "id", body)
-
-
-class BookingsSenderHandlers:
-    """bookings sender interface: Served by the CPO; lets eMSPs fetch offers and request bookings."""
-
-    async def list_booking_locations(
-        self,
-        ctx: Context,
-        page: PageParams,
-    ) -> tuple[Sequence[Any], int]:
-        """Page through booking locations changed in a time window."""
-        return ctx.engine.list_objects("BookingLocation", page)
-
-    async def get_booking_location(
-        self,
-        ctx: Context,
-        booking_location_id: str,
-    ) -> Any:
-        """One booking location."""
-        return ctx.engine.get_object("BookingLocation", ctx.own, booking_location_id, ())
-
-    async def get_calendar(
-        self,
-        ctx: Context,
-        booking_location_id: str,
-        calendar_id: str,
-    ) -> Any:
-        """One calendar of a booking location."""
-        return ctx.engine.get_object(
-            "BookingLocation", ctx.own, booking_location_id, (("calendars", "id", calendar_id),)
-        )
-
-    async def list_bookings(
-        self,
-        ctx: Context,
-        page: PageParams,
-    ) -> tuple[Sequence[Any], int]:
-        """Page through bookings changed in a time window."""
-        return ctx.engine.list_objects("Booking", page)
+        """Read one record as the receiver holds it."""
+        return ctx.engine.get_object("InvoiceReconciliationRecord", (country_code, party_id), id, ())
 
     async def post(
         self,
         ctx: Context,
-        body: BookingRequest,
-    ) -> Booking:
-        """Request a booking on a booking location."""
-        return Booking(
-            id="OK",
-            country_code="OK",
-            party_id="OK",
-            request_id="OK",
-            location_id="OK",
-            period=Timeslot(start_from=utc_now(), end_before=utc_now()),
-            reservation_status=ReservationStatus.PENDING,
-            authorization_reference="OK",
-            booking_terms=BookingTerms(
-                supported_access_methods=[LocationAccess.OPEN],
-                change_until_minutes=Decimal("0"),
-                cancel_until_minutes=Decimal("0"),
-            ),
-            booking_requests=[
-                BookingRequestStatus(
-                    request_status=ReservationRequestStatus.ACCEPTED,
-                    booking_request=BookingRequest(
-                        country_code="OK",
-                        party_id="OK",
-                        request_id="OK",
-                        location_id="OK",
-                        period=Timeslot(start_from=utc_now(), end_before=utc_now()),
-                        authorization_reference="OK",
-                    ),
-                    request_received=utc_now(),
-                )
-            ],
-            last_updated=utc_now(),
-        )
+        body: InvoiceReconciliationRecord,
+    ) -> tuple[Owner, str]:
+        """Deliver a new record (see ERRATA for the URL)."""
+        return ctx.engine.post_object("InvoiceReconciliationRecord", None, "id", body)
 
-
-class BookingsReceiverHandlers:
-    """bookings receiver interface: Served by the eMSP; receives the CPO's booking data."""
-
-    async def get_booking_location(
+    async def put(
         self,
         ctx: Context,
         country_code: str,
         party_id: str,
-        booking_location_id: str,
-    ) -> Any:
-        """The eMSP's copy of one booking location."""
-        return ctx.engine.get_object("BookingLocation", (country_code, party_id), booking_location_id, ())
-
-    async def get_calendar(
-        self,
-        ctx: Context,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        calendar_id: str,
-    ) -> Any:
-        """The eMSP's copy of one calendar."""
-        return ctx.engine.get_object(
-            "BookingLocation", (country_code, party_id), booking_location_id, (("calendars", "id", calendar_id),)
-        )
-
-    async def put_booking_location(
-        self,
-        ctx: Context,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        body: BookingLocation,
+        id: str,
+        body: InvoiceReconciliationRecord,
     ) -> bool:
-        """Create or replace a booking location."""
-        return ctx.engine.put_object("BookingLocation", (country_code, party_id), booking_location_id, (), body)
+        """Replace a record with its corrected version."""
+        return ctx.engine.put_object("InvoiceReconciliationRecord", (country_code, party_id), id, (), body)
 
-    async def put_calendar(
+    async def delete(
         self,
         ctx: Context,
         country_code: str,
         party_id: str,
-        booking_location_id: str,
-        calendar_id: str,
-        body: Calendar,
-    ) -> bool:
-        """Create or replace a calendar of a booking location."""
-        return ctx.engine.put_object(
-            "BookingLocation", (country_code, party_id), booking_location_id, (("calendars", "id", calendar_id),), body
-        )
-
-    async def patch_booking_location(
-        self,
-        ctx: Context,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        body: BookingLocationPatch,
+        id: str,
     ) -> None:
-        """Partly update a booking location."""
-        ctx.engine.patch_object("BookingLocation", (country_code, party_id), booking_location_id, (), body)
-
-    async def patch_calendar(
-        self,
-        ctx: Context,
-        country_code: str,
-        party_id: str,
-        booking_location_id: str,
-        calendar_id: str,
-        body: CalendarPatch,
-    ) -> None:
-        """Partly update a calendar, such as its timeslots."""
-        ctx.engine.patch_object(
-            "BookingLocation", (country_code, party_id), booking_location_id, (("calendars", "id", calendar_id),), body
-        )
-
-    async def get_booking(
-        self,
-        ctx: Context,
-        country_code: str,
-        party_id: str,
-        booking_id: str,
-    ) -> Any:
-        """The eMSP's copy of one booking."""
-        return ctx.engine.get_object("Booking", (country_code, party_id), booking_id, ())
-
-    async def put_booking(
-        self,
-        ctx: Context,
-        country_code: str,
-        party_id: str,
-        booking_id: str,
-        body: Booking,
-    ) -> bool:
-        """Create or replace a booking."""
-        return ctx.engine.put_object("Booking", (country_code, party_id), booking_id, (), body)
-
-    async def patch_booking(
-        self,
-        ctx: Context,
-        country_code: str,
-        party_id: str,
-        booking_id: str,
-        body: BookingPatch,
-    ) -> None:
-        """Partly update a booking, e.g. its status."""
-        ctx.engine.patch_object("Booking", (country_code, party_id), booking_id, (), body)
+        """Withdraw a record that was sent in error."""
+        ctx.engine.delete_object("None", (country_code, party_id), "-", ())
 
 
 @dataclass
@@ -1040,7 +789,9 @@ class Handlers:
     chargingprofiles_sender: ChargingProfilesSenderHandlers = field(default_factory=ChargingProfilesSenderHandlers)
     hubclientinfo_receiver: HubClientInfoReceiverHandlers = field(default_factory=HubClientInfoReceiverHandlers)
     hubclientinfo_sender: HubClientInfoSenderHandlers = field(default_factory=HubClientInfoSenderHandlers)
-    payments_sender: PaymentsSenderHandlers = field(default_factory=PaymentsSenderHandlers)
-    payments_receiver: PaymentsReceiverHandlers = field(default_factory=PaymentsReceiverHandlers)
-    bookings_sender: BookingsSenderHandlers = field(default_factory=BookingsSenderHandlers)
-    bookings_receiver: BookingsReceiverHandlers = field(default_factory=BookingsReceiverHandlers)
+    invoicereconciliation_sender: InvoiceReconciliationSenderHandlers = field(
+        default_factory=InvoiceReconciliationSenderHandlers
+    )
+    invoicereconciliation_receiver: InvoiceReconciliationReceiverHandlers = field(
+        default_factory=InvoiceReconciliationReceiverHandlers
+    )

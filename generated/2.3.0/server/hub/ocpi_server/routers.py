@@ -21,13 +21,6 @@ from .client.models import (
     EVSE,
     ActiveChargingProfile,
     ActiveChargingProfileResult,
-    Booking,
-    BookingLocation,
-    BookingLocationPatch,
-    BookingPatch,
-    BookingRequest,
-    Calendar,
-    CalendarPatch,
     CancelReservation,
     ChargingPreferences,
     ChargingProfileResult,
@@ -37,7 +30,7 @@ from .client.models import (
     Connector,
     ConnectorPatch,
     EVSEPatch,
-    FinancialAdviceConfirmation,
+    InvoiceReconciliationRecord,
     Location,
     LocationPatch,
     LocationReferences,
@@ -48,15 +41,11 @@ from .client.models import (
     StartSession,
     StopSession,
     Tariff,
-    Terminal,
-    TerminalPatch,
     Token,
     TokenPatch,
     UnlockConnector,
 )
 from .handlers import (
-    BookingsReceiverHandlers,
-    BookingsSenderHandlers,
     CDRsReceiverHandlers,
     CDRsSenderHandlers,
     ChargingProfilesReceiverHandlers,
@@ -66,10 +55,10 @@ from .handlers import (
     Handlers,
     HubClientInfoReceiverHandlers,
     HubClientInfoSenderHandlers,
+    InvoiceReconciliationReceiverHandlers,
+    InvoiceReconciliationSenderHandlers,
     LocationsReceiverHandlers,
     LocationsSenderHandlers,
-    PaymentsReceiverHandlers,
-    PaymentsSenderHandlers,
     SessionsReceiverHandlers,
     SessionsSenderHandlers,
     TariffsReceiverHandlers,
@@ -160,24 +149,18 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
             _hubclientinfo_sender(handlers.hubclientinfo_sender, engine, guard),
         ),
         Mount(
-            "payments", "SENDER", "/payments/sender", True, _payments_sender(handlers.payments_sender, engine, guard)
-        ),
-        Mount(
-            "payments",
-            "RECEIVER",
-            "/payments/receiver",
+            "invoicereconciliation",
+            "SENDER",
+            "/invoicereconciliation/sender",
             True,
-            _payments_receiver(handlers.payments_receiver, engine, guard),
+            _invoicereconciliation_sender(handlers.invoicereconciliation_sender, engine, guard),
         ),
         Mount(
-            "bookings", "SENDER", "/bookings/sender", True, _bookings_sender(handlers.bookings_sender, engine, guard)
-        ),
-        Mount(
-            "bookings",
+            "invoicereconciliation",
             "RECEIVER",
-            "/bookings/receiver",
+            "/invoicereconciliation/receiver",
             True,
-            _bookings_receiver(handlers.bookings_receiver, engine, guard),
+            _invoicereconciliation_receiver(handlers.invoicereconciliation_receiver, engine, guard),
         ),
     ]
 
@@ -940,381 +923,88 @@ def _hubclientinfo_sender(h: HubClientInfoSenderHandlers, engine: Engine, guard:
     return router
 
 
-def _payments_sender(h: PaymentsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+def _invoicereconciliation_sender(h: InvoiceReconciliationSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    async def payments_sender_list_terminals(request: Request) -> Response:
-        """Page through terminals changed in a time window."""
+    async def invoicereconciliation_sender_list(request: Request) -> Response:
+        """Page through records issued in a time window."""
         ctx = engine.context(request, await guard(request))
         page = page_params(request, engine.settings)
-        items, total = await h.list_terminals(ctx, page)
+        items, total = await h.list(ctx, page)
         return paginated_response(request, engine.settings, page, items, total)
 
-    router.plain_get("/terminals", payments_sender_list_terminals)
-    router.plain_get("/terminals/", payments_sender_list_terminals)
-
-    @router.get("/terminals/{terminal_id}")
-    @router.get("/terminals/{terminal_id}/", include_in_schema=False)
-    async def payments_sender_get_terminal(
-        request: Request,
-        terminal_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """One terminal by its id."""
-        ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get_terminal(ctx, terminal_id))
-
-    @router.post("/terminals/activate")
-    @router.post("/terminals/activate/", include_in_schema=False)
-    async def payments_sender_activate_terminal(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Ask the PTP to activate a terminal."""
-        ctx = engine.context(request, auth)
-        body = await read_model(request, Terminal)
-        owner, object_id = await h.activate_terminal(ctx, body)
-        segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
-        location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
-        return ocpi_json_response(None, headers={"Location": location})
-
-    @router.get("/terminals/activate/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    async def payments_sender_activate_terminal_stored(
-        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
-    ) -> Response:
-        """The object a POST stored, at the URL its Location header gave."""
-        return ocpi_json_response(engine.get_object("Terminal", (country_code, party_id), object_id))
-
-    @router.post("/terminals/{terminal_id}/deactivate")
-    @router.post("/terminals/{terminal_id}/deactivate/", include_in_schema=False)
-    async def payments_sender_deactivate_terminal(
-        request: Request,
-        terminal_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Ask the PTP to deactivate a terminal."""
-        ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.deactivate_terminal(ctx, terminal_id))
-
-    @router.put("/terminals/{terminal_id}")
-    @router.put("/terminals/{terminal_id}/", include_in_schema=False)
-    async def payments_sender_put(
-        request: Request,
-        terminal_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Replace a terminal's data."""
-        ctx = engine.context(request, auth)
-        body = await read_model(request, Terminal)
-        created = await h.put(ctx, terminal_id, body)
-        return ocpi_json_response(None, http_status=201 if created else 200)
-
-    @router.patch("/terminals/{terminal_id}")
-    @router.patch("/terminals/{terminal_id}/", include_in_schema=False)
-    async def payments_sender_patch(
-        request: Request,
-        terminal_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Assign locations or EVSEs to a terminal."""
-        ctx = engine.context(request, auth)
-        body = await read_model(request, TerminalPatch)
-        await h.patch(ctx, terminal_id, body)
-        return ocpi_json_response(None)
-
-    async def payments_sender_list_financial_advice_confirmations(request: Request) -> Response:
-        """Page through confirmations changed in a time window."""
-        ctx = engine.context(request, await guard(request))
-        page = page_params(request, engine.settings)
-        items, total = await h.list_financial_advice_confirmations(ctx, page)
-        return paginated_response(request, engine.settings, page, items, total)
-
-    router.plain_get("/financial-advice-confirmations", payments_sender_list_financial_advice_confirmations)
-    router.plain_get("/financial-advice-confirmations/", payments_sender_list_financial_advice_confirmations)
-
-    @router.get("/financial-advice-confirmations/{financial_advice_confirmation_id}")
-    @router.get("/financial-advice-confirmations/{financial_advice_confirmation_id}/", include_in_schema=False)
-    async def payments_sender_get_financial_advice_confirmation(
-        request: Request,
-        financial_advice_confirmation_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """One confirmation by its id."""
-        ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get_financial_advice_confirmation(ctx, financial_advice_confirmation_id))
+    router.plain_get("", invoicereconciliation_sender_list)
+    router.plain_get("/", invoicereconciliation_sender_list)
 
     return router
 
 
-def _payments_receiver(h: PaymentsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
+def _invoicereconciliation_receiver(
+    h: InvoiceReconciliationReceiverHandlers, engine: Engine, guard: Any
+) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/terminals/{terminal_id}")
-    @router.get("/terminals/{terminal_id}/", include_in_schema=False)
-    async def payments_receiver_get_terminal(
+    @router.get("/{country_code}/{party_id}/{id}")
+    @router.get("/{country_code}/{party_id}/{id}/", include_in_schema=False)
+    async def invoicereconciliation_receiver_get(
         request: Request,
-        terminal_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(max_length=2)],
+        party_id: Annotated[str, Path(max_length=3)],
+        id: Annotated[str, Path(max_length=36)],
         auth: AuthContext = Depends(guard),
     ) -> Response:
-        """The CPO's copy of one terminal."""
+        """Read one record as the receiver holds it."""
         ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get_terminal(ctx, terminal_id))
-
-    @router.post("/terminals")
-    @router.post("/terminals/", include_in_schema=False)
-    async def payments_receiver_post_terminal(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Create a new terminal at the CPO."""
-        ctx = engine.context(request, auth)
-        body = await read_model(request, Terminal)
-        owner, object_id = await h.post_terminal(ctx, body)
-        segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
-        location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
-        return ocpi_json_response(None, headers={"Location": location})
-
-    @router.get("/terminals/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    async def payments_receiver_post_terminal_stored(
-        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
-    ) -> Response:
-        """The object a POST stored, at the URL its Location header gave."""
-        return ocpi_json_response(engine.get_object("Terminal", (country_code, party_id), object_id))
-
-    @router.get("/financial-advice-confirmations/{financial_advice_confirmation_id}")
-    @router.get("/financial-advice-confirmations/{financial_advice_confirmation_id}/", include_in_schema=False)
-    async def payments_receiver_get_financial_advice_confirmation(
-        request: Request,
-        financial_advice_confirmation_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """The CPO's copy of one confirmation."""
-        ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get_financial_advice_confirmation(ctx, financial_advice_confirmation_id))
-
-    @router.post("/financial-advice-confirmations")
-    @router.post("/financial-advice-confirmations/", include_in_schema=False)
-    async def payments_receiver_post_financial_advice_confirmation(
-        request: Request,
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Create a confirmation at the CPO."""
-        ctx = engine.context(request, auth)
-        body = await read_model(request, FinancialAdviceConfirmation)
-        owner, object_id = await h.post_financial_advice_confirmation(ctx, body)
-        segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
-        location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
-        return ocpi_json_response(None, headers={"Location": location})
-
-    @router.get("/financial-advice-confirmations/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    async def payments_receiver_post_financial_advice_confirmation_stored(
-        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
-    ) -> Response:
-        """The object a POST stored, at the URL its Location header gave."""
-        return ocpi_json_response(engine.get_object("FinancialAdviceConfirmation", (country_code, party_id), object_id))
-
-    return router
-
-
-def _bookings_sender(h: BookingsSenderHandlers, engine: Engine, guard: Any) -> ModuleRouter:
-    router = ModuleRouter()
-
-    async def bookings_sender_list_booking_locations(request: Request) -> Response:
-        """Page through booking locations changed in a time window."""
-        ctx = engine.context(request, await guard(request))
-        page = page_params(request, engine.settings)
-        items, total = await h.list_booking_locations(ctx, page)
-        return paginated_response(request, engine.settings, page, items, total)
-
-    router.plain_get("/booking_locations", bookings_sender_list_booking_locations)
-    router.plain_get("/booking_locations/", bookings_sender_list_booking_locations)
-
-    @router.get("/booking_locations/{booking_location_id}")
-    @router.get("/booking_locations/{booking_location_id}/", include_in_schema=False)
-    async def bookings_sender_get_booking_location(
-        request: Request,
-        booking_location_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """One booking location."""
-        ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get_booking_location(ctx, booking_location_id))
-
-    @router.get("/booking_locations/{booking_location_id}/{calendar_id}")
-    @router.get("/booking_locations/{booking_location_id}/{calendar_id}/", include_in_schema=False)
-    async def bookings_sender_get_calendar(
-        request: Request,
-        booking_location_id: Annotated[str, Path(max_length=36)],
-        calendar_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """One calendar of a booking location."""
-        ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get_calendar(ctx, booking_location_id, calendar_id))
-
-    async def bookings_sender_list_bookings(request: Request) -> Response:
-        """Page through bookings changed in a time window."""
-        ctx = engine.context(request, await guard(request))
-        page = page_params(request, engine.settings)
-        items, total = await h.list_bookings(ctx, page)
-        return paginated_response(request, engine.settings, page, items, total)
-
-    router.plain_get("", bookings_sender_list_bookings)
-    router.plain_get("/", bookings_sender_list_bookings)
+        return ocpi_json_response(await h.get(ctx, country_code, party_id, id))
 
     @router.post("")
     @router.post("/", include_in_schema=False)
-    async def bookings_sender_post(
+    async def invoicereconciliation_receiver_post(
         request: Request,
         auth: AuthContext = Depends(guard),
     ) -> Response:
-        """Request a booking on a booking location."""
+        """Deliver a new record (see ERRATA for the URL)."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, BookingRequest)
-        return ocpi_json_response(await h.post(ctx, body))
+        body = await read_model(request, InvoiceReconciliationRecord)
+        owner, object_id = await h.post(ctx, body)
+        segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
+        location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
+        return ocpi_json_response(None, headers={"Location": location})
 
-    return router
-
-
-def _bookings_receiver(h: BookingsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
-    router = ModuleRouter()
-
-    @router.get("/{country_code}/{party_id}/booking_locations/{booking_location_id}")
-    @router.get("/{country_code}/{party_id}/booking_locations/{booking_location_id}/", include_in_schema=False)
-    async def bookings_receiver_get_booking_location(
-        request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        booking_location_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
+    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
+    async def invoicereconciliation_receiver_post_stored(
+        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
     ) -> Response:
-        """The eMSP's copy of one booking location."""
-        ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get_booking_location(ctx, country_code, party_id, booking_location_id))
+        """The object a POST stored, at the URL its Location header gave."""
+        return ocpi_json_response(engine.get_object("InvoiceReconciliationRecord", (country_code, party_id), object_id))
 
-    @router.get("/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}")
-    @router.get(
-        "/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}/", include_in_schema=False
-    )
-    async def bookings_receiver_get_calendar(
+    @router.put("/{country_code}/{party_id}/{id}")
+    @router.put("/{country_code}/{party_id}/{id}/", include_in_schema=False)
+    async def invoicereconciliation_receiver_put(
         request: Request,
         country_code: Annotated[str, Path(max_length=2)],
         party_id: Annotated[str, Path(max_length=3)],
-        booking_location_id: Annotated[str, Path(max_length=36)],
-        calendar_id: Annotated[str, Path(max_length=36)],
+        id: Annotated[str, Path(max_length=36)],
         auth: AuthContext = Depends(guard),
     ) -> Response:
-        """The eMSP's copy of one calendar."""
+        """Replace a record with its corrected version."""
         ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get_calendar(ctx, country_code, party_id, booking_location_id, calendar_id))
-
-    @router.put("/{country_code}/{party_id}/booking_locations/{booking_location_id}")
-    @router.put("/{country_code}/{party_id}/booking_locations/{booking_location_id}/", include_in_schema=False)
-    async def bookings_receiver_put_booking_location(
-        request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        booking_location_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Create or replace a booking location."""
-        ctx = engine.context(request, auth)
-        body = await read_model(request, BookingLocation)
-        created = await h.put_booking_location(ctx, country_code, party_id, booking_location_id, body)
+        body = await read_model(request, InvoiceReconciliationRecord)
+        created = await h.put(ctx, country_code, party_id, id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
-    @router.put("/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}")
-    @router.put(
-        "/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}/", include_in_schema=False
-    )
-    async def bookings_receiver_put_calendar(
+    @router.delete("/{country_code}/{party_id}/{id}")
+    @router.delete("/{country_code}/{party_id}/{id}/", include_in_schema=False)
+    async def invoicereconciliation_receiver_delete(
         request: Request,
         country_code: Annotated[str, Path(max_length=2)],
         party_id: Annotated[str, Path(max_length=3)],
-        booking_location_id: Annotated[str, Path(max_length=36)],
-        calendar_id: Annotated[str, Path(max_length=36)],
+        id: Annotated[str, Path(max_length=36)],
         auth: AuthContext = Depends(guard),
     ) -> Response:
-        """Create or replace a calendar of a booking location."""
+        """Withdraw a record that was sent in error."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Calendar)
-        created = await h.put_calendar(ctx, country_code, party_id, booking_location_id, calendar_id, body)
-        return ocpi_json_response(None, http_status=201 if created else 200)
-
-    @router.patch("/{country_code}/{party_id}/booking_locations/{booking_location_id}")
-    @router.patch("/{country_code}/{party_id}/booking_locations/{booking_location_id}/", include_in_schema=False)
-    async def bookings_receiver_patch_booking_location(
-        request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        booking_location_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Partly update a booking location."""
-        ctx = engine.context(request, auth)
-        body = await read_model(request, BookingLocationPatch)
-        await h.patch_booking_location(ctx, country_code, party_id, booking_location_id, body)
-        return ocpi_json_response(None)
-
-    @router.patch("/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}")
-    @router.patch(
-        "/{country_code}/{party_id}/booking_locations/{booking_location_id}/{calendar_id}/", include_in_schema=False
-    )
-    async def bookings_receiver_patch_calendar(
-        request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        booking_location_id: Annotated[str, Path(max_length=36)],
-        calendar_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Partly update a calendar, such as its timeslots."""
-        ctx = engine.context(request, auth)
-        body = await read_model(request, CalendarPatch)
-        await h.patch_calendar(ctx, country_code, party_id, booking_location_id, calendar_id, body)
-        return ocpi_json_response(None)
-
-    @router.get("/{country_code}/{party_id}/{booking_id}")
-    @router.get("/{country_code}/{party_id}/{booking_id}/", include_in_schema=False)
-    async def bookings_receiver_get_booking(
-        request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        booking_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """The eMSP's copy of one booking."""
-        ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get_booking(ctx, country_code, party_id, booking_id))
-
-    @router.put("/{country_code}/{party_id}/{booking_id}")
-    @router.put("/{country_code}/{party_id}/{booking_id}/", include_in_schema=False)
-    async def bookings_receiver_put_booking(
-        request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        booking_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Create or replace a booking."""
-        ctx = engine.context(request, auth)
-        body = await read_model(request, Booking)
-        created = await h.put_booking(ctx, country_code, party_id, booking_id, body)
-        return ocpi_json_response(None, http_status=201 if created else 200)
-
-    @router.patch("/{country_code}/{party_id}/{booking_id}")
-    @router.patch("/{country_code}/{party_id}/{booking_id}/", include_in_schema=False)
-    async def bookings_receiver_patch_booking(
-        request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        booking_id: Annotated[str, Path(max_length=36)],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
-        """Partly update a booking, e.g. its status."""
-        ctx = engine.context(request, auth)
-        body = await read_model(request, BookingPatch)
-        await h.patch_booking(ctx, country_code, party_id, booking_id, body)
+        await h.delete(ctx, country_code, party_id, id)
         return ocpi_json_response(None)
 
     return router

@@ -45,10 +45,8 @@ def test_versions_and_details_answer_with_an_envelope() -> None:
         "chargingprofiles",
         "hubclientinfo",
         "hubclientinfo",
-        "payments",
-        "payments",
-        "bookings",
-        "bookings",
+        "invoicereconciliation",
+        "invoicereconciliation",
     }
 
 

@@ -255,6 +255,26 @@ class NapClient(OcpiClient):
     """Client for a peer in the NAP role: one attribute per module interface such a peer exposes."""
 
     @property
+    def locations_sender(self) -> LocationsSender:
+        """The peer's locations sender interface."""
+        return LocationsSender(self._transport, self._url_for("locations", "SENDER"))
+
+    @property
+    def locations_receiver(self) -> LocationsReceiver:
+        """The peer's locations receiver interface."""
+        return LocationsReceiver(self._transport, self._url_for("locations", "RECEIVER"))
+
+    @property
+    def tariffs_sender(self) -> TariffsSender:
+        """The peer's tariffs sender interface."""
+        return TariffsSender(self._transport, self._url_for("tariffs", "SENDER"))
+
+    @property
+    def tariffs_receiver(self) -> TariffsReceiver:
+        """The peer's tariffs receiver interface."""
+        return TariffsReceiver(self._transport, self._url_for("tariffs", "RECEIVER"))
+
+    @property
     def hubclientinfo(self) -> HubClientInfoReceiver:
         """The peer's hubclientinfo receiver interface."""
         return HubClientInfoReceiver(self._transport, self._url_for("hubclientinfo", "RECEIVER"))
@@ -494,6 +514,26 @@ class AsyncHubClient(AsyncOcpiClient):
 
 class AsyncNapClient(AsyncOcpiClient):
     """Client for a peer in the NAP role: one attribute per module interface such a peer exposes."""
+
+    @property
+    def locations_sender(self) -> AsyncLocationsSender:
+        """The peer's locations sender interface."""
+        return AsyncLocationsSender(self._transport, self._url_for("locations", "SENDER"))
+
+    @property
+    def locations_receiver(self) -> AsyncLocationsReceiver:
+        """The peer's locations receiver interface."""
+        return AsyncLocationsReceiver(self._transport, self._url_for("locations", "RECEIVER"))
+
+    @property
+    def tariffs_sender(self) -> AsyncTariffsSender:
+        """The peer's tariffs sender interface."""
+        return AsyncTariffsSender(self._transport, self._url_for("tariffs", "SENDER"))
+
+    @property
+    def tariffs_receiver(self) -> AsyncTariffsReceiver:
+        """The peer's tariffs receiver interface."""
+        return AsyncTariffsReceiver(self._transport, self._url_for("tariffs", "RECEIVER"))
 
     @property
     def hubclientinfo(self) -> AsyncHubClientInfoReceiver:

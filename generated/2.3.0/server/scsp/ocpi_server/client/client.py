@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from ._api import AsyncClientBase, ClientBase
 from .interfaces import (
-    AsyncBookingsReceiver,
-    AsyncBookingsSender,
     AsyncCDRsReceiver,
     AsyncCDRsSender,
     AsyncChargingProfilesReceiver,
@@ -20,18 +18,16 @@ from .interfaces import (
     AsyncCredentialsApi,
     AsyncHubClientInfoReceiver,
     AsyncHubClientInfoSender,
+    AsyncInvoiceReconciliationReceiver,
+    AsyncInvoiceReconciliationSender,
     AsyncLocationsReceiver,
     AsyncLocationsSender,
-    AsyncPaymentsReceiver,
-    AsyncPaymentsSender,
     AsyncSessionsReceiver,
     AsyncSessionsSender,
     AsyncTariffsReceiver,
     AsyncTariffsSender,
     AsyncTokensReceiver,
     AsyncTokensSender,
-    BookingsReceiver,
-    BookingsSender,
     CDRsReceiver,
     CDRsSender,
     ChargingProfilesReceiver,
@@ -41,10 +37,10 @@ from .interfaces import (
     CredentialsApi,
     HubClientInfoReceiver,
     HubClientInfoSender,
+    InvoiceReconciliationReceiver,
+    InvoiceReconciliationSender,
     LocationsReceiver,
     LocationsSender,
-    PaymentsReceiver,
-    PaymentsSender,
     SessionsReceiver,
     SessionsSender,
     TariffsReceiver,
@@ -71,15 +67,13 @@ __all__ = [
     "AsyncScspClient",
     "HubClient",
     "AsyncHubClient",
-    "PtpClient",
-    "AsyncPtpClient",
 ]
 
 
 class OcpiClient(ClientBase[Credentials]):
     """Client for any OCPI 2.3.0 peer: discovery, the credentials handshake and the credentials module.
 
-    Use a role class (CpoClient, EmspClient, NapClient, NspClient, OtherClient, ScspClient, HubClient, PtpClient) to reach the peer's module interfaces.
+    Use a role class (CpoClient, EmspClient, NapClient, NspClient, OtherClient, ScspClient, HubClient) to reach the peer's module interfaces.
     """
 
     version = "2.3.0"
@@ -138,14 +132,14 @@ class CpoClient(OcpiClient):
         return HubClientInfoReceiver(self._transport, self._url_for("hubclientinfo", "RECEIVER"))
 
     @property
-    def payments(self) -> PaymentsReceiver:
-        """The peer's payments receiver interface."""
-        return PaymentsReceiver(self._transport, self._url_for("payments", "RECEIVER"))
+    def invoicereconciliation_sender(self) -> InvoiceReconciliationSender:
+        """The peer's invoicereconciliation sender interface."""
+        return InvoiceReconciliationSender(self._transport, self._url_for("invoicereconciliation", "SENDER"))
 
     @property
-    def bookings(self) -> BookingsSender:
-        """The peer's bookings sender interface."""
-        return BookingsSender(self._transport, self._url_for("bookings", "SENDER"))
+    def invoicereconciliation_receiver(self) -> InvoiceReconciliationReceiver:
+        """The peer's invoicereconciliation receiver interface."""
+        return InvoiceReconciliationReceiver(self._transport, self._url_for("invoicereconciliation", "RECEIVER"))
 
 
 class EmspClient(OcpiClient):
@@ -187,13 +181,38 @@ class EmspClient(OcpiClient):
         return HubClientInfoReceiver(self._transport, self._url_for("hubclientinfo", "RECEIVER"))
 
     @property
-    def bookings(self) -> BookingsReceiver:
-        """The peer's bookings receiver interface."""
-        return BookingsReceiver(self._transport, self._url_for("bookings", "RECEIVER"))
+    def invoicereconciliation_sender(self) -> InvoiceReconciliationSender:
+        """The peer's invoicereconciliation sender interface."""
+        return InvoiceReconciliationSender(self._transport, self._url_for("invoicereconciliation", "SENDER"))
+
+    @property
+    def invoicereconciliation_receiver(self) -> InvoiceReconciliationReceiver:
+        """The peer's invoicereconciliation receiver interface."""
+        return InvoiceReconciliationReceiver(self._transport, self._url_for("invoicereconciliation", "RECEIVER"))
 
 
 class NapClient(OcpiClient):
     """Client for a peer in the NAP role: one attribute per module interface such a peer exposes."""
+
+    @property
+    def locations_sender(self) -> LocationsSender:
+        """The peer's locations sender interface."""
+        return LocationsSender(self._transport, self._url_for("locations", "SENDER"))
+
+    @property
+    def locations_receiver(self) -> LocationsReceiver:
+        """The peer's locations receiver interface."""
+        return LocationsReceiver(self._transport, self._url_for("locations", "RECEIVER"))
+
+    @property
+    def tariffs_sender(self) -> TariffsSender:
+        """The peer's tariffs sender interface."""
+        return TariffsSender(self._transport, self._url_for("tariffs", "SENDER"))
+
+    @property
+    def tariffs_receiver(self) -> TariffsReceiver:
+        """The peer's tariffs receiver interface."""
+        return TariffsReceiver(self._transport, self._url_for("tariffs", "RECEIVER"))
 
     @property
     def hubclientinfo(self) -> HubClientInfoReceiver:
@@ -332,39 +351,20 @@ class HubClient(OcpiClient):
         return HubClientInfoSender(self._transport, self._url_for("hubclientinfo", "SENDER"))
 
     @property
-    def payments_sender(self) -> PaymentsSender:
-        """The peer's payments sender interface."""
-        return PaymentsSender(self._transport, self._url_for("payments", "SENDER"))
+    def invoicereconciliation_sender(self) -> InvoiceReconciliationSender:
+        """The peer's invoicereconciliation sender interface."""
+        return InvoiceReconciliationSender(self._transport, self._url_for("invoicereconciliation", "SENDER"))
 
     @property
-    def payments_receiver(self) -> PaymentsReceiver:
-        """The peer's payments receiver interface."""
-        return PaymentsReceiver(self._transport, self._url_for("payments", "RECEIVER"))
-
-    @property
-    def bookings_sender(self) -> BookingsSender:
-        """The peer's bookings sender interface."""
-        return BookingsSender(self._transport, self._url_for("bookings", "SENDER"))
-
-    @property
-    def bookings_receiver(self) -> BookingsReceiver:
-        """The peer's bookings receiver interface."""
-        return BookingsReceiver(self._transport, self._url_for("bookings", "RECEIVER"))
-
-
-class PtpClient(OcpiClient):
-    """Client for a peer in the PTP role: one attribute per module interface such a peer exposes."""
-
-    @property
-    def payments(self) -> PaymentsSender:
-        """The peer's payments sender interface."""
-        return PaymentsSender(self._transport, self._url_for("payments", "SENDER"))
+    def invoicereconciliation_receiver(self) -> InvoiceReconciliationReceiver:
+        """The peer's invoicereconciliation receiver interface."""
+        return InvoiceReconciliationReceiver(self._transport, self._url_for("invoicereconciliation", "RECEIVER"))
 
 
 class AsyncOcpiClient(AsyncClientBase[Credentials]):
     """Asynchronous client for any OCPI 2.3.0 peer: discovery, the credentials handshake and the credentials module.
 
-    Use a role class (AsyncCpoClient, AsyncEmspClient, AsyncNapClient, AsyncNspClient, AsyncOtherClient, AsyncScspClient, AsyncHubClient, AsyncPtpClient) to reach the peer's module interfaces.
+    Use a role class (AsyncCpoClient, AsyncEmspClient, AsyncNapClient, AsyncNspClient, AsyncOtherClient, AsyncScspClient, AsyncHubClient) to reach the peer's module interfaces.
     """
 
     version = "2.3.0"
@@ -423,14 +423,14 @@ class AsyncCpoClient(AsyncOcpiClient):
         return AsyncHubClientInfoReceiver(self._transport, self._url_for("hubclientinfo", "RECEIVER"))
 
     @property
-    def payments(self) -> AsyncPaymentsReceiver:
-        """The peer's payments receiver interface."""
-        return AsyncPaymentsReceiver(self._transport, self._url_for("payments", "RECEIVER"))
+    def invoicereconciliation_sender(self) -> AsyncInvoiceReconciliationSender:
+        """The peer's invoicereconciliation sender interface."""
+        return AsyncInvoiceReconciliationSender(self._transport, self._url_for("invoicereconciliation", "SENDER"))
 
     @property
-    def bookings(self) -> AsyncBookingsSender:
-        """The peer's bookings sender interface."""
-        return AsyncBookingsSender(self._transport, self._url_for("bookings", "SENDER"))
+    def invoicereconciliation_receiver(self) -> AsyncInvoiceReconciliationReceiver:
+        """The peer's invoicereconciliation receiver interface."""
+        return AsyncInvoiceReconciliationReceiver(self._transport, self._url_for("invoicereconciliation", "RECEIVER"))
 
 
 class AsyncEmspClient(AsyncOcpiClient):
@@ -472,13 +472,38 @@ class AsyncEmspClient(AsyncOcpiClient):
         return AsyncHubClientInfoReceiver(self._transport, self._url_for("hubclientinfo", "RECEIVER"))
 
     @property
-    def bookings(self) -> AsyncBookingsReceiver:
-        """The peer's bookings receiver interface."""
-        return AsyncBookingsReceiver(self._transport, self._url_for("bookings", "RECEIVER"))
+    def invoicereconciliation_sender(self) -> AsyncInvoiceReconciliationSender:
+        """The peer's invoicereconciliation sender interface."""
+        return AsyncInvoiceReconciliationSender(self._transport, self._url_for("invoicereconciliation", "SENDER"))
+
+    @property
+    def invoicereconciliation_receiver(self) -> AsyncInvoiceReconciliationReceiver:
+        """The peer's invoicereconciliation receiver interface."""
+        return AsyncInvoiceReconciliationReceiver(self._transport, self._url_for("invoicereconciliation", "RECEIVER"))
 
 
 class AsyncNapClient(AsyncOcpiClient):
     """Client for a peer in the NAP role: one attribute per module interface such a peer exposes."""
+
+    @property
+    def locations_sender(self) -> AsyncLocationsSender:
+        """The peer's locations sender interface."""
+        return AsyncLocationsSender(self._transport, self._url_for("locations", "SENDER"))
+
+    @property
+    def locations_receiver(self) -> AsyncLocationsReceiver:
+        """The peer's locations receiver interface."""
+        return AsyncLocationsReceiver(self._transport, self._url_for("locations", "RECEIVER"))
+
+    @property
+    def tariffs_sender(self) -> AsyncTariffsSender:
+        """The peer's tariffs sender interface."""
+        return AsyncTariffsSender(self._transport, self._url_for("tariffs", "SENDER"))
+
+    @property
+    def tariffs_receiver(self) -> AsyncTariffsReceiver:
+        """The peer's tariffs receiver interface."""
+        return AsyncTariffsReceiver(self._transport, self._url_for("tariffs", "RECEIVER"))
 
     @property
     def hubclientinfo(self) -> AsyncHubClientInfoReceiver:
@@ -617,30 +642,11 @@ class AsyncHubClient(AsyncOcpiClient):
         return AsyncHubClientInfoSender(self._transport, self._url_for("hubclientinfo", "SENDER"))
 
     @property
-    def payments_sender(self) -> AsyncPaymentsSender:
-        """The peer's payments sender interface."""
-        return AsyncPaymentsSender(self._transport, self._url_for("payments", "SENDER"))
+    def invoicereconciliation_sender(self) -> AsyncInvoiceReconciliationSender:
+        """The peer's invoicereconciliation sender interface."""
+        return AsyncInvoiceReconciliationSender(self._transport, self._url_for("invoicereconciliation", "SENDER"))
 
     @property
-    def payments_receiver(self) -> AsyncPaymentsReceiver:
-        """The peer's payments receiver interface."""
-        return AsyncPaymentsReceiver(self._transport, self._url_for("payments", "RECEIVER"))
-
-    @property
-    def bookings_sender(self) -> AsyncBookingsSender:
-        """The peer's bookings sender interface."""
-        return AsyncBookingsSender(self._transport, self._url_for("bookings", "SENDER"))
-
-    @property
-    def bookings_receiver(self) -> AsyncBookingsReceiver:
-        """The peer's bookings receiver interface."""
-        return AsyncBookingsReceiver(self._transport, self._url_for("bookings", "RECEIVER"))
-
-
-class AsyncPtpClient(AsyncOcpiClient):
-    """Client for a peer in the PTP role: one attribute per module interface such a peer exposes."""
-
-    @property
-    def payments(self) -> AsyncPaymentsSender:
-        """The peer's payments sender interface."""
-        return AsyncPaymentsSender(self._transport, self._url_for("payments", "SENDER"))
+    def invoicereconciliation_receiver(self) -> AsyncInvoiceReconciliationReceiver:
+        """The peer's invoicereconciliation receiver interface."""
+        return AsyncInvoiceReconciliationReceiver(self._transport, self._url_for("invoicereconciliation", "RECEIVER"))

@@ -1,0 +1,315 @@
+"""Assemble the FastAPI application of a generated server: versions, credentials, module routers.
+
+Static: copied verbatim into every generated server. The generated ``__init__`` describes the
+version and role (``AppSpec``) and calls :func:`build_app`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from ._auth import AuthContext, Authenticator
+from ._defaults import Engine, as_json
+from ._envelope import install_error_handlers, ocpi_json_response, read_json_body
+from ._middleware import install_header_middleware, install_input_limits
+from ._outbound import check_endpoints, peer_http_client
+from ._registration import CredentialsService, NoMatchingEndpoints, NoMutualVersion, PeerInfo, PeerUnreachable
+from ._settings import ServerSettings
+from ._store import Party, SqliteStore, Store, new_token
+from .client._credentials import aregister
+from .client._discovery import adiscover
+from .client._transport import AsyncTransport, Settings
+from .client.errors import OcpiError, VersionNegotiationError
+
+logger = logging.getLogger("ocpi.server")
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class ModuleRouter(APIRouter):
+    """The routes of one module interface: FastAPI routes, plus plain GET routes.
+
+    A plain route's endpoint gets the bare ``Request`` (``_PlainEndpoint``); FastAPI parses nothing
+    for it. The list endpoints, which read their query with ``page_params``, are served this way:
+    they carry the most traffic.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plain_routes: list[tuple[str, Endpoint]] = []
+
+    def plain_get(self, path: str, endpoint: Endpoint) -> None:
+        """Serve GET (and HEAD) ``path``, relative to where the router is mounted."""
+        self.plain_routes.append((path, endpoint))
+
+
+class _PlainEndpoint:
+    """The ASGI app of a plain route: a Request in, the endpoint's Response out. An exception goes
+    to the application's handlers (Starlette's per-route wrapper would only do the same again)."""
+
+    __slots__ = ("endpoint",)
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.endpoint(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+
+@dataclass(frozen=True)
+class Mount:
+    """Where one module interface is served and how it is listed in version details."""
+
+    module_id: str
+    role: str | None  # InterfaceRole in version details (None in 2.1.1)
+    path: str  # below the version base, e.g. "/locations"
+    routed: bool
+    router: APIRouter
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """What the generated package knows about its version and role."""
+
+    version: str
+    role: str
+    routing_headers: bool
+    not_found_code: int
+    own_credentials: Callable[[ServerSettings, Party, str], dict[str, Any]]
+    build_routers: Callable[[Any, Engine, Authenticator], Sequence[Mount]]
+    make_handlers: Callable[[], Any]
+    credentials_model: Any
+
+
+def _fetch_peer(spec: AppSpec, settings: ServerSettings) -> Callable[[str, str], Awaitable[PeerInfo]]:
+    async def fetch(versions_url: str, token_b: str) -> PeerInfo:
+        client_settings = Settings(
+            token=token_b,
+            token_encoding="base64" if settings.token_base64 else "raw",
+            routing_headers=spec.routing_headers,
+            request_id_headers=spec.routing_headers,
+            max_retries=1,
+        )
+        try:
+            async with (
+                peer_http_client(settings, versions_url) as http,
+                AsyncTransport(client_settings, http=http) as transport,
+            ):
+                found = await adiscover(transport, versions_url, [spec.version], spec.version)
+        except VersionNegotiationError as exc:
+            raise NoMutualVersion(str(exc)) from None
+        except OcpiError as exc:
+            raise PeerUnreachable(str(exc)) from None
+        endpoints = [
+            {"identifier": identifier, **({"role": role} if role else {}), "url": url}
+            for (identifier, role), url in found.endpoints.items()
+        ]
+        await check_endpoints(settings, versions_url, endpoints)
+        if not any(e["identifier"] != "credentials" for e in endpoints):
+            raise NoMatchingEndpoints("the peer offers no module besides credentials")
+        return PeerInfo(version=found.version, endpoints=endpoints)
+
+    return fetch
+
+
+def build_app(
+    spec: AppSpec,
+    settings: ServerSettings | None = None,
+    *,
+    handlers: Any = None,
+    store: Store | None = None,
+) -> FastAPI:
+    """The OCPI server: ``{base}/versions``, ``{base}/{version}`` (details), credentials, modules.
+
+    The versions list and details are also served at ``{base}/{version}/versions[/{version}]``,
+    where the generated OpenAPI document places them.
+    """
+    settings = settings or ServerSettings.from_env()
+    store = store or SqliteStore(settings.database)
+    engine = Engine(
+        store,
+        settings,
+        not_found_code=spec.not_found_code,
+        routing_headers=spec.routing_headers,
+        request_id_headers=spec.routing_headers,
+    )
+    auth = Authenticator(store, settings)
+    handlers = handlers if handlers is not None else spec.make_handlers()
+    mounts = list(spec.build_routers(handlers, engine, auth))
+    base = settings.base_path
+    version_base = f"{base}/{spec.version}"
+
+    app = FastAPI(
+        title=f"OCPI {spec.version} {spec.role} server",
+        redirect_slashes=False,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.store = store
+    app.state.engine = engine
+    app.state.settings = settings
+    app.state.handlers = handlers
+    install_error_handlers(app)
+    install_input_limits(app, settings)
+    install_header_middleware(
+        app,
+        request_id_headers=spec.routing_headers,
+        routing_headers=spec.routing_headers,
+        routed_prefixes=[version_base + m.path for m in mounts if m.routed],
+        own_country_code=settings.country_code,
+        own_party_id=settings.party_id,
+    )
+
+    # Module routes first: they carry nearly all the traffic, and no path of theirs can be taken by
+    # the versions or credentials routes below (the route table is searched in order).
+    for m in mounts:
+        if isinstance(m.router, ModuleRouter):
+            for path, endpoint in m.router.plain_routes:
+                route = Route(
+                    version_base + m.path + path, _PlainEndpoint(endpoint), methods=["GET"], include_in_schema=False
+                )
+                app.router.routes.append(route)
+        app.include_router(m.router, prefix=version_base + m.path)
+
+    versions_access = auth.versions_dependency()
+
+    def versions_list() -> list[dict[str, str]]:
+        return [{"version": spec.version, "url": f"{settings.base_url}/{spec.version}"}]
+
+    def details() -> dict[str, Any]:
+        endpoints: list[dict[str, Any]] = [
+            {
+                "identifier": "credentials",
+                **({"role": "SENDER"} if spec.routing_headers else {}),
+                "url": f"{settings.base_url}/{spec.version}/credentials",
+            }
+        ]
+        for m in mounts:
+            endpoints.append(
+                {
+                    "identifier": m.module_id,
+                    **({"role": m.role} if m.role else {}),
+                    "url": f"{settings.base_url}/{spec.version}{m.path}",
+                }
+            )
+        return {"version": spec.version, "endpoints": endpoints}
+
+    async def get_versions(_: AuthContext | None = Depends(versions_access)) -> Response:
+        return ocpi_json_response(versions_list())
+
+    async def get_details(_: AuthContext | None = Depends(versions_access)) -> Response:
+        return ocpi_json_response(details())
+
+    async def get_details_of(version: str, _: AuthContext | None = Depends(versions_access)) -> Response:
+        if version != spec.version:
+            return ocpi_json_response(
+                None, status_code=2001, status_message=f"Unknown version {version}", http_status=404
+            )
+        return ocpi_json_response(details())
+
+    for path in (f"{base}/versions", f"{version_base}/versions"):
+        for p in (path, path + "/"):
+            app.add_api_route(p, get_versions, methods=["GET"], include_in_schema=False)
+    for p in (version_base, version_base + "/"):
+        app.add_api_route(p, get_details, methods=["GET"], include_in_schema=False)
+    for p in (f"{version_base}/versions/{{version}}", f"{version_base}/versions/{{version}}/"):
+        app.add_api_route(p, get_details_of, methods=["GET"], include_in_schema=False)
+
+    service = CredentialsService(
+        store, settings, lambda party, token: spec.own_credentials(settings, party, token), _fetch_peer(spec, settings)
+    )
+    credentials_auth = auth.dependency(allow_token_a=True)
+
+    async def credentials_get(ctx: AuthContext = Depends(credentials_auth)) -> Response:
+        return ocpi_json_response(await service.get(ctx))
+
+    async def credentials_post(request: Request, ctx: AuthContext = Depends(credentials_auth)) -> Response:
+        return ocpi_json_response(await service.post(ctx, await read_json_body(request)))
+
+    async def credentials_put(request: Request, ctx: AuthContext = Depends(credentials_auth)) -> Response:
+        return ocpi_json_response(await service.put(ctx, await read_json_body(request)))
+
+    async def credentials_delete(ctx: AuthContext = Depends(credentials_auth)) -> Response:
+        await service.delete(ctx)
+        return ocpi_json_response(None)
+
+    cred = f"{version_base}/credentials"
+    for p in (cred, cred + "/"):
+        app.add_api_route(p, credentials_get, methods=["GET"], include_in_schema=False)
+        app.add_api_route(p, credentials_post, methods=["POST"], include_in_schema=False)
+        app.add_api_route(p, credentials_put, methods=["PUT"], include_in_schema=False)
+        app.add_api_route(p, credentials_delete, methods=["DELETE"], include_in_schema=False)
+
+    return app
+
+
+def _client_settings(spec: AppSpec, settings: ServerSettings, token: str) -> Settings:
+    return Settings(
+        token=token,
+        token_encoding="base64" if settings.token_base64 else "raw",
+        routing_headers=spec.routing_headers,
+        request_id_headers=spec.routing_headers,
+        max_retries=1,
+    )
+
+
+async def register_with_peer(
+    spec: AppSpec, settings: ServerSettings, store: Store, party_key: str, versions_url: str, token_a: str
+) -> Party:
+    """Our side of a registration we start: the peer gave us its versions URL and a token A.
+
+    We make a token B and store it first (the peer calls our versions endpoint with it while it
+    handles our POST), POST our credentials, and keep the peer's token C for calling it.
+    """
+    previous = store.party(party_key)
+    party = Party(party_key)
+    token_b = new_token()
+    party.token_c = token_b  # the token the peer calls us with
+    store.save_party(party)
+    own = spec.credentials_model.model_validate(spec.own_credentials(settings, party, token_b))
+    try:
+        async with AsyncTransport(_client_settings(spec, settings, token_a)) as transport:
+            reg = await aregister(
+                transport,
+                versions_url,
+                own,
+                spec.credentials_model.model_validate,
+                [spec.version],
+                spec.version,
+                token_of=lambda c: str(c.token),
+            )
+    except BaseException:
+        if previous is not None:
+            store.save_party(previous)
+        else:
+            store.delete_party(party_key)
+        raise
+    party.token_b = reg.token
+    party.versions_url = versions_url
+    party.version = reg.discovery.version
+    party.endpoints = [
+        {"identifier": identifier, **({"role": role} if role else {}), "url": url}
+        for (identifier, role), url in reg.discovery.endpoints.items()
+    ]
+    party.credentials = as_json(reg.credentials)
+    roles = party.credentials.get("roles")
+    party.roles = roles if isinstance(roles, list) else [party.credentials]
+    store.save_party(party)
+    return party
+
+
+def issue_token_a(settings: ServerSettings, party_key: str, store: Store | None = None) -> str:
+    """Create a token A for a new peer (give it, with our versions URL, to the peer out of band)."""
+    store = store or SqliteStore(settings.database)
+    return store.create_token_a(party_key)

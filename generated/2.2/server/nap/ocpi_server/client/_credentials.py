@@ -1,0 +1,133 @@
+"""The credentials handshake (registration), generic over a version's Credentials model.
+
+``register``: with token A (the transport's current token) discover the peer, POST our credentials
+(carrying token B, for the peer to call us) to the peer's credentials endpoint and read the peer's
+credentials from the reply: their token C is the one to use from then on.
+``update``: PUT with token C (the transport already holds it), to the known endpoints or after a
+new discovery. ``unregister``: DELETE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from ._discovery import Discovery, adiscover, discover
+from ._transport import AsyncTransport, OcpiResponse, SyncTransport
+from ._types import OcpiModel
+
+__all__ = [
+    "CREDENTIALS_MODULE",
+    "Registration",
+    "aregister",
+    "aunregister",
+    "aupdate",
+    "register",
+    "unregister",
+    "update",
+]
+
+C = TypeVar("C")
+
+CREDENTIALS_MODULE = "credentials"
+
+
+@dataclass(frozen=True)
+class Registration(Generic[C]):
+    """The outcome of a handshake. Neither the credentials nor the token appear in ``repr``."""
+
+    discovery: Discovery
+    credentials: C = field(repr=False)
+    """The peer's credentials returned by the POST/PUT (they contain token C)."""
+    token: str = field(repr=False)
+    """Token C: the token to use for every later call to this peer."""
+
+
+def _registration(
+    discovery: Discovery, response: OcpiResponse, parse: Callable[[Any], C], token_of: Callable[[C], str]
+) -> Registration[C]:
+    credentials = parse(response.data)
+    return Registration(discovery=discovery, credentials=credentials, token=token_of(credentials))
+
+
+def register(
+    transport: SyncTransport,
+    versions_url: str,
+    own: OcpiModel,
+    parse: Callable[[Any], C],
+    supported: Sequence[str],
+    wanted: str | None = None,
+    *,
+    token_of: Callable[[C], str],
+) -> Registration[C]:
+    """Register with token A (the transport's token): discover, POST ``own``, return token C."""
+    discovery = discover(transport, versions_url, supported, wanted)
+    url = discovery.url_for(CREDENTIALS_MODULE, None)
+    response = transport.request("POST", url, body=own.to_json())
+    return _registration(discovery, response, parse, token_of)
+
+
+def update(
+    transport: SyncTransport,
+    peer: Discovery | str,
+    own: OcpiModel,
+    parse: Callable[[Any], C],
+    supported: Sequence[str] = (),
+    wanted: str | None = None,
+    *,
+    token_of: Callable[[C], str],
+) -> Registration[C]:
+    """Update a registration with token C (the transport's token): PUT ``own``, return the new token C.
+
+    ``peer`` is the Discovery of the registration, or the versions URL to discover again (with
+    ``supported``/``wanted``, e.g. to move to another version).
+    """
+    discovery = peer if isinstance(peer, Discovery) else discover(transport, peer, supported, wanted)
+    url = discovery.url_for(CREDENTIALS_MODULE, None)
+    response = transport.request("PUT", url, body=own.to_json())
+    return _registration(discovery, response, parse, token_of)
+
+
+def unregister(transport: SyncTransport, discovery: Discovery) -> None:
+    """DELETE our credentials at the peer: the peer forgets the tokens of this registration."""
+    transport.request("DELETE", discovery.url_for(CREDENTIALS_MODULE, None))
+
+
+async def aregister(
+    transport: AsyncTransport,
+    versions_url: str,
+    own: OcpiModel,
+    parse: Callable[[Any], C],
+    supported: Sequence[str],
+    wanted: str | None = None,
+    *,
+    token_of: Callable[[C], str],
+) -> Registration[C]:
+    """Async ``register``."""
+    discovery = await adiscover(transport, versions_url, supported, wanted)
+    url = discovery.url_for(CREDENTIALS_MODULE, None)
+    response = await transport.request("POST", url, body=own.to_json())
+    return _registration(discovery, response, parse, token_of)
+
+
+async def aupdate(
+    transport: AsyncTransport,
+    peer: Discovery | str,
+    own: OcpiModel,
+    parse: Callable[[Any], C],
+    supported: Sequence[str] = (),
+    wanted: str | None = None,
+    *,
+    token_of: Callable[[C], str],
+) -> Registration[C]:
+    """Async ``update``."""
+    discovery = peer if isinstance(peer, Discovery) else await adiscover(transport, peer, supported, wanted)
+    url = discovery.url_for(CREDENTIALS_MODULE, None)
+    response = await transport.request("PUT", url, body=own.to_json())
+    return _registration(discovery, response, parse, token_of)
+
+
+async def aunregister(transport: AsyncTransport, discovery: Discovery) -> None:
+    """Async ``unregister``."""
+    await transport.request("DELETE", discovery.url_for(CREDENTIALS_MODULE, None))

@@ -1,0 +1,11 @@
+"""Your OCPI 2.3.0 NAP server. This file is yours: ocpi-codegen never overwrites it.
+
+Run it with ``uvicorn app:app``.
+"""
+
+from __future__ import annotations
+
+from handlers import HANDLERS
+from ocpi_server import ServerSettings, create_app
+
+app = create_app(ServerSettings.from_env(), handlers=HANDLERS)
