@@ -35,6 +35,8 @@ RUNTIME_ROOT = _runtime_root()
 
 
 VERSION_NAME = re.compile(r"^[0-9]+(\.[0-9]+)+$")
+#: An earlier edition kept beside its version: the version, a dash, the edition's name.
+EDITION_NAME = re.compile(r"^[0-9]+(\.[0-9]+)+-[A-Za-z0-9][A-Za-z0-9.-]*$")
 
 
 def available_versions(spec_root: Path = SPEC_ROOT) -> list[str]:
@@ -55,5 +57,9 @@ def available_versions(spec_root: Path = SPEC_ROOT) -> list[str]:
 def available_editions(spec_root: Path = SPEC_ROOT) -> list[str]:
     """Every loadable folder: the versions, then earlier editions kept beside them (``2.3.0-booking-1.0``)."""
     versions = available_versions(spec_root)
-    others = sorted(p.name for p in spec_root.iterdir() if (p / "index.yaml").is_file() and p.name not in versions)
+    try:
+        entries = list(spec_root.iterdir())
+    except OSError:
+        return versions
+    others = sorted(p.name for p in entries if EDITION_NAME.match(p.name) and (p / "index.yaml").is_file())
     return versions + others

@@ -391,6 +391,7 @@ def _commands_emsp(h: CommandsEmspHandlers, engine: Engine, guard: Any) -> Modul
         """Result from the charge point, sent to the response_url."""
         ctx = engine.context(request, auth)
         body = await read_model(request, CommandResponse)
-        return ocpi_json_response(await h.post(ctx, body))
+        await h.post(ctx, body)
+        return ocpi_json_response(None)
 
     return router

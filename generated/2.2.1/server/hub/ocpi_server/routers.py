@@ -734,7 +734,8 @@ def _commands_sender(h: CommandsSenderHandlers, engine: Engine, guard: Any) -> M
         """Deliver a command result to the response_url of the request."""
         ctx = engine.context(request, auth)
         body = await read_model(request, CommandResult)
-        return ocpi_json_response(await h.post(ctx, body))
+        await h.post(ctx, body)
+        return ocpi_json_response(None)
 
     return router
 
@@ -818,7 +819,8 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
         """Deliver the result of a GET to its response_url."""
         ctx = engine.context(request, auth)
         body = await read_model(request, ActiveChargingProfileResult)
-        return ocpi_json_response(await h.post_active_charging_profile_result(ctx, body))
+        await h.post_active_charging_profile_result(ctx, body)
+        return ocpi_json_response(None)
 
     @router.post("/chargingprofile")
     @router.post("/chargingprofile/", include_in_schema=False)
@@ -829,7 +831,8 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
         """Deliver the result of a PUT to its response_url."""
         ctx = engine.context(request, auth)
         body = await read_model(request, ChargingProfileResult)
-        return ocpi_json_response(await h.post_charging_profile_result(ctx, body))
+        await h.post_charging_profile_result(ctx, body)
+        return ocpi_json_response(None)
 
     @router.post("/clearprofile")
     @router.post("/clearprofile/", include_in_schema=False)
@@ -840,7 +843,8 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
         """Deliver the result of a DELETE to its response_url."""
         ctx = engine.context(request, auth)
         body = await read_model(request, ClearProfileResult)
-        return ocpi_json_response(await h.post_clear_profile_result(ctx, body))
+        await h.post_clear_profile_result(ctx, body)
+        return ocpi_json_response(None)
 
     @router.put("/{session_id}")
     @router.put("/{session_id}/", include_in_schema=False)

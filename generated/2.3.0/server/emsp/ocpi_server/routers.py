@@ -403,7 +403,8 @@ def _commands_sender(h: CommandsSenderHandlers, engine: Engine, guard: Any) -> M
         """Receive a command result at the response_url the sender gave (see ERRATA Format gaps)."""
         ctx = engine.context(request, auth)
         body = await read_model(request, CommandResult)
-        return ocpi_json_response(await h.post(ctx, body))
+        await h.post(ctx, body)
+        return ocpi_json_response(None)
 
     return router
 

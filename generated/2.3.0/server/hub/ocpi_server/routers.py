@@ -751,7 +751,8 @@ def _commands_sender(h: CommandsSenderHandlers, engine: Engine, guard: Any) -> M
         """Receive a command result at the response_url the sender gave (see ERRATA Format gaps)."""
         ctx = engine.context(request, auth)
         body = await read_model(request, CommandResult)
-        return ocpi_json_response(await h.post(ctx, body))
+        await h.post(ctx, body)
+        return ocpi_json_response(None)
 
     return router
 
@@ -835,7 +836,8 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
         """Receive the result of a GET at its response_url (path not normative; see ERRATA)."""
         ctx = engine.context(request, auth)
         body = await read_model(request, ActiveChargingProfileResult)
-        return ocpi_json_response(await h.post_active_charging_profile_result(ctx, body))
+        await h.post_active_charging_profile_result(ctx, body)
+        return ocpi_json_response(None)
 
     @router.post("/chargingprofile")
     @router.post("/chargingprofile/", include_in_schema=False)
@@ -846,7 +848,8 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
         """Receive the result of a PUT at its response_url (path not normative; see ERRATA)."""
         ctx = engine.context(request, auth)
         body = await read_model(request, ChargingProfileResult)
-        return ocpi_json_response(await h.post_charging_profile_result(ctx, body))
+        await h.post_charging_profile_result(ctx, body)
+        return ocpi_json_response(None)
 
     @router.post("/clearprofile")
     @router.post("/clearprofile/", include_in_schema=False)
@@ -857,7 +860,8 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
         """Receive the result of a DELETE at its response_url (path not normative; see ERRATA)."""
         ctx = engine.context(request, auth)
         body = await read_model(request, ClearProfileResult)
-        return ocpi_json_response(await h.post_clear_profile_result(ctx, body))
+        await h.post_clear_profile_result(ctx, body)
+        return ocpi_json_response(None)
 
     @router.put("/{session_id}")
     @router.put("/{session_id}/", include_in_schema=False)
