@@ -110,6 +110,10 @@ def test_json_too_deep_counts_nesting_not_brackets_in_strings() -> None:
     assert not json_too_deep(b'["[[[[[[", "{{{{\\"[[[["]', 1)
     assert json_too_deep(b"[" * 65 + b"]" * 65, 64)
     assert not json_too_deep(b"[" * 64 + b"]" * 64, 64)
+    assert json_too_deep(b"[{" * 33 + b"}]" * 33, 64)  # arrays and objects count alike
+    assert not json_too_deep(b'["a\\\\", "[[[["]', 1)  # an escaped backslash ends no string
+    assert not json_too_deep((b"[" * 64 + b"]" * 64 + b",") * 1000, 64)  # wide, 64 deep
+    assert json_too_deep(b"[" * 70, 64)  # unclosed
 
 
 # -- CiString ---------------------------------------------------------------------------------------

@@ -27,7 +27,6 @@ import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from itertools import accumulate
 from typing import Any
 
 __all__ = [
@@ -156,21 +155,27 @@ def load_json(data: bytes | bytearray | str) -> Any:
         raise ValueError("JSON nested too deeply") from None
 
 
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
-# '[' and '{' -> 2, ']' and '}' -> 0: a step of +1 or -1 once 1 is subtracted.
-_STEPS = bytes(2 if byte in b"[{" else 0 for byte in range(256))
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_SQUARE = bytes.maketrans(b"{}", b"[]")
 
 
 def json_too_deep(data: bytes | bytearray, max_depth: int) -> bool:
-    """True when arrays and objects in the JSON text ``data`` nest more than ``max_depth`` deep.
-
-    Brackets inside strings do not count. Cheap for ordinary bodies: the brackets are counted
-    first, and only text with more opening brackets than ``max_depth`` is looked at closely."""
+    """True when arrays and objects in the JSON text ``data`` nest more than ``max_depth`` deep
+    (or their brackets do not pair up, which is no JSON either). Brackets inside strings do not
+    count. Every step is a C-level pass over the bytes: 1 MiB takes a few milliseconds."""
     if data.count(b"[") + data.count(b"{") <= max_depth:
         return False
-    brackets = _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", bytes(data)))
-    return max(accumulate(step - 1 for step in brackets.translate(_STEPS)), default=0) > max_depth
+    # Without escaped backslashes and quotes, every other '"'-separated piece is outside strings.
+    text = bytes(data).replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = b"".join(text.split(b'"')[::2]).translate(_SQUARE, _NOT_BRACKETS)
+    if b"[" * (max_depth + 1) in brackets:
+        return True
+    for _ in range(max_depth):  # each pass takes away the innermost level of every nest
+        inner_gone = brackets.replace(b"[]", b"")
+        if len(inner_gone) == len(brackets):
+            break
+        brackets = inner_gone
+    return bool(brackets)
 
 
 # --------------------------------------------------------------------------------------------------
