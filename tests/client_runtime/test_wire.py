@@ -110,6 +110,15 @@ def test_json_too_deep_counts_nesting_not_brackets_in_strings() -> None:
     assert not json_too_deep(b'["[[[[[[", "{{{{\\"[[[["]', 1)
     assert json_too_deep(b"[" * 65 + b"]" * 65, 64)
     assert not json_too_deep(b"[" * 64 + b"]" * 64, 64)
+    assert json_too_deep(b"[{" * 33 + b"}]" * 33, 64)  # arrays and objects count alike
+    assert not json_too_deep(b'["a\\\\", "[[[["]', 1)  # an escaped backslash ends no string
+    assert not json_too_deep((b"[" * 64 + b"]" * 64 + b",") * 1000, 64)  # wide, 64 deep
+    assert json_too_deep(b"[" * 70, 64)  # unclosed
+    assert not json_too_deep(b'["\\n\\"[[[["]', 1)  # other escapes before an escaped quote
+    assert not json_too_deep(b'["[", "]", ["x"]]', 2)  # brackets split over strings
+    assert json_too_deep(b'["]", "[", [["x"]]]', 2)
+    assert json_too_deep((b"[[]," * 65 + b"]" * 65 + b",") * 10, 64)  # a deep nest among siblings
+    assert not json_too_deep((b"[[]," * 63 + b"]" * 63 + b",") * 10, 64)  # 64 deep: the limit itself
 
 
 # -- CiString ---------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from ocpi_runtime.client._transport import AsyncTransport
 from ocpi_runtime.server import _defaults
-from ocpi_runtime.server._app import _fetch_peer
+from ocpi_runtime.server._app import _fetch_peer, register_with_peer
 from ocpi_runtime.server._defaults import Engine
 from ocpi_runtime.server._outbound import OutboundPolicy, RefusedURL, allowed, check_endpoints
 from ocpi_runtime.server._settings import ServerSettings
@@ -210,3 +210,23 @@ def test_registration_refuses_endpoints_on_foreign_hosts(settings: ServerSetting
     with pytest.raises(RefusedURL, match="outbound URL policy"):
         asyncio.run(check_endpoints(lab, "http://127.0.0.1:9/ocpi/versions", bad))
     assert asyncio.run(allowed(lab, "http://10.0.0.5/x", peer_url=None, what="endpoint")) is False
+
+
+class _Credentials(BaseModel):
+    token: str
+    url: str
+
+
+class _RegSpec(_Spec):
+    credentials_model = _Credentials
+
+    @staticmethod
+    def own_credentials(settings: ServerSettings, party: Party, token: str) -> dict[str, Any]:
+        return {"token": token, "url": f"{settings.base_url}/versions"}
+
+
+def test_registration_we_start_does_not_call_a_private_peer(settings: ServerSettings, peer: str) -> None:
+    store = SqliteStore(":memory:")
+    with pytest.raises(RefusedURL):
+        asyncio.run(register_with_peer(_RegSpec(), settings, store, "peer", f"{peer}/ocpi/versions", "a"))  # type: ignore[arg-type]
+    assert _Peer.seen == [] and store.party("peer") is None  # nothing called, nothing kept
