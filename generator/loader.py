@@ -260,7 +260,8 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         return f"unknown key: {error.message.split('(')[-1].rstrip(')')}"
     if error.validator == "required":
         return f"missing key: {error.message.split(' is a required')[0]}"
-    return error.message if len(error.message) < 200 else error.message[:197] + "..."
+    message = str(error.message)
+    return message if len(message) < 200 else message[:197] + "..."
 
 
 def load_version(spec_root: Path, version: str) -> LoadedVersion:
