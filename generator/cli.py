@@ -222,7 +222,7 @@ def _generate(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     versions = _versions(args)
     if args.output.exists() and not args.output.is_dir():
-        raise UsageError(f"output path {args.output} is a file, not a folder")
+        raise OutputError(f"output path {args.output} is a file, not a folder")
     files = generate(args.spec_root, versions, list(TARGETS), Timings(on_stage=_progress(args).stage), _extensions(args, versions))
     diffs = compare(args.output, files, owned={f"{v}/" for v in versions})
     for d in diffs:
@@ -304,7 +304,7 @@ def _server(args: argparse.Namespace) -> int:
     version = _version(args, args.version)
     out: Path = args.output
     if out.exists() and not out.is_dir():
-        raise UsageError(f"output path {out} is a file, not a folder")
+        raise OutputError(f"output path {out} is a file, not a folder")
     spec = _load(args, version)
     roles = [r.slug for r in roles_with_servers(spec)]
     role = args.role.lower()

@@ -239,7 +239,8 @@ def parse_file(path: Path, display: str) -> tuple[LoadedFile | None, list[Proble
             return None, [Problem(display, 1, "", "file is empty")]
         builder = _Builder(n_nodes + MAX_ALIAS_EXPANSION)
         data = builder.build(node, ())
-        if builder.bad:
+        if builder.bad:  # the data is whole, so keys can name list items
+            holder = LoadedFile(path, display, data if isinstance(data, dict) else {})
             raise _ParseProblems(builder.bad[:MAX_PARSE_PROBLEMS])
     except _ParseProblems as exc:
         return None, [Problem(display, line, holder.key(key) if key else "", message) for line, key, message in exc.items]

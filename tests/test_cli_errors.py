@@ -77,7 +77,7 @@ def test_output_path_that_is_a_file(verb: str, spec_root: Path, tmp_path: Path, 
     out = tmp_path / "out"
     out.write_text("keep me")
     code, err = run(capsys, "--spec-root", str(spec_root), *argv(verb, "1.0", out))
-    assert code in (EXIT_INPUT, EXIT_OUTPUT)
+    assert code == EXIT_OUTPUT
     assert err.count("\n") == 1 and f"output path {out} is a file, not a folder" in err
     assert out.read_text() == "keep me"
 
