@@ -190,7 +190,11 @@ PATCH_REQUIRED = "last_updated"
 
 def fields_schema(doc: str, fields: tuple[Field, ...], target: Target = "openapi") -> Schema:
     """An object with these fields; the required ones (cardinality 1 or +) listed."""
-    schema: Schema = {"type": "object", "description": doc, "properties": {f.name: field_schema(f, target) for f in fields}}
+    schema: Schema = {
+        "type": "object",
+        "description": doc,
+        "properties": {f.name: field_schema(f, target) for f in fields},
+    }
     required = [f.name for f in fields if f.required]
     if required:
         schema["required"] = required

@@ -50,7 +50,9 @@ def test_parameters_named_after_builtins_do_not_hide_a_builtin_the_function_uses
             args = fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs
             shadowing = {a.arg for a in args} & BUILTINS
             for node in ast.walk(fn):
-                used_as_builtin = (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in shadowing) or (
+                used_as_builtin = (
+                    isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in shadowing
+                ) or (
                     isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in shadowing
                 )
                 assert not used_as_builtin, f"{fn.name}: {ast.unparse(node)}"
@@ -76,7 +78,9 @@ def test_methods_named_after_builtins_are_not_read_as_the_builtin_in_their_class
 def test_import_block_sections_and_order() -> None:
     imports = Imports(first_party=frozenset({"ocpi_server"}))
     imports.add("", "builtins").add("fastapi", "Query", "Depends").add("._defaults", "read_model", "Engine", "NO_X")
-    imports.add(".client.models", "CDR", "Location").add("..x", "y").add("ocpi_server", "create_app").add("typing", "Any")
+    imports.add(".client.models", "CDR", "Location").add("..x", "y").add("ocpi_server", "create_app").add(
+        "typing", "Any"
+    )
     imports.add("._app", "AppSpec", "register_with_peer as _register_with_peer")
     assert str(imports) == (
         "from __future__ import annotations\n\n"

@@ -104,7 +104,12 @@ def test_fields_schema_lists_required_fields_in_order() -> None:
     fields = (Field("b", s, "1", "B", "b"), Field("a", s, "?", "A", "a"), Field("c", s, "+", "C", "c"))
     schema = typemap.fields_schema("doc", fields)
     assert schema["required"] == ["b", "c"]
-    assert schema["properties"]["c"] == {"type": "array", "items": {"type": "string", "maxLength": 3}, "minItems": 1, "description": "C"}
+    assert schema["properties"]["c"] == {
+        "type": "array",
+        "items": {"type": "string", "maxLength": 3},
+        "minItems": 1,
+        "description": "C",
+    }
 
 
 def test_keywords_escaped_builtins_kept_whatever_python_runs_the_generator() -> None:
