@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from generator.pyimports import Imports
-from tests.conftest import ROOT
+from tests.conftest import GOLDEN, ROOT
 
 GENERATED = ROOT / "generated"
 BUILTINS = frozenset(dir(builtins))
@@ -22,10 +22,11 @@ def _python_files() -> list[ast.Module]:
 
 
 def test_generated_code_is_ruff_f_and_i_clean() -> None:
-    """Unused or undefined names (F) and import order (I, isort rules as configured in pyproject.toml)."""
+    """Unused or undefined names (F) and import order (I, isort rules as configured in pyproject.toml),
+    over generated/ and the golden trees of the fixture specs."""
     ruff = shutil.which("ruff") or pytest.skip("ruff is not installed (pip install -e '.[test]')")
     result = subprocess.run(
-        [ruff, "check", "--select", "F,I", "--no-cache", "--output-format", "concise", str(GENERATED)],
+        [ruff, "check", "--select", "F,I", "--no-cache", "--output-format", "concise", str(GENERATED), str(GOLDEN)],
         cwd=ROOT,
         capture_output=True,
         text=True,
