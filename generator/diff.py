@@ -144,7 +144,7 @@ def _diff_types(old: Spec, new: Spec, out: list[Change]) -> None:
 
 
 def _diff_version(old: Spec, new: Spec, out: list[Change]) -> None:
-    for aspect in ("interface_roles", "routing_headers", "token_base64"):
+    for aspect in ("interface_roles", "routing_headers", "token_base64", "patch_last_updated"):
         before, after = getattr(old, aspect), getattr(new, aspect)
         if isinstance(before, tuple):
             before, after = ", ".join(before), ", ".join(after)

@@ -203,6 +203,8 @@ class Spec:
     modules: tuple[Module, ...]
     transport: Transport
     roles: tuple[Role, ...]
+    #: A PATCH body must carry ``last_updated`` when its object has it (2.2 on).
+    patch_last_updated: bool = False
     _by_name: dict[str, NamedType] = field(default_factory=dict, compare=False, repr=False)
 
     def type(self, name: str) -> NamedType:

@@ -169,7 +169,7 @@ class _Builder:
         for name in sorted(self.patches):
             obj = spec.type(name)
             if isinstance(obj, ObjectType):
-                schemas[naming.patch_schema(name)] = typemap.object_schema(obj, patch=True)
+                schemas[naming.patch_schema(name)] = typemap.object_schema(obj, patch=True, patch_last_updated=spec.patch_last_updated)
         schemas["OcpiResponse"] = self.envelope_base()
         for name in sorted(self.envelopes):
             schemas[name] = self.envelopes[name]
