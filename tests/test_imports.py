@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import ast
 import builtins
-import shutil
 import subprocess
-
-import pytest
+import sys
 
 from generator.pyimports import Imports
 from tests.conftest import GOLDEN, ROOT
@@ -24,9 +22,20 @@ def _python_files() -> list[ast.Module]:
 def test_generated_code_is_ruff_f_and_i_clean() -> None:
     """Unused or undefined names (F) and import order (I, isort rules as configured in pyproject.toml),
     over generated/ and the golden trees of the fixture specs."""
-    ruff = shutil.which("ruff") or pytest.skip("ruff is not installed (pip install -e '.[test]')")
     result = subprocess.run(
-        [ruff, "check", "--select", "F,I", "--no-cache", "--output-format", "concise", str(GENERATED), str(GOLDEN)],
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--select",
+            "F,I",
+            "--no-cache",
+            "--output-format",
+            "concise",
+            str(GENERATED),
+            str(GOLDEN),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
