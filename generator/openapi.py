@@ -56,9 +56,7 @@ class _Builder:
 
     def base_path(self, iface: Interface) -> str:
         both = sum(1 for i in self.doc.interfaces if i.module_id == iface.module_id) > 1
-        if both and iface.role != BOTH:
-            return f"/{iface.module_id}/{iface.role.lower()}"
-        return f"/{iface.module_id}"
+        return naming.interface_path(iface.module_id, iface.role, both)
 
     def build(self) -> dict[str, Any]:
         spec = self.spec

@@ -304,7 +304,7 @@ def server_view(spec: Spec, role: Role) -> list[ServerInterface]:
         if iface.module_id in ("versions", "credentials"):
             continue  # served by the runtime (_app.py)
         both = sum(1 for i in role.interfaces if i.module_id == iface.module_id) > 1
-        mount = f"/{iface.module_id}/{iface.role.lower()}" if both else f"/{iface.module_id}"
+        mount = naming.interface_path(iface.module_id, iface.role, both)
         cls = naming.handler_class(iface.module_name, iface.role)
         routes = tuple(_route(spec, iface, ep) for ep in iface.endpoints)
         discovery_role = iface.role if iface.role in ("SENDER", "RECEIVER") else None

@@ -133,6 +133,9 @@ def test_names_built_in_naming() -> None:
     assert naming.argument("ChargingProfile") == "charging_profile"
     assert naming.client_package("2.2.1") == "ocpi_client_v2_2_1"
     assert naming.distribution("ocpi_client_v2_2_1") == "ocpi-client-v2-2-1"
+    assert naming.interface_path("locations", "SENDER", both=True) == "/locations/sender"
+    assert naming.interface_path("locations", "SENDER", both=False) == "/locations"
+    assert naming.interface_path("credentials", "BOTH", both=True) == "/credentials"
 
 
 @pytest.mark.parametrize("version", VERSIONS)
