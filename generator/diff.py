@@ -153,7 +153,7 @@ def _diff_extensions(old: Spec, new: Spec, out: list[Change]) -> None:
 
 
 def _diff_version(old: Spec, new: Spec, out: list[Change]) -> None:
-    for aspect in ("edition", "interface_roles", "routing_headers", "token_base64"):
+    for aspect in ("edition", "interface_roles", "routing_headers", "token_base64", "patch_last_updated"):
         before, after = getattr(old, aspect), getattr(new, aspect)
         if isinstance(before, tuple):
             before, after = ", ".join(before), ", ".join(after)

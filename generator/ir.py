@@ -221,6 +221,8 @@ class Spec:
     roles: tuple[Role, ...]
     #: The optional extensions merged into this spec, in their folder order; empty for the core alone.
     extensions: tuple[Extension, ...] = ()
+    #: A PATCH body must carry ``last_updated`` when its object has it (2.2 on).
+    patch_last_updated: bool = False
     _by_name: dict[str, NamedType] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -82,6 +82,7 @@ def build_spec(loaded: LoadedVersion) -> Spec:
         interface_roles=tuple(index["interface_roles"]),
         routing_headers=bool(index.get("routing_headers", False)),
         token_base64=bool(index.get("token_base64", False)),
+        patch_last_updated=bool(index.get("patch_last_updated", False)),
         types=tuple(types),
         modules=tuple(modules),
         transport=transport,

@@ -29,7 +29,12 @@ _RUNTIME = typemap.MODELS_RUNTIME
 
 def patch_types(spec: Spec) -> list[str]:
     """Object types sent as PATCH bodies, in spec order."""
-    names = {ep.body.type.name for i in spec.interfaces for ep in i.endpoints if ep.is_patch and ep.body and not ep.body.type.primitive}
+    names = {
+        ep.body.type.name
+        for i in spec.interfaces
+        for ep in i.endpoints
+        if ep.is_patch and ep.body and not ep.body.type.primitive
+    }
     return [t.name for t in spec.types if t.name in names]
 
 
@@ -38,8 +43,13 @@ def models_schema(spec: Spec) -> dict[str, Any]:
     for name in patch_types(spec):
         obj = spec.type(name)
         assert isinstance(obj, ObjectType)
-        schemas[naming.patch_schema(name)] = typemap.object_schema(obj, patch=True, target="models")
-    return {"openapi": "3.1.0", "info": {"title": f"OCPI {spec.version} models", "version": spec.version}, "paths": {}, "components": {"schemas": schemas}}
+        schemas[naming.patch_schema(name)] = typemap.object_schema(obj, patch=True, patch_last_updated=spec.patch_last_updated, target="models")
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": f"OCPI {spec.version} models", "version": spec.version},
+        "paths": {},
+        "components": {"schemas": schemas},
+    }
 
 
 def run_datamodel_codegen(schema: dict[str, Any]) -> str:
@@ -103,4 +113,6 @@ _SYMBOLS = {
 
 def _names(body: str) -> set[str]:
     """Every name the module's code reads (docstrings and other strings are not code)."""
-    return {node.id for node in ast.walk(ast.parse(body)) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    return {
+        node.id for node in ast.walk(ast.parse(body)) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    }

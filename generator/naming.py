@@ -142,3 +142,9 @@ def distribution(package: str) -> str:
 def server_project(role_slug: str) -> str:
     """Distribution name of a scaffolded server: 'cpo' -> 'ocpi-cpo-server'."""
     return f"ocpi-{role_slug}-server"
+
+
+def interface_path(module_id: str, role: str, both: bool) -> str:
+    """URL path of an interface below the version base: '/locations', or '/locations/sender' where
+    one server holds both interfaces of the module (a hub), so that no two paths collide."""
+    return f"/{module_id}/{role.lower()}" if both and role != "BOTH" else f"/{module_id}"

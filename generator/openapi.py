@@ -56,9 +56,7 @@ class _Builder:
 
     def base_path(self, iface: Interface) -> str:
         both = sum(1 for i in self.doc.interfaces if i.module_id == iface.module_id) > 1
-        if both and iface.role != BOTH:
-            return f"/{iface.module_id}/{iface.role.lower()}"
-        return f"/{iface.module_id}"
+        return naming.interface_path(iface.module_id, iface.role, both)
 
     def build(self) -> dict[str, Any]:
         spec = self.spec
@@ -170,7 +168,7 @@ class _Builder:
         for name in sorted(self.patches):
             obj = spec.type(name)
             if isinstance(obj, ObjectType):
-                schemas[naming.patch_schema(name)] = typemap.object_schema(obj, patch=True)
+                schemas[naming.patch_schema(name)] = typemap.object_schema(obj, patch=True, patch_last_updated=spec.patch_last_updated)
         schemas["OcpiResponse"] = self.envelope_base()
         for name in sorted(self.envelopes):
             schemas[name] = self.envelopes[name]

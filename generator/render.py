@@ -1,4 +1,7 @@
-"""Jinja2 rendering: one strict environment over ``templates/``."""
+"""Jinja2 rendering: one strict environment over ``templates/``.
+
+No name filters: templates print names the views took from ``generator.naming``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ from typing import Any
 
 import jinja2
 
-from generator import naming
 from generator.paths import TEMPLATES_ROOT
 
 
@@ -21,8 +23,6 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
-    env.filters["snake"] = naming.snake
-    env.filters["pascal"] = naming.pascal
     return env
 
 

@@ -304,7 +304,7 @@ def server_view(spec: Spec, role: Role) -> list[ServerInterface]:
         if iface.module_id in ("versions", "credentials"):
             continue  # served by the runtime (_app.py)
         both = sum(1 for i in role.interfaces if i.module_id == iface.module_id) > 1
-        mount = f"/{iface.module_id}/{iface.role.lower()}" if both else f"/{iface.module_id}"
+        mount = naming.interface_path(iface.module_id, iface.role, both)
         cls = naming.handler_class(iface.module_name, iface.role)
         routes = tuple(_route(spec, iface, ep) for ep in iface.endpoints)
         discovery_role = iface.role if iface.role in ("SENDER", "RECEIVER") else None
@@ -374,6 +374,20 @@ def routers_imports(spec: Spec, interfaces: list[ServerInterface]) -> Imports:
     return imports
 
 
+def user_imports(package: str) -> dict[str, Imports]:
+    """Imports of the user's files (``app.py``, ``handlers.py``, ``tests/test_server.py``)."""
+    first = frozenset({"handlers", package})
+    return {
+        "app_imports": Imports(first).add("handlers", "HANDLERS").add(package, "ServerSettings", "create_app"),
+        "user_handlers_imports": Imports(first).add(f"{package}.handlers", "Handlers"),
+        "test_imports": Imports(first)
+        .add("", "base64")
+        .add("fastapi.testclient", "TestClient")
+        .add("handlers", "HANDLERS")
+        .add(package, "ServerSettings", "SqliteStore", "create_app", "issue_token_a"),
+    }
+
+
 def init_imports() -> Imports:
     imports = Imports().add("typing", "Any").add("fastapi", "FastAPI").add(".client.models", "Credentials")
     imports.add("._app", "AppSpec", "build_app", "issue_token_a", "register_with_peer as _register_with_peer")
@@ -399,6 +413,7 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
         "handlers_imports": handlers_imports(spec, interfaces),
         "routers_imports": routers_imports(spec, interfaces),
         "init_imports": init_imports(),
+        **user_imports(PACKAGE),
     }
     gen = f"{prefix}{PACKAGE}/"
     files = [

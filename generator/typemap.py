@@ -183,28 +183,34 @@ def field_schema(f: Field, target: Target = "openapi") -> Schema:
     return {**schema, "description": f.doc}
 
 
-#: The field a PATCH must carry when its object has it (mod_locations, mod_sessions, mod_tokens from
-#: 2.2 on; 2.1.1 is silent and gets the same rule, see CONTRIBUTING.md).
+#: The field a PATCH must carry when its object has it and the version says so (``Spec.patch_last_updated``:
+#: mod_locations_patch_method and its siblings from 2.2 on; 2.1.1's own PATCH examples leave it out).
 PATCH_REQUIRED = "last_updated"
 
 
 def fields_schema(doc: str, fields: tuple[Field, ...], target: Target = "openapi") -> Schema:
     """An object with these fields; the required ones (cardinality 1 or +) listed."""
-    schema: Schema = {"type": "object", "description": doc, "properties": {f.name: field_schema(f, target) for f in fields}}
+    schema: Schema = {
+        "type": "object",
+        "description": doc,
+        "properties": {f.name: field_schema(f, target) for f in fields},
+    }
     required = [f.name for f in fields if f.required]
     if required:
         schema["required"] = required
     return schema
 
 
-def object_schema(t: ObjectType, *, patch: bool = False, target: Target = "openapi") -> Schema:
+def object_schema(
+    t: ObjectType, *, patch: bool = False, patch_last_updated: bool = False, target: Target = "openapi"
+) -> Schema:
     """An OCPI object or class, or (``patch``) its PATCH form: any subset of its fields, but
-    ``last_updated`` when the object requires it. Unknown fields are allowed (OCPI 2.3.0 is
-    extensible)."""
+    ``last_updated`` when the object requires it and ``patch_last_updated`` (the version's rule).
+    Unknown fields are allowed (OCPI 2.3.0 is extensible)."""
     if not patch:
         return fields_schema(t.doc, t.fields, target)
     schema = fields_schema(f"Any subset of the fields of {t.name}; unchanged fields are left out.", t.fields, target)
-    required = [f.name for f in t.fields if f.name == PATCH_REQUIRED and f.required]
+    required = [f.name for f in t.fields if f.name == PATCH_REQUIRED and f.required and patch_last_updated]
     schema.pop("required", None)
     if required:
         schema["required"] = required

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import ast
 import builtins
-import shutil
 import subprocess
-
-import pytest
+import sys
 
 from generator.pyimports import Imports
-from tests.conftest import ROOT
+from tests.conftest import GOLDEN, ROOT
 
 GENERATED = ROOT / "generated"
 BUILTINS = frozenset(dir(builtins))
@@ -22,10 +20,22 @@ def _python_files() -> list[ast.Module]:
 
 
 def test_generated_code_is_ruff_f_and_i_clean() -> None:
-    """Unused or undefined names (F) and import order (I, isort rules as configured in pyproject.toml)."""
-    ruff = shutil.which("ruff") or pytest.skip("ruff is not installed (pip install -e '.[test]')")
+    """Unused or undefined names (F) and import order (I, isort rules as configured in pyproject.toml),
+    over generated/ and the golden trees of the fixture specs."""
     result = subprocess.run(
-        [ruff, "check", "--select", "F,I", "--no-cache", "--output-format", "concise", str(GENERATED)],
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--select",
+            "F,I",
+            "--no-cache",
+            "--output-format",
+            "concise",
+            str(GENERATED),
+            str(GOLDEN),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -50,7 +60,9 @@ def test_parameters_named_after_builtins_do_not_hide_a_builtin_the_function_uses
             args = fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs
             shadowing = {a.arg for a in args} & BUILTINS
             for node in ast.walk(fn):
-                used_as_builtin = (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in shadowing) or (
+                used_as_builtin = (
+                    isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in shadowing
+                ) or (
                     isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id in shadowing
                 )
                 assert not used_as_builtin, f"{fn.name}: {ast.unparse(node)}"
@@ -76,7 +88,9 @@ def test_methods_named_after_builtins_are_not_read_as_the_builtin_in_their_class
 def test_import_block_sections_and_order() -> None:
     imports = Imports(first_party=frozenset({"ocpi_server"}))
     imports.add("", "builtins").add("fastapi", "Query", "Depends").add("._defaults", "read_model", "Engine", "NO_X")
-    imports.add(".client.models", "CDR", "Location").add("..x", "y").add("ocpi_server", "create_app").add("typing", "Any")
+    imports.add(".client.models", "CDR", "Location").add("..x", "y").add("ocpi_server", "create_app").add(
+        "typing", "Any"
+    )
     imports.add("._app", "AppSpec", "register_with_peer as _register_with_peer")
     assert str(imports) == (
         "from __future__ import annotations\n\n"

@@ -84,15 +84,18 @@ def test_openapi_components_and_model_input_come_from_one_builder(version: str) 
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_patch_twins_require_last_updated_in_documents_and_models(version: str) -> None:
+def test_patch_twins_require_last_updated_from_2_2_on(version: str) -> None:
+    """2.2 on: a PATCH must carry last_updated (mod_locations_patch_method); 2.1.1's PATCH examples
+    send a lone status, so a 2.1.1 patch may leave it out."""
     spec = load_spec(SPEC_ROOT, version)
     pkg = client_package(spec)
     for name in patch_types(spec):
         obj = spec.type(name)
         assert isinstance(obj, ObjectType)
-        schema = typemap.object_schema(obj, patch=True, target="models")
+        schema = typemap.object_schema(obj, patch=True, patch_last_updated=spec.patch_last_updated, target="models")
         lu = obj.field_named("last_updated")
-        expected = ["last_updated"] if lu is not None and lu.required else None
+        expected = ["last_updated"] if lu is not None and lu.required and version != "2.1.1" else None
+        assert spec.patch_last_updated == (version != "2.1.1")
         assert schema.get("required") == expected
         model = getattr(pkg.models, naming.patch_schema(name))
         required = [n for n, f in model.model_fields.items() if f.is_required()]
@@ -104,7 +107,12 @@ def test_fields_schema_lists_required_fields_in_order() -> None:
     fields = (Field("b", s, "1", "B", "b"), Field("a", s, "?", "A", "a"), Field("c", s, "+", "C", "c"))
     schema = typemap.fields_schema("doc", fields)
     assert schema["required"] == ["b", "c"]
-    assert schema["properties"]["c"] == {"type": "array", "items": {"type": "string", "maxLength": 3}, "minItems": 1, "description": "C"}
+    assert schema["properties"]["c"] == {
+        "type": "array",
+        "items": {"type": "string", "maxLength": 3},
+        "minItems": 1,
+        "description": "C",
+    }
 
 
 def test_keywords_escaped_builtins_kept_whatever_python_runs_the_generator() -> None:
@@ -125,6 +133,9 @@ def test_names_built_in_naming() -> None:
     assert naming.argument("ChargingProfile") == "charging_profile"
     assert naming.client_package("2.2.1") == "ocpi_client_v2_2_1"
     assert naming.distribution("ocpi_client_v2_2_1") == "ocpi-client-v2-2-1"
+    assert naming.interface_path("locations", "SENDER", both=True) == "/locations/sender"
+    assert naming.interface_path("locations", "SENDER", both=False) == "/locations"
+    assert naming.interface_path("credentials", "BOTH", both=True) == "/credentials"
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -563,7 +563,7 @@ class ConnectorPatch(OcpiModel):
     """
     Operator's terms and conditions.
     """
-    last_updated: DateTime
+    last_updated: DateTime | None = None
     """
     Last change to the connector.
     """
@@ -606,7 +606,7 @@ class TokenPatch(OcpiModel):
     """
     Preferred ISO 639-1 language of the owner.
     """
-    last_updated: DateTime
+    last_updated: DateTime | None = None
     """
     Last change to the token.
     """
@@ -1013,7 +1013,7 @@ class EVSEPatch(OcpiModel):
     """
     Pictures and logos of the EVSE.
     """
-    last_updated: DateTime
+    last_updated: DateTime | None = None
     """
     Last change to the EVSE or its connectors.
     """
@@ -1259,7 +1259,7 @@ class LocationPatch(OcpiModel):
     """
     Energy supplied here.
     """
-    last_updated: DateTime
+    last_updated: DateTime | None = None
     """
     Last change to the location or its children.
     """
@@ -1294,7 +1294,7 @@ class TariffPatch(OcpiModel):
     """
     Energy supplied under this tariff.
     """
-    last_updated: DateTime
+    last_updated: DateTime | None = None
     """
     Last change to the tariff.
     """
@@ -1601,7 +1601,7 @@ class SessionPatch(OcpiModel):
     """
     State of the session.
     """
-    last_updated: DateTime
+    last_updated: DateTime | None = None
     """
     Last change to the session.
     """

@@ -279,7 +279,10 @@ async def register_with_peer(
     store.save_party(party)
     own = spec.credentials_model.model_validate(spec.own_credentials(settings, party, token_b))
     try:
-        async with AsyncTransport(_client_settings(spec, settings, token_a)) as transport:
+        async with (
+            peer_http_client(settings, versions_url) as http,
+            AsyncTransport(_client_settings(spec, settings, token_a), http=http) as transport,
+        ):
             reg = await aregister(
                 transport,
                 versions_url,
