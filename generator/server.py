@@ -329,7 +329,7 @@ def server_view(spec: Spec, role: Role) -> list[ServerInterface]:
 
 
 def roles_with_servers(spec: Spec) -> list[Role]:
-    """Roles that expose a function module (NAP and OTHER only have hubclientinfo, a configuration module)."""
+    """Roles that expose a function module (OTHER only has hubclientinfo, a configuration module)."""
     return [r for r in spec.roles if any(i.role != BOTH and ep.routed for i in r.interfaces for ep in i.endpoints)]
 
 

@@ -81,7 +81,7 @@ def test_scaffold_update_and_force_protect_user_files(tmp_path: Path, capsys: py
     assert (project / "ocpi_server" / "routers.py").read_text() != "# stale\n"
     assert main(["server", "2.2.1", "--role", "cpo", "-o", str(project), "--force"]) == 0
     assert (project / "handlers.py").read_text() != "# mine\n"
-    assert main(["server", "2.2.1", "--role", "nap", "-o", str(tmp_path / "x")]) == 2
+    assert main(["server", "2.2.1", "--role", "other", "-o", str(tmp_path / "x")]) == 2
 
 
 def test_client_command_with_package_name(tmp_path: Path) -> None:
