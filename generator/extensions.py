@@ -55,7 +55,9 @@ def resolve(folder: Path, chosen: Iterable[str] | None) -> tuple[str, ...]:
                 wanted.append(item)
     unknown = [w for w in wanted if w not in known]
     if unknown:
-        raise ValueError(f"no extension {', '.join(map(repr, unknown))} for {folder.name}; available: {', '.join(known) or 'none'}")
+        raise ValueError(
+            f"no extension {', '.join(map(repr, unknown))} for {folder.name}; available: {', '.join(known) or 'none'}"
+        )
     return tuple(dict.fromkeys(sorted(wanted, key=known.index)))
 
 
@@ -84,7 +86,9 @@ def load_extensions(folder: Path, version: str, ids: Sequence[str], core: list[A
         problems += schema_problems(manifest)
         meta = manifest.data.get("extension", {})
         if isinstance(meta, dict) and meta.get("id") not in (None, ext_id):
-            problems.append(manifest.problem(("extension", "id"), f"id {meta.get('id')!r} does not match folder {ext_id!r}"))
+            problems.append(
+                manifest.problem(("extension", "id"), f"id {meta.get('id')!r} does not match folder {ext_id!r}")
+            )
         manifests.append(manifest)
         for i, name in enumerate(meta.get("files", []) if isinstance(meta, dict) else []):
             path = base / str(name)
@@ -102,8 +106,8 @@ def load_extensions(folder: Path, version: str, ids: Sequence[str], core: list[A
         adds = manifest.data["extension"].get("adds", {})
         by_name = {f.path.name: f.data for f in core}
         by_name.update({f"{EXTENSIONS_DIR}/{f.path.parent.name}/{f.path.name}": f.data for f in files})
-        for path, message in merge_adds(adds, by_name):
-            problems.append(manifest.problem(("extension", "adds") + path, message))
+        for at, message in merge_adds(adds, by_name):
+            problems.append(manifest.problem(("extension", "adds") + at, message))
     if problems:
         raise SpecError(problems)
     return manifests, files
@@ -158,7 +162,10 @@ def merge_adds(adds: dict[str, Any], files: dict[str, dict[str, Any]]) -> list[A
             problems.append((("values", i), f"value {error} in {add['type']}"))
 
     interfaces = {
-        (data["module"]["id"], i["role"]): i for data in files.values() if "module" in data for i in data["module"]["interfaces"]
+        (data["module"]["id"], i["role"]): i
+        for data in files.values()
+        if "module" in data
+        for i in data["module"]["interfaces"]
     }
     for i, add in enumerate(adds.get("endpoints", [])):
         iface = interfaces.get((add["module"], add["role"]))
@@ -194,6 +201,19 @@ def extensions_of(loaded: Any) -> tuple[Any, ...]:
     out = []
     for manifest in loaded.extensions:
         meta = manifest.data["extension"]
-        modules = tuple(f.data["module"]["id"] for f in loaded.files if f.path.parent == manifest.path.parent and "module" in f.data)
-        out.append(Extension(meta["id"], meta["name"], meta["release"], meta["edition"], meta["anchor"], meta["doc"], modules, summary(meta.get("adds", {}))))
+        modules = tuple(
+            f.data["module"]["id"] for f in loaded.files if f.path.parent == manifest.path.parent and "module" in f.data
+        )
+        out.append(
+            Extension(
+                meta["id"],
+                meta["name"],
+                meta["release"],
+                meta["edition"],
+                meta["anchor"],
+                meta["doc"],
+                modules,
+                summary(meta.get("adds", {})),
+            )
+        )
     return tuple(out)

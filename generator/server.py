@@ -158,7 +158,8 @@ def _chain(spec: Spec, iface: Interface, ep: Endpoint) -> tuple[str | None, str 
     params = [p.name for p in ep.path_params]
     owner = "path" if params[:2] == list(OWNER_KEYS) else "self"
     keys = params[2:] if owner == "path" else params
-    target = _payload_type(ep)
+    # A DELETE carries no object; it addresses what the interface's other methods at its path carry.
+    target = _payload_type(ep) or next((_payload_type(o) for o in iface.endpoints if o.path == ep.path and _payload_type(o) is not None), None)
     if not keys or target is None or target.primitive:
         return (target.name if target is not None and not target.primitive else None), None, (), owner
     # The type addressed by each prefix of the keys, from the interface's other endpoints.
@@ -314,7 +315,7 @@ def server_view(spec: Spec, role: Role) -> list[ServerInterface]:
 
 
 def roles_with_servers(spec: Spec) -> list[Role]:
-    """Roles that expose a function module (NAP and OTHER only have hubclientinfo, a configuration module)."""
+    """Roles that expose a function module (OTHER only has hubclientinfo, a configuration module)."""
     return [r for r in spec.roles if any(i.role != BOTH and ep.routed for i in r.interfaces for ep in i.endpoints)]
 
 

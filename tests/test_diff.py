@@ -8,7 +8,7 @@ import pytest
 
 from generator.cli import main
 from generator.diff import diff_specs, format_diff
-from generator.paths import SPEC_ROOT, available_versions
+from generator.paths import SPEC_ROOT, available_editions
 from generator.pipeline import load_spec
 from tests.conftest import FIXTURES, GOLDEN, assert_tree
 
@@ -32,10 +32,20 @@ def test_fixture_diff_sees_each_kind_of_change() -> None:
     assert ("type", "removed", "") in seen
 
 
-@pytest.mark.parametrize("version", available_versions(SPEC_ROOT))
+@pytest.mark.parametrize("version", available_editions(SPEC_ROOT))
 def test_version_against_itself_is_empty(version: str) -> None:
     spec = load_spec(SPEC_ROOT, version)
     assert diff_specs(spec, spec).changes == ()
+
+
+def test_editions_of_2_3_0_show_the_edition_2_corrections() -> None:
+    d = diff_specs(load_spec(SPEC_ROOT, "2.3.0-booking-1.0"), load_spec(SPEC_ROOT, "2.3.0", extensions=["all"]))
+    changes = {(c.category, c.subject, c.aspect): c for c in d.changes}
+    assert changes[("version", "index", "edition")].after == "2.3.0-ed2"
+    assert (changes[("field", "Location.address", "length")].before, changes[("field", "Location.address", "length")].after) == ("45", "255")
+    assert changes[("field", "SignedValue.plain_data", "length")].after == "5000"
+    assert ("module", "invoicereconciliation", "") in changes and ("extension", "bookings", "") in changes
+    assert changes[("field", "Calendar.step_size", "")].op == "removed"  # Bookings 1.0 -> 1.1
 
 
 def test_cli_json_is_stable_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:

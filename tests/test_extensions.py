@@ -1,8 +1,8 @@
 """Optional extensions (OCPI 2.3.0 Payments and Bookings 1.1 on the edition 2 core).
 
 A light check runs for every extension set (load, merge, documents valid, Python compiles, models
-import); one heavy end-to-end run covers the set with every extension (mypy --strict on the client and
-a PTP server, and the own tests of the scaffolds whose interfaces the extensions change).
+import); one heavy end-to-end run covers the set with every extension (mypy --strict on the client, and the
+own tests of the scaffolds whose interfaces the extensions change).
 """
 
 from __future__ import annotations
@@ -49,8 +49,12 @@ def test_2_3_0_has_payments_and_bookings_and_the_default_is_the_core() -> None:
     assert available_extensions(SPEC_ROOT / V) == ["bookings", "payments"]
     core = load_spec(SPEC_ROOT, V)
     assert core.extensions == () and core.edition == "2.3.0-ed2" and core.label == V
-    assert {m.id for m in core.modules} >= {"invoicereconciliation"} and not {"payments", "bookings"} & {m.id for m in core.modules}
-    assert "2.3.0-booking-1.0" in available_editions(SPEC_ROOT) and "2.3.0-booking-1.0" not in available_versions(SPEC_ROOT)
+    assert {m.id for m in core.modules} >= {"invoicereconciliation"} and not {"payments", "bookings"} & {
+        m.id for m in core.modules
+    }
+    assert "2.3.0-booking-1.0" in available_editions(SPEC_ROOT) and "2.3.0-booking-1.0" not in available_versions(
+        SPEC_ROOT
+    )
 
 
 @pytest.mark.parametrize("ext", SETS, ids=lambda s: "+".join(s) or "core")
@@ -88,7 +92,9 @@ def test_each_extension_set_generates_valid_documents_and_compiling_code(ext: tu
     role = "ptp" if "payments" in ext else "cpo"  # the server that gains the most from this set
     files.update({f"{V}/server/{role}/{p}": text for p, text in render_files(server_files(spec, role)).items()})
     # Validating is slow (about 0.7 s a document): the documents the extensions add or change most.
-    docs = [f"{V}/openapi/interfaces/{m}-{r}.yaml" for m in ext for r in ("sender", "receiver")] + [f"{V}/openapi/roles/{role}.yaml"]
+    docs = [f"{V}/openapi/interfaces/{m}-{r}.yaml" for m in ext for r in ("sender", "receiver")] + [
+        f"{V}/openapi/roles/{role}.yaml"
+    ]
     for path in docs:
         document = yaml.safe_load(files[path])
         validate(document)
@@ -101,10 +107,16 @@ def test_each_extension_set_generates_valid_documents_and_compiling_code(ext: tu
 
 def test_length_corrections_hold_in_models_and_openapi() -> None:
     spec = load_spec(SPEC_ROOT, V)
-    for type_name, name, length in (("Location", "address", 255), ("Location", "state", 45), ("SignedValue", "plain_data", 5000)):
+    for type_name, name, length in (
+        ("Location", "address", 255),
+        ("Location", "state", 45),
+        ("SignedValue", "plain_data", 5000),
+    ):
         field = _field(spec, type_name, name)
         assert field is not None and field.type.length == length  # type: ignore[attr-defined]
-    doc = yaml.safe_load((Path(__file__).parent.parent / "generated" / V / "openapi" / "roles" / "cpo.yaml").read_text())
+    doc = yaml.safe_load(
+        (Path(__file__).parent.parent / "generated" / V / "openapi" / "roles" / "cpo.yaml").read_text()
+    )
     schemas = doc["components"]["schemas"]
     assert schemas["Location"]["properties"]["address"]["maxLength"] == 255
     assert schemas["Location"]["properties"]["state"]["maxLength"] == 45
@@ -124,7 +136,11 @@ def test_a_bad_add_is_reported_at_its_line(tmp_path: Path) -> None:
     root = tmp_path / "spec"
     shutil.copytree(SPEC_ROOT / V, root / V)
     manifest = root / V / "extensions" / "payments" / "extension.yaml"
-    manifest.write_text(manifest.read_text().replace("type: Tariff\n", "type: Tarif\n").replace("after: max_price", "after: no_such_field"))
+    manifest.write_text(
+        manifest.read_text()
+        .replace("type: Tariff\n", "type: Tarif\n")
+        .replace("after: max_price", "after: no_such_field")
+    )
     with pytest.raises(SpecError) as err:
         load_spec(root, V, extensions=["payments"])
     (problem,) = err.value.problems
@@ -147,10 +163,13 @@ def test_cli_with_chooses_extensions_and_rejects_unknown_ones(capsys: pytest.Cap
 
 
 def test_every_extension_end_to_end(tmp_path: Path) -> None:
-    """The heavy check, once: all extensions; client and PTP server mypy --strict; scaffolds' own tests."""
-    files = generate(SPEC_ROOT, [V], ["client", "server"], extensions=["all"])
-    write_tree(tmp_path, files)
+    """The heavy check, once: all extensions; the client passes mypy --strict, and the scaffolds whose
+    interfaces the extensions change (PTP, CPO, eMSP) pass their own tests."""
     spec = load_spec(SPEC_ROOT, V, extensions=["all"])
+    files = generate(SPEC_ROOT, [V], ["client"], extensions=["all"])
+    for role in ("ptp", "cpo", "emsp"):
+        files.update({f"{V}/server/{role}/{p}": text for p, text in render_files(server_files(spec, role)).items()})
+    write_tree(tmp_path, files)
     client = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / ".mypy"), "-p", default_package(spec)],
         cwd=tmp_path / V / "client",
@@ -158,13 +177,47 @@ def test_every_extension_end_to_end(tmp_path: Path) -> None:
         text=True,
     )
     assert client.returncode == 0, client.stdout[-3000:]
-    server = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / ".mypy"), "ocpi_server", "app.py", "handlers.py"],
-        cwd=tmp_path / V / "server" / "ptp",
-        capture_output=True,
-        text=True,
-    )
-    assert server.returncode == 0, server.stdout[-3000:]
     for role in ("ptp", "cpo", "emsp"):
-        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=tmp_path / V / "server" / role, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=tmp_path / V / "server" / role,
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, (role, result.stdout[-2000:])
+
+
+def test_invoice_reconciliation_is_served_and_callable() -> None:
+    """Edition 2's new module between the generated CPO and eMSP servers over HTTP, driven by the client."""
+    from tests.test_e2e import Pair, sample
+
+    pair = Pair(V)
+    cpo_server, emsp_server = pair.servers()
+    with cpo_server, emsp_server:
+        cpo_side, emsp_side = pair.register("cpo", "emsp")
+        emsp_peer = pair.client.EmspClient.connect(pair.versions("emsp"), cpo_side.token_b)
+        models = pair.client.models
+        # Direct billing: the CPO pushes a record to the eMSP's receiver ...
+        record = models.InvoiceReconciliationRecord.model_validate(
+            sample(pair.spec, "InvoiceReconciliationRecord", ("NL", "CPO"), "IRR1")
+        )
+        emsp_peer.invoicereconciliation_receiver.put("NL", "CPO", "IRR1", record)
+        got = emsp_peer.invoicereconciliation_receiver.get("NL", "CPO", "IRR1")
+        assert got.id == "IRR1" and got.cdrs == record.cdrs and got.invoice_id == record.invoice_id
+        posted = models.InvoiceReconciliationRecord.model_validate(
+            sample(pair.spec, "InvoiceReconciliationRecord", ("NL", "CPO"), "IRR2")
+        )
+        emsp_peer.invoicereconciliation_receiver.post(posted)
+        assert pair.stores["emsp"].get_object("InvoiceReconciliationRecord", "NL", "CPO", "IRR2") is not None
+        emsp_peer.invoicereconciliation_receiver.delete("NL", "CPO", "IRR1")
+        assert pair.stores["emsp"].get_object("InvoiceReconciliationRecord", "NL", "CPO", "IRR1") is None
+        # ... and the eMSP pulls the CPO's records from its sender, page by page.
+        cpo_peer = pair.client.CpoClient.connect(pair.versions("cpo"), emsp_side.token_b)
+        for n in range(5):
+            data = sample(pair.spec, "InvoiceReconciliationRecord", ("NL", "CPO"), f"R{n}")
+            data["last_updated"] = f"2024-02-0{n + 1}T00:00:00Z"
+            pair.stores["cpo"].put_object(
+                "InvoiceReconciliationRecord", "NL", "CPO", f"R{n}", data, data["last_updated"]
+            )
+        pages = cpo_peer.invoicereconciliation_sender.list(limit=2)
+        assert [r.id for r in pages] == [f"R{n}" for n in range(5)] and pages.pages_fetched == 3

@@ -297,7 +297,7 @@ class TariffsEmspHandlers:
         tariff_id: str,
     ) -> None:
         """Remove a tariff that is no longer valid."""
-        ctx.engine.delete_object("None", (country_code, party_id), "-", ())
+        ctx.engine.delete_object("Tariff", (country_code, party_id), tariff_id, ())
 
 
 class TokensEmspHandlers:

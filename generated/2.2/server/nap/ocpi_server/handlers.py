@@ -234,7 +234,7 @@ class TariffsReceiverHandlers:
         tariff_id: str,
     ) -> None:
         """Remove a tariff that is no longer used."""
-        ctx.engine.delete_object("None", (country_code, party_id), "-", ())
+        ctx.engine.delete_object("Tariff", (country_code, party_id), tariff_id, ())
 
 
 class HubClientInfoReceiverHandlers:

@@ -388,7 +388,7 @@ class InvoiceReconciliationReceiverHandlers:
         id: str,
     ) -> None:
         """Withdraw a record that was sent in error."""
-        ctx.engine.delete_object("None", (country_code, party_id), "-", ())
+        ctx.engine.delete_object("InvoiceReconciliationRecord", (country_code, party_id), id, ())
 
 
 @dataclass

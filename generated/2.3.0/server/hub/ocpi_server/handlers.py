@@ -407,7 +407,7 @@ class TariffsReceiverHandlers:
         tariff_id: str,
     ) -> None:
         """Remove a tariff that will not be used again."""
-        ctx.engine.delete_object("None", (country_code, party_id), "-", ())
+        ctx.engine.delete_object("Tariff", (country_code, party_id), tariff_id, ())
 
 
 class TokensReceiverHandlers:
@@ -764,7 +764,7 @@ class InvoiceReconciliationReceiverHandlers:
         id: str,
     ) -> None:
         """Withdraw a record that was sent in error."""
-        ctx.engine.delete_object("None", (country_code, party_id), "-", ())
+        ctx.engine.delete_object("InvoiceReconciliationRecord", (country_code, party_id), id, ())
 
 
 @dataclass

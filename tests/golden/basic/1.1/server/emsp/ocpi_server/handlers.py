@@ -62,7 +62,7 @@ class StationsReceiverHandlers:
         station_id: str,
     ) -> None:
         """Forget a station."""
-        ctx.engine.delete_object("None", (country_code, party_id), "-", ())
+        ctx.engine.delete_object("Station", (country_code, party_id), station_id, ())
 
 
 @dataclass
