@@ -17,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from ._auth import AuthContext, Authenticator
+from ._docs import install_docs
 from ._defaults import Engine
 from ._envelope import install_error_handlers, ocpi_json_response, read_json_body
 from ._middleware import install_header_middleware
@@ -246,6 +247,7 @@ def build_app(
         app.add_api_route(p, credentials_put, methods=["PUT"], include_in_schema=False)
         app.add_api_route(p, credentials_delete, methods=["DELETE"], include_in_schema=False)
 
+    install_docs(app, settings, spec.version)  # /openapi.json, /docs, /redoc (OCPI_DOCS=0: off)
     return app
 
 

@@ -68,6 +68,8 @@ class ServerSettings:
     """How WE write tokens in outgoing Authorization headers (2.2+: Base64); input accepts both."""
     business_name: str = "ocpi-codegen server"
     """Our business name, for the business details of our credentials."""
+    docs: bool = True
+    """Serve ``/openapi.json``, ``/docs`` (Swagger UI) and ``/redoc``; False turns them off."""
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -93,7 +95,7 @@ class ServerSettings:
     @classmethod
     def from_env(cls, prefix: str = "OCPI_", environ: Mapping[str, str] | None = None) -> ServerSettings:
         """Read ``{prefix}BASE_URL``, ``DATABASE``, ``COUNTRY_CODE``, ``PARTY_ID``, ``MAX_LIMIT``,
-        ``DEFAULT_LIMIT``, ``VERSIONS_REQUIRE_TOKEN``, ``TOKEN_BASE64`` and ``BUSINESS_NAME``.
+        ``DEFAULT_LIMIT``, ``VERSIONS_REQUIRE_TOKEN``, ``TOKEN_BASE64``, ``BUSINESS_NAME`` and ``DOCS``.
 
         Unset or empty variables take the defaults (country/party ``NL``/``EXA``, base URL
         ``http://127.0.0.1:8000/ocpi``). ``environ`` replaces ``os.environ`` (for tests).
@@ -111,4 +113,5 @@ class ServerSettings:
             versions_require_token=_env_bool(env, prefix + "VERSIONS_REQUIRE_TOKEN", True),
             token_base64=_env_bool(env, prefix + "TOKEN_BASE64", True),
             business_name=_env_str(env, prefix + "BUSINESS_NAME", "ocpi-codegen server"),
+            docs=_env_bool(env, prefix + "DOCS", True),
         )
