@@ -7,7 +7,10 @@
 # Needs: the project's .venv (bash scripts/test.sh creates it; fastapi-offline comes with its test
 # extra) and Debian's chromium (apt-get install chromium). Writes OUT_DIR/swagger.png,
 # OUT_DIR/redoc.png and OUT_DIR/swagger-dom.html (the DOM after the page's scripts ran), and exits
-# non-zero when a page did not render its operations.
+# non-zero when a page did not render its operations. When node can load playwright-core (e.g.
+# `npm install --prefix /tmp/pw playwright-core` and NODE_PATH=/tmp/pw/node_modules), it also runs
+# scripts/docs_tryit.mjs: Authorize with a token, "Try it out" on GET /versions, expect HTTP 200
+# (OUT_DIR/tryit.png).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 VERSION="${1:-2.2.1}"
@@ -29,7 +32,9 @@ trap cleanup EXIT
 mkdir -p "$OUT"
 
 "$PY" -m generator server "$VERSION" --role "$ROLE" -o "$WORK/server" >/dev/null
-(cd "$WORK/server" && OCPI_BASE_URL="http://127.0.0.1:$PORT/ocpi" exec "$PY" -m uvicorn app:app \
+export OCPI_BASE_URL="http://127.0.0.1:$PORT/ocpi" OCPI_DATABASE="$WORK/server.sqlite"
+TOKEN="$(cd "$WORK/server" && "$PY" -m ocpi_server issue-token DOCS | head -1 | sed 's/.*: //')"
+(cd "$WORK/server" && exec "$PY" -m uvicorn app:app \
   --host 127.0.0.1 --port "$PORT" --log-level warning) &
 SERVER_PID=$!
 for _ in $(seq 100); do
@@ -55,3 +60,8 @@ ops=$(grep -o 'class="opblock opblock-[a-z]*' "$OUT/swagger-dom.html" | wc -l)
 auth=$(grep -c 'btn authorize' "$OUT/swagger-dom.html" || true)
 echo "swagger: $ops operations rendered, authorize button: $auth; screenshots in $OUT"
 [ "$ops" -gt 0 ] && [ "$auth" -gt 0 ]
+if node -e 'require("playwright-core")' 2>/dev/null; then
+  CHROMIUM="$CHROMIUM" node "$ROOT/scripts/docs_tryit.mjs" "http://127.0.0.1:$PORT" "$TOKEN" "$OUT/tryit.png"
+else
+  echo "try-it-out check skipped: node cannot load playwright-core (see the header of this script)"
+fi
