@@ -70,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("-o", "--output", type=Path, help="file (one document) or folder (all); default: stdout / generated/<version>/openapi")
     o.add_argument("--format", choices=["yaml", "json"], default="yaml")
 
+    js = sub.add_parser("schema", help="JSON Schema (draft 2020-12) files, one per object and enum of one version")
+    js.add_argument("version")
+    js.add_argument("-o", "--output", type=Path, help="folder (default: generated/<version>/schema)")
+
     cl = sub.add_parser("client", help="a typed Python client package for one version")
     cl.add_argument("version")
     with_arg(cl)
@@ -264,6 +268,17 @@ def _openapi(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _schema(args: argparse.Namespace) -> int:
+    from generator.jsonschema_out import schema_files
+
+    spec = load_spec(args.spec_root, args.version)
+    files = render_files(schema_files(spec))
+    out = args.output or Path("generated") / args.version / "schema"
+    written = write_tree(out, files)
+    print(f"{len(files)} JSON Schema files in {out} ({len(written)} written)")
+    return EXIT_OK
+
+
 def _client(args: argparse.Namespace) -> int:
     from generator.client import client_files
 
@@ -357,6 +372,7 @@ _COMMANDS = {
     "check": _check,
     "validate": _validate,
     "openapi": _openapi,
+    "schema": _schema,
     "client": _client,
     "server": _server,
     "diff": _diff,

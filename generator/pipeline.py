@@ -35,8 +35,15 @@ def _servers(spec: Spec) -> list[PlannedFile]:
     return [f for r in roles_with_servers(spec) for f in server_files(spec, r.slug, prefix=f"server/{r.slug}/")]
 
 
+def _schemas(spec: Spec) -> list[PlannedFile]:
+    from generator.jsonschema_out import schema_files
+
+    return schema_files(spec, prefix="schema/")
+
+
 TARGETS: dict[str, Callable[[Spec], list[PlannedFile]]] = {
     "openapi": lambda spec: openapi_files(spec, prefix="openapi/"),
+    "schema": _schemas,
     "client": _client,
     "server": _servers,
 }

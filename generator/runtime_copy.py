@@ -29,6 +29,7 @@ SERVER_MODULES = (
     "_json.py",
     "_time.py",
     "_defaults.py",
+    "_docs.py",
     "_app.py",
     "__main__.py",
 )

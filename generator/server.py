@@ -12,6 +12,7 @@ Scaffold vs regenerate: files under ``ocpi_server/`` belong to the generator and
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from generator import naming, typemap
 from generator.client import client_files, model_symbols
 from generator.ir import Endpoint, EnumType, Interface, ObjectType, Param, Role, Spec, TypeRef
 from generator.ir_build import BOTH
+from generator.openapi import build_document, documents
 from generator.plan import PlannedFile
 from generator.pyformat import format_template
 from generator.pyimports import STDLIB_SYMBOLS, Imports
@@ -423,6 +425,7 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
         PlannedFile(f"{gen}routers.py", "server/routers.py.j2", ctx, format_template),
     ]
     files += copies("server", gen)
+    files.append(role_document_file(spec, role, f"{gen}openapi.json"))
     for pf in client_files(spec, prefix=""):
         if "/" in pf.path:  # the client package itself, without its project files
             inner = pf.path.split("/", 1)[1]
@@ -435,6 +438,13 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
         PlannedFile(f"{prefix}tests/test_server.py", "server/test_server.py.j2", ctx, format_template),
     ]
     return files + user
+
+
+def role_document_file(spec: Spec, role: Role, path: str) -> PlannedFile:
+    """The role's OpenAPI document (as in ``generated/<v>/openapi/roles/``), compact JSON, for ``/openapi.json``."""
+    (doc,) = [d for d in documents(spec) if d.stem == f"roles/{role.slug}"]
+    text = json.dumps(build_document(spec, doc), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return PlannedFile(path, "", {"text": text})
 
 
 def is_user_file(path: str) -> bool:

@@ -77,6 +77,8 @@ class ServerSettings:
     peer_hosts: tuple[str, ...] = ()
     """Hosts we may call besides the host of a peer's own versions URL (``*.example.com`` for a
     domain and its subdomains), e.g. where a peer's modules or a ``response_url`` live."""
+    docs: bool = True
+    """Serve ``/openapi.json``, ``/docs`` (Swagger UI) and ``/redoc``; False turns them off."""
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -106,8 +108,8 @@ class ServerSettings:
     def from_env(cls, prefix: str = "OCPI_", environ: Mapping[str, str] | None = None) -> ServerSettings:
         """Read ``{prefix}BASE_URL``, ``DATABASE``, ``COUNTRY_CODE``, ``PARTY_ID``, ``MAX_LIMIT``,
         ``DEFAULT_LIMIT``, ``VERSIONS_REQUIRE_TOKEN``, ``TOKEN_BASE64``, ``BUSINESS_NAME``,
-        ``MAX_BODY_BYTES``, ``MAX_JSON_DEPTH``, ``ALLOW_PRIVATE_PEERS`` and ``PEER_HOSTS``
-        (comma-separated).
+        ``MAX_BODY_BYTES``, ``MAX_JSON_DEPTH``, ``ALLOW_PRIVATE_PEERS``, ``PEER_HOSTS``
+        (comma-separated) and ``DOCS``.
 
         Unset or empty variables take the defaults (country/party ``NL``/``EXA``, base URL
         ``http://127.0.0.1:8000/ocpi``). ``environ`` replaces ``os.environ`` (for tests).
@@ -129,4 +131,5 @@ class ServerSettings:
             max_json_depth=_env_int(env, prefix + "MAX_JSON_DEPTH", 64),
             allow_private_peers=_env_bool(env, prefix + "ALLOW_PRIVATE_PEERS", False),
             peer_hosts=tuple(_env_str(env, prefix + "PEER_HOSTS", "").split(",")),
+            docs=_env_bool(env, prefix + "DOCS", True),
         )

@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, as_json
+from ._docs import install_docs
 from ._envelope import install_error_handlers, ocpi_json_response, read_json_body
 from ._middleware import install_header_middleware, install_input_limits
 from ._outbound import check_endpoints, peer_http_client
@@ -251,6 +252,7 @@ def build_app(
         app.add_api_route(p, credentials_put, methods=["PUT"], include_in_schema=False)
         app.add_api_route(p, credentials_delete, methods=["DELETE"], include_in_schema=False)
 
+    install_docs(app, settings, spec.version)  # /openapi.json, /docs, /redoc (OCPI_DOCS=0: off)
     return app
 
 
