@@ -49,6 +49,14 @@ class PyMethod:
     parse_expr: str | None  # how to turn response.data into the return value
     routed: bool = True  # hub routing headers apply (function modules only)
 
+    @property
+    def url_expr(self) -> str:
+        """The call's URL: the published interface URL joined with the path (one ``/`` between)."""
+        if not self.path_expr:
+            return 'self._at("")'
+        prefix = "f" if "{" in self.path_expr else ""
+        return f'self._at({prefix}"{self.path_expr}")'
+
 
 @dataclass(frozen=True)
 class PyInterface:
@@ -101,8 +109,8 @@ def _parse_expr(p: Payload) -> tuple[str, str]:
     """(return annotation, expression over ``response.data``)."""
     item = _model_annotation(p.type)
     if p.is_list:
-        return f"builtins.list[{item}]", f"parse_list({item}, response.data, self._transport.settings.lenient)"
-    return item, f"parse({item}, response.data)"
+        return f"builtins.list[{item}]", f"parse_list({item}, response, self._transport)"
+    return item, f"parse({item}, response, self._transport)"
 
 
 def _method(spec: Spec, ep: Endpoint) -> PyMethod:

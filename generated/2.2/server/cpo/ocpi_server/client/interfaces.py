@@ -65,59 +65,67 @@ class CredentialsApi(Interface):
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Fetch the credentials for accessing the server."""
         response = self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def post(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Register by giving the server the client's credentials."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def put(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Update the client's credentials or switch version."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def delete(
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Unregister and invalidate the server's credentials."""
         response = self._transport.request(
             "DELETE",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -132,59 +140,67 @@ class AsyncCredentialsApi(AsyncInterface):
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Fetch the credentials for accessing the server."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def post(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Register by giving the server the client's credentials."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def put(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Update the client's credentials or switch version."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def delete(
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Unregister and invalidate the server's credentials."""
         response = await self._transport.request(
             "DELETE",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -204,6 +220,7 @@ class LocationsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Location]:
         """Page through locations changed in a time window."""
         params: dict[str, str | None] = {
@@ -213,11 +230,12 @@ class LocationsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Location),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def get_location(
@@ -226,15 +244,17 @@ class LocationsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """One location."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     def get_evse(
         self,
@@ -243,15 +263,17 @@ class LocationsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """One EVSE of a location."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     def get_connector(
         self,
@@ -261,15 +283,17 @@ class LocationsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """One connector of an EVSE."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
 
 class AsyncLocationsSender(AsyncInterface):
@@ -287,6 +311,7 @@ class AsyncLocationsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Location]:
         """Page through locations changed in a time window."""
         params: dict[str, str | None] = {
@@ -296,11 +321,12 @@ class AsyncLocationsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Location),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def get_location(
@@ -309,15 +335,17 @@ class AsyncLocationsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """One location."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     async def get_evse(
         self,
@@ -326,15 +354,17 @@ class AsyncLocationsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """One EVSE of a location."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     async def get_connector(
         self,
@@ -344,15 +374,17 @@ class AsyncLocationsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """One connector of an EVSE."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
 
 class LocationsReceiver(Interface):
@@ -369,15 +401,17 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """Read back a stored Location to check it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     def get_evse(
         self,
@@ -388,15 +422,19 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """Read back a stored EVSE to check it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     def get_connector(
         self,
@@ -408,15 +446,19 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """Read back a stored Connector to check it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
     def put_location(
         self,
@@ -427,14 +469,16 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a Location."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=location.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -448,14 +492,18 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace an EVSE."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=evse.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -470,14 +518,18 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a Connector."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -490,14 +542,16 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of a Location."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -511,14 +565,18 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of an EVSE."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -533,14 +591,18 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of a Connector."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -559,15 +621,17 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """Read back a stored Location to check it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     async def get_evse(
         self,
@@ -578,15 +642,19 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """Read back a stored EVSE to check it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     async def get_connector(
         self,
@@ -598,15 +666,19 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """Read back a stored Connector to check it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
     async def put_location(
         self,
@@ -617,14 +689,16 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a Location."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=location.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -638,14 +712,18 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace an EVSE."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=evse.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -660,14 +738,18 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a Connector."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -680,14 +762,16 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of a Location."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -701,14 +785,18 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of an EVSE."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -723,14 +811,18 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of a Connector."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -750,6 +842,7 @@ class SessionsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Session]:
         """Page through sessions changed in a time window."""
         params: dict[str, str | None] = {
@@ -759,11 +852,12 @@ class SessionsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Session),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def set_charging_preferences(
@@ -773,16 +867,18 @@ class SessionsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingPreferencesResponse:
         """Set the driver's preferences for an ongoing session."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}/charging_preferences",
+            self._at(f"/{path_segment(session_id)}/charging_preferences"),
             body=charging_preferences.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingPreferencesResponse, response.data)
+        return parse(ChargingPreferencesResponse, response, self._transport)
 
 
 class AsyncSessionsSender(AsyncInterface):
@@ -800,6 +896,7 @@ class AsyncSessionsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Session]:
         """Page through sessions changed in a time window."""
         params: dict[str, str | None] = {
@@ -809,11 +906,12 @@ class AsyncSessionsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Session),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def set_charging_preferences(
@@ -823,16 +921,18 @@ class AsyncSessionsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingPreferencesResponse:
         """Set the driver's preferences for an ongoing session."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}/charging_preferences",
+            self._at(f"/{path_segment(session_id)}/charging_preferences"),
             body=charging_preferences.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingPreferencesResponse, response.data)
+        return parse(ChargingPreferencesResponse, response, self._transport)
 
 
 class SessionsReceiver(Interface):
@@ -849,15 +949,17 @@ class SessionsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Session:
         """Read back a stored session to check it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Session, response.data)
+        return parse(Session, response, self._transport)
 
     def put(
         self,
@@ -868,14 +970,16 @@ class SessionsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a session."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -888,14 +992,16 @@ class SessionsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of a session; sent charging periods are added."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -914,15 +1020,17 @@ class AsyncSessionsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Session:
         """Read back a stored session to check it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Session, response.data)
+        return parse(Session, response, self._transport)
 
     async def put(
         self,
@@ -933,14 +1041,16 @@ class AsyncSessionsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a session."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -953,14 +1063,16 @@ class AsyncSessionsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of a session; sent charging periods are added."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -980,6 +1092,7 @@ class CDRsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[CDR]:
         """Page through CDRs created in a time window."""
         params: dict[str, str | None] = {
@@ -989,11 +1102,12 @@ class CDRsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(CDR),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1012,6 +1126,7 @@ class AsyncCDRsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[CDR]:
         """Page through CDRs created in a time window."""
         params: dict[str, str | None] = {
@@ -1021,11 +1136,12 @@ class AsyncCDRsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(CDR),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1040,15 +1156,17 @@ class CDRsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CDR:
         """Fetch a posted CDR at the URL the POST response gave."""
         response = self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CDR, response.data)
+        return parse(CDR, response, self._transport)
 
     def post(
         self,
@@ -1056,14 +1174,16 @@ class CDRsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Send a new final CDR; the reply's Location header gives its URL."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=cdr.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1079,15 +1199,17 @@ class AsyncCDRsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CDR:
         """Fetch a posted CDR at the URL the POST response gave."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CDR, response.data)
+        return parse(CDR, response, self._transport)
 
     async def post(
         self,
@@ -1095,14 +1217,16 @@ class AsyncCDRsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Send a new final CDR; the reply's Location header gives its URL."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=cdr.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1122,6 +1246,7 @@ class TariffsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Tariff]:
         """Page through tariffs changed in a time window."""
         params: dict[str, str | None] = {
@@ -1131,11 +1256,12 @@ class TariffsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Tariff),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1154,6 +1280,7 @@ class AsyncTariffsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Tariff]:
         """Page through tariffs changed in a time window."""
         params: dict[str, str | None] = {
@@ -1163,11 +1290,12 @@ class AsyncTariffsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Tariff),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1185,15 +1313,17 @@ class TariffsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Tariff:
         """Read back a stored tariff to check it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Tariff, response.data)
+        return parse(Tariff, response, self._transport)
 
     def put(
         self,
@@ -1204,14 +1334,16 @@ class TariffsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a tariff."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             body=tariff.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1223,13 +1355,15 @@ class TariffsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Remove a tariff that is no longer used."""
         response = self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1248,15 +1382,17 @@ class AsyncTariffsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Tariff:
         """Read back a stored tariff to check it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Tariff, response.data)
+        return parse(Tariff, response, self._transport)
 
     async def put(
         self,
@@ -1267,14 +1403,16 @@ class AsyncTariffsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a tariff."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             body=tariff.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1286,13 +1424,15 @@ class AsyncTariffsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Remove a tariff that is no longer used."""
         response = await self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1312,6 +1452,7 @@ class TokensReceiver(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Token:
         """Read back a stored token to check it."""
         params: dict[str, str | None] = {
@@ -1319,12 +1460,13 @@ class TokensReceiver(Interface):
         }
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Token, response.data)
+        return parse(Token, response, self._transport)
 
     def put(
         self,
@@ -1336,6 +1478,7 @@ class TokensReceiver(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a token."""
         params: dict[str, str | None] = {
@@ -1343,11 +1486,12 @@ class TokensReceiver(Interface):
         }
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             body=token.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1361,6 +1505,7 @@ class TokensReceiver(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of a token."""
         params: dict[str, str | None] = {
@@ -1368,11 +1513,12 @@ class TokensReceiver(Interface):
         }
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1392,6 +1538,7 @@ class AsyncTokensReceiver(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Token:
         """Read back a stored token to check it."""
         params: dict[str, str | None] = {
@@ -1399,12 +1546,13 @@ class AsyncTokensReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Token, response.data)
+        return parse(Token, response, self._transport)
 
     async def put(
         self,
@@ -1416,6 +1564,7 @@ class AsyncTokensReceiver(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a token."""
         params: dict[str, str | None] = {
@@ -1423,11 +1572,12 @@ class AsyncTokensReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             body=token.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1441,6 +1591,7 @@ class AsyncTokensReceiver(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of a token."""
         params: dict[str, str | None] = {
@@ -1448,11 +1599,12 @@ class AsyncTokensReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1472,6 +1624,7 @@ class TokensSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Token]:
         """Page through tokens changed in a time window."""
         params: dict[str, str | None] = {
@@ -1481,11 +1634,12 @@ class TokensSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Token),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def authorize(
@@ -1496,6 +1650,7 @@ class TokensSender(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AuthorizationInfo:
         """Ask the eMSP in real time whether a token may charge."""
         params: dict[str, str | None] = {
@@ -1503,13 +1658,14 @@ class TokensSender(Interface):
         }
         response = self._transport.request(
             "POST",
-            f"{self._url}/{path_segment(token_uid)}/authorize",
+            self._at(f"/{path_segment(token_uid)}/authorize"),
             params=params,
             body=None if location_references is None else location_references.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(AuthorizationInfo, response.data)
+        return parse(AuthorizationInfo, response, self._transport)
 
 
 class AsyncTokensSender(AsyncInterface):
@@ -1527,6 +1683,7 @@ class AsyncTokensSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Token]:
         """Page through tokens changed in a time window."""
         params: dict[str, str | None] = {
@@ -1536,11 +1693,12 @@ class AsyncTokensSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Token),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def authorize(
@@ -1551,6 +1709,7 @@ class AsyncTokensSender(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AuthorizationInfo:
         """Ask the eMSP in real time whether a token may charge."""
         params: dict[str, str | None] = {
@@ -1558,13 +1717,14 @@ class AsyncTokensSender(AsyncInterface):
         }
         response = await self._transport.request(
             "POST",
-            f"{self._url}/{path_segment(token_uid)}/authorize",
+            self._at(f"/{path_segment(token_uid)}/authorize"),
             params=params,
             body=None if location_references is None else location_references.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(AuthorizationInfo, response.data)
+        return parse(AuthorizationInfo, response, self._transport)
 
 
 class CommandsReceiver(Interface):
@@ -1579,16 +1739,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to cancel a reservation."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/CANCEL_RESERVATION",
+            self._at("/CANCEL_RESERVATION"),
             body=cancel_reservation.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def reserve_now(
         self,
@@ -1596,16 +1758,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to reserve an EVSE."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/RESERVE_NOW",
+            self._at("/RESERVE_NOW"),
             body=reserve_now.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def start_session(
         self,
@@ -1613,16 +1777,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to start a session."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/START_SESSION",
+            self._at("/START_SESSION"),
             body=start_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def stop_session(
         self,
@@ -1630,16 +1796,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to stop a session."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/STOP_SESSION",
+            self._at("/STOP_SESSION"),
             body=stop_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def unlock_connector(
         self,
@@ -1647,16 +1815,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to unlock a connector."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/UNLOCK_CONNECTOR",
+            self._at("/UNLOCK_CONNECTOR"),
             body=unlock_connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
 
 class AsyncCommandsReceiver(AsyncInterface):
@@ -1671,16 +1841,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to cancel a reservation."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/CANCEL_RESERVATION",
+            self._at("/CANCEL_RESERVATION"),
             body=cancel_reservation.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def reserve_now(
         self,
@@ -1688,16 +1860,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to reserve an EVSE."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/RESERVE_NOW",
+            self._at("/RESERVE_NOW"),
             body=reserve_now.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def start_session(
         self,
@@ -1705,16 +1879,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to start a session."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/START_SESSION",
+            self._at("/START_SESSION"),
             body=start_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def stop_session(
         self,
@@ -1722,16 +1898,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to stop a session."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/STOP_SESSION",
+            self._at("/STOP_SESSION"),
             body=stop_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def unlock_connector(
         self,
@@ -1739,16 +1917,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to unlock a connector."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/UNLOCK_CONNECTOR",
+            self._at("/UNLOCK_CONNECTOR"),
             body=unlock_connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
 
 class CommandsSender(Interface):
@@ -1763,14 +1943,16 @@ class CommandsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver a command result to the response_url of the request."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=command_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1787,14 +1969,16 @@ class AsyncCommandsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver a command result to the response_url of the request."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=command_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1813,6 +1997,7 @@ class ChargingProfilesReceiver(Interface):
         response_url: str,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Ask for the active profile; it arrives later at response_url."""
         params: dict[str, str | None] = {
@@ -1821,12 +2006,13 @@ class ChargingProfilesReceiver(Interface):
         }
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
     def put(
         self,
@@ -1835,16 +2021,18 @@ class ChargingProfilesReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Set or replace the profile of a session."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             body=set_charging_profile.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
     def delete(
         self,
@@ -1853,6 +2041,7 @@ class ChargingProfilesReceiver(Interface):
         response_url: str,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Clear the profile of a session."""
         params: dict[str, str | None] = {
@@ -1860,12 +2049,13 @@ class ChargingProfilesReceiver(Interface):
         }
         response = self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
 
 class AsyncChargingProfilesReceiver(AsyncInterface):
@@ -1882,6 +2072,7 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         response_url: str,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Ask for the active profile; it arrives later at response_url."""
         params: dict[str, str | None] = {
@@ -1890,12 +2081,13 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
     async def put(
         self,
@@ -1904,16 +2096,18 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Set or replace the profile of a session."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             body=set_charging_profile.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
     async def delete(
         self,
@@ -1922,6 +2116,7 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         response_url: str,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Clear the profile of a session."""
         params: dict[str, str | None] = {
@@ -1929,12 +2124,13 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
 
 class ChargingProfilesSender(Interface):
@@ -1949,14 +2145,16 @@ class ChargingProfilesSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver the result of a GET to its response_url."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/activechargingprofile",
+            self._at("/activechargingprofile"),
             body=active_charging_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1966,14 +2164,16 @@ class ChargingProfilesSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver the result of a PUT to its response_url."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/chargingprofile",
+            self._at("/chargingprofile"),
             body=charging_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1983,14 +2183,16 @@ class ChargingProfilesSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver the result of a DELETE to its response_url."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/clearprofile",
+            self._at("/clearprofile"),
             body=clear_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2001,14 +2203,16 @@ class ChargingProfilesSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Push a changed active profile of a session."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             body=active_charging_profile.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2025,14 +2229,16 @@ class AsyncChargingProfilesSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver the result of a GET to its response_url."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/activechargingprofile",
+            self._at("/activechargingprofile"),
             body=active_charging_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2042,14 +2248,16 @@ class AsyncChargingProfilesSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver the result of a PUT to its response_url."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/chargingprofile",
+            self._at("/chargingprofile"),
             body=charging_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2059,14 +2267,16 @@ class AsyncChargingProfilesSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver the result of a DELETE to its response_url."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/clearprofile",
+            self._at("/clearprofile"),
             body=clear_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2077,14 +2287,16 @@ class AsyncChargingProfilesSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Push a changed active profile of a session."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             body=active_charging_profile.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2101,15 +2313,17 @@ class HubClientInfoReceiver(Interface):
         party_id: str,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ClientInfo:
         """Read back stored client information to check it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}"),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ClientInfo, response.data)
+        return parse(ClientInfo, response, self._transport)
 
     def put(
         self,
@@ -2118,14 +2332,16 @@ class HubClientInfoReceiver(Interface):
         client_info: ClientInfo,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace client information."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}"),
             body=client_info.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2142,15 +2358,17 @@ class AsyncHubClientInfoReceiver(AsyncInterface):
         party_id: str,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ClientInfo:
         """Read back stored client information to check it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}"),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ClientInfo, response.data)
+        return parse(ClientInfo, response, self._transport)
 
     async def put(
         self,
@@ -2159,14 +2377,16 @@ class AsyncHubClientInfoReceiver(AsyncInterface):
         client_info: ClientInfo,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace client information."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}"),
             body=client_info.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2185,6 +2405,7 @@ class HubClientInfoSender(Interface):
         offset: int | None = None,
         limit: int | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[ClientInfo]:
         """Page through client information changed in a time window."""
         params: dict[str, str | None] = {
@@ -2194,11 +2415,12 @@ class HubClientInfoSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(ClientInfo),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -2216,6 +2438,7 @@ class AsyncHubClientInfoSender(AsyncInterface):
         offset: int | None = None,
         limit: int | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[ClientInfo]:
         """Page through client information changed in a time window."""
         params: dict[str, str | None] = {
@@ -2225,9 +2448,10 @@ class AsyncHubClientInfoSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(ClientInfo),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )

@@ -73,59 +73,67 @@ class CredentialsApi(Interface):
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Read the credentials for calling the server."""
         response = self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def post(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Register by handing over the client's credentials."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def put(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Update credentials or switch version."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def delete(
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Unregister; the server's credentials become invalid."""
         response = self._transport.request(
             "DELETE",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -140,59 +148,67 @@ class AsyncCredentialsApi(AsyncInterface):
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Read the credentials for calling the server."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def post(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Register by handing over the client's credentials."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def put(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Update credentials or switch version."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def delete(
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Unregister; the server's credentials become invalid."""
         response = await self._transport.request(
             "DELETE",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -212,6 +228,7 @@ class LocationsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Location]:
         """Page through locations changed in a time window."""
         params: dict[str, str | None] = {
@@ -221,11 +238,12 @@ class LocationsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Location),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def get_location(
@@ -234,15 +252,17 @@ class LocationsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """One location."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     def get_evse(
         self,
@@ -251,15 +271,17 @@ class LocationsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """One EVSE of a location."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     def get_connector(
         self,
@@ -269,15 +291,17 @@ class LocationsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """One connector of an EVSE."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
 
 class AsyncLocationsSender(AsyncInterface):
@@ -295,6 +319,7 @@ class AsyncLocationsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Location]:
         """Page through locations changed in a time window."""
         params: dict[str, str | None] = {
@@ -304,11 +329,12 @@ class AsyncLocationsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Location),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def get_location(
@@ -317,15 +343,17 @@ class AsyncLocationsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """One location."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     async def get_evse(
         self,
@@ -334,15 +362,17 @@ class AsyncLocationsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """One EVSE of a location."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     async def get_connector(
         self,
@@ -352,15 +382,17 @@ class AsyncLocationsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """One connector of an EVSE."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
 
 class LocationsReceiver(Interface):
@@ -377,15 +409,17 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """A location as the receiver stores it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     def get_evse(
         self,
@@ -396,15 +430,19 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """An EVSE as the receiver stores it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     def get_connector(
         self,
@@ -416,15 +454,19 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """A connector as the receiver stores it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
     def put_location(
         self,
@@ -435,14 +477,16 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a location."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=location.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -456,14 +500,18 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace an EVSE."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=evse.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -478,14 +526,18 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a connector."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -498,14 +550,16 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a location (last_updated always included)."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -519,14 +573,18 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of an EVSE (last_updated always included)."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -541,14 +599,18 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a connector (last_updated always included)."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -567,15 +629,17 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """A location as the receiver stores it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     async def get_evse(
         self,
@@ -586,15 +650,19 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """An EVSE as the receiver stores it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     async def get_connector(
         self,
@@ -606,15 +674,19 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """A connector as the receiver stores it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
     async def put_location(
         self,
@@ -625,14 +697,16 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a location."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=location.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -646,14 +720,18 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace an EVSE."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=evse.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -668,14 +746,18 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a connector."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -688,14 +770,16 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a location (last_updated always included)."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -709,14 +793,18 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of an EVSE (last_updated always included)."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -731,14 +819,18 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a connector (last_updated always included)."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -758,6 +850,7 @@ class SessionsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Session]:
         """Page through sessions changed in a time window."""
         params: dict[str, str | None] = {
@@ -767,11 +860,12 @@ class SessionsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Session),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def set_charging_preferences(
@@ -781,16 +875,18 @@ class SessionsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingPreferencesResponse:
         """Set the driver's charging preferences for a running session."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}/charging_preferences",
+            self._at(f"/{path_segment(session_id)}/charging_preferences"),
             body=charging_preferences.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingPreferencesResponse, response.data)
+        return parse(ChargingPreferencesResponse, response, self._transport)
 
 
 class AsyncSessionsSender(AsyncInterface):
@@ -808,6 +904,7 @@ class AsyncSessionsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Session]:
         """Page through sessions changed in a time window."""
         params: dict[str, str | None] = {
@@ -817,11 +914,12 @@ class AsyncSessionsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Session),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def set_charging_preferences(
@@ -831,16 +929,18 @@ class AsyncSessionsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingPreferencesResponse:
         """Set the driver's charging preferences for a running session."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}/charging_preferences",
+            self._at(f"/{path_segment(session_id)}/charging_preferences"),
             body=charging_preferences.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingPreferencesResponse, response.data)
+        return parse(ChargingPreferencesResponse, response, self._transport)
 
 
 class SessionsReceiver(Interface):
@@ -857,15 +957,17 @@ class SessionsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Session:
         """A session as the receiver stores it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Session, response.data)
+        return parse(Session, response, self._transport)
 
     def put(
         self,
@@ -876,14 +978,16 @@ class SessionsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a session including its charging periods."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -896,14 +1000,16 @@ class SessionsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a session; charging periods sent are appended."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -922,15 +1028,17 @@ class AsyncSessionsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Session:
         """A session as the receiver stores it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Session, response.data)
+        return parse(Session, response, self._transport)
 
     async def put(
         self,
@@ -941,14 +1049,16 @@ class AsyncSessionsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a session including its charging periods."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -961,14 +1071,16 @@ class AsyncSessionsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a session; charging periods sent are appended."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -988,6 +1100,7 @@ class CDRsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[CDR]:
         """Page through CDRs created in a time window."""
         params: dict[str, str | None] = {
@@ -997,11 +1110,12 @@ class CDRsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(CDR),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1020,6 +1134,7 @@ class AsyncCDRsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[CDR]:
         """Page through CDRs created in a time window."""
         params: dict[str, str | None] = {
@@ -1029,11 +1144,12 @@ class AsyncCDRsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(CDR),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1048,15 +1164,17 @@ class CDRsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CDR:
         """Read back a posted CDR at the URL the receiver returned (see ERRATA Format gaps)."""
         response = self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CDR, response.data)
+        return parse(CDR, response, self._transport)
 
     def post(
         self,
@@ -1064,14 +1182,16 @@ class CDRsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver a new CDR; the Location response header gives its URL."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=cdr.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1087,15 +1207,17 @@ class AsyncCDRsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CDR:
         """Read back a posted CDR at the URL the receiver returned (see ERRATA Format gaps)."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CDR, response.data)
+        return parse(CDR, response, self._transport)
 
     async def post(
         self,
@@ -1103,14 +1225,16 @@ class AsyncCDRsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver a new CDR; the Location response header gives its URL."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=cdr.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1130,6 +1254,7 @@ class TariffsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Tariff]:
         """Page through tariffs changed in a time window."""
         params: dict[str, str | None] = {
@@ -1139,11 +1264,12 @@ class TariffsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Tariff),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1162,6 +1288,7 @@ class AsyncTariffsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Tariff]:
         """Page through tariffs changed in a time window."""
         params: dict[str, str | None] = {
@@ -1171,11 +1298,12 @@ class AsyncTariffsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Tariff),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1193,15 +1321,17 @@ class TariffsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Tariff:
         """A tariff as the receiver stores it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Tariff, response.data)
+        return parse(Tariff, response, self._transport)
 
     def put(
         self,
@@ -1212,14 +1342,16 @@ class TariffsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a tariff."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             body=tariff.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1231,13 +1363,15 @@ class TariffsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Remove a tariff that will not be used again."""
         response = self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1256,15 +1390,17 @@ class AsyncTariffsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Tariff:
         """A tariff as the receiver stores it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Tariff, response.data)
+        return parse(Tariff, response, self._transport)
 
     async def put(
         self,
@@ -1275,14 +1411,16 @@ class AsyncTariffsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a tariff."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             body=tariff.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1294,13 +1432,15 @@ class AsyncTariffsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Remove a tariff that will not be used again."""
         response = await self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1320,6 +1460,7 @@ class TokensReceiver(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Token:
         """A token as the receiver stores it."""
         params: dict[str, str | None] = {
@@ -1327,12 +1468,13 @@ class TokensReceiver(Interface):
         }
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Token, response.data)
+        return parse(Token, response, self._transport)
 
     def put(
         self,
@@ -1344,6 +1486,7 @@ class TokensReceiver(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a token."""
         params: dict[str, str | None] = {
@@ -1351,11 +1494,12 @@ class TokensReceiver(Interface):
         }
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             body=token.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1369,6 +1513,7 @@ class TokensReceiver(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a token (last_updated always included)."""
         params: dict[str, str | None] = {
@@ -1376,11 +1521,12 @@ class TokensReceiver(Interface):
         }
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1400,6 +1546,7 @@ class AsyncTokensReceiver(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Token:
         """A token as the receiver stores it."""
         params: dict[str, str | None] = {
@@ -1407,12 +1554,13 @@ class AsyncTokensReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Token, response.data)
+        return parse(Token, response, self._transport)
 
     async def put(
         self,
@@ -1424,6 +1572,7 @@ class AsyncTokensReceiver(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a token."""
         params: dict[str, str | None] = {
@@ -1431,11 +1580,12 @@ class AsyncTokensReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             body=token.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1449,6 +1599,7 @@ class AsyncTokensReceiver(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a token (last_updated always included)."""
         params: dict[str, str | None] = {
@@ -1456,11 +1607,12 @@ class AsyncTokensReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1480,6 +1632,7 @@ class TokensSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Token]:
         """Page through tokens changed in a time window."""
         params: dict[str, str | None] = {
@@ -1489,11 +1642,12 @@ class TokensSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Token),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def authorize(
@@ -1504,6 +1658,7 @@ class TokensSender(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AuthorizationInfo:
         """Ask the eMSP in real time whether a token may charge."""
         params: dict[str, str | None] = {
@@ -1511,13 +1666,14 @@ class TokensSender(Interface):
         }
         response = self._transport.request(
             "POST",
-            f"{self._url}/{path_segment(token_uid)}/authorize",
+            self._at(f"/{path_segment(token_uid)}/authorize"),
             params=params,
             body=None if location_references is None else location_references.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(AuthorizationInfo, response.data)
+        return parse(AuthorizationInfo, response, self._transport)
 
 
 class AsyncTokensSender(AsyncInterface):
@@ -1535,6 +1691,7 @@ class AsyncTokensSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Token]:
         """Page through tokens changed in a time window."""
         params: dict[str, str | None] = {
@@ -1544,11 +1701,12 @@ class AsyncTokensSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Token),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def authorize(
@@ -1559,6 +1717,7 @@ class AsyncTokensSender(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AuthorizationInfo:
         """Ask the eMSP in real time whether a token may charge."""
         params: dict[str, str | None] = {
@@ -1566,13 +1725,14 @@ class AsyncTokensSender(AsyncInterface):
         }
         response = await self._transport.request(
             "POST",
-            f"{self._url}/{path_segment(token_uid)}/authorize",
+            self._at(f"/{path_segment(token_uid)}/authorize"),
             params=params,
             body=None if location_references is None else location_references.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(AuthorizationInfo, response.data)
+        return parse(AuthorizationInfo, response, self._transport)
 
 
 class CommandsReceiver(Interface):
@@ -1587,16 +1747,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to cancel a reservation."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/CANCEL_RESERVATION",
+            self._at("/CANCEL_RESERVATION"),
             body=cancel_reservation.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def reserve_now(
         self,
@@ -1604,16 +1766,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to reserve an EVSE."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/RESERVE_NOW",
+            self._at("/RESERVE_NOW"),
             body=reserve_now.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def start_session(
         self,
@@ -1621,16 +1785,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to start a session."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/START_SESSION",
+            self._at("/START_SESSION"),
             body=start_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def stop_session(
         self,
@@ -1638,16 +1804,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to stop a session."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/STOP_SESSION",
+            self._at("/STOP_SESSION"),
             body=stop_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def unlock_connector(
         self,
@@ -1655,16 +1823,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to unlock a connector."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/UNLOCK_CONNECTOR",
+            self._at("/UNLOCK_CONNECTOR"),
             body=unlock_connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
 
 class AsyncCommandsReceiver(AsyncInterface):
@@ -1679,16 +1849,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to cancel a reservation."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/CANCEL_RESERVATION",
+            self._at("/CANCEL_RESERVATION"),
             body=cancel_reservation.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def reserve_now(
         self,
@@ -1696,16 +1868,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to reserve an EVSE."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/RESERVE_NOW",
+            self._at("/RESERVE_NOW"),
             body=reserve_now.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def start_session(
         self,
@@ -1713,16 +1887,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to start a session."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/START_SESSION",
+            self._at("/START_SESSION"),
             body=start_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def stop_session(
         self,
@@ -1730,16 +1906,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to stop a session."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/STOP_SESSION",
+            self._at("/STOP_SESSION"),
             body=stop_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def unlock_connector(
         self,
@@ -1747,16 +1925,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to unlock a connector."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/UNLOCK_CONNECTOR",
+            self._at("/UNLOCK_CONNECTOR"),
             body=unlock_connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
 
 class CommandsSender(Interface):
@@ -1771,14 +1951,16 @@ class CommandsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Receive a command result at the response_url the sender gave (see ERRATA Format gaps)."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=command_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1795,14 +1977,16 @@ class AsyncCommandsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Receive a command result at the response_url the sender gave (see ERRATA Format gaps)."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=command_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1821,6 +2005,7 @@ class ChargingProfilesReceiver(Interface):
         response_url: str,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Ask for the active profile of a session; the result follows asynchronously."""
         params: dict[str, str | None] = {
@@ -1829,12 +2014,13 @@ class ChargingProfilesReceiver(Interface):
         }
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
     def put(
         self,
@@ -1843,16 +2029,18 @@ class ChargingProfilesReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Set or replace the profile of a session."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             body=set_charging_profile.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
     def delete(
         self,
@@ -1861,6 +2049,7 @@ class ChargingProfilesReceiver(Interface):
         response_url: str,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Clear the profile set on a session."""
         params: dict[str, str | None] = {
@@ -1868,12 +2057,13 @@ class ChargingProfilesReceiver(Interface):
         }
         response = self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
 
 class AsyncChargingProfilesReceiver(AsyncInterface):
@@ -1890,6 +2080,7 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         response_url: str,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Ask for the active profile of a session; the result follows asynchronously."""
         params: dict[str, str | None] = {
@@ -1898,12 +2089,13 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
     async def put(
         self,
@@ -1912,16 +2104,18 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Set or replace the profile of a session."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             body=set_charging_profile.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
     async def delete(
         self,
@@ -1930,6 +2124,7 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         response_url: str,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Clear the profile set on a session."""
         params: dict[str, str | None] = {
@@ -1937,12 +2132,13 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
 
 class ChargingProfilesSender(Interface):
@@ -1957,14 +2153,16 @@ class ChargingProfilesSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Receive the result of a GET at its response_url (path not normative; see ERRATA)."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/activechargingprofile",
+            self._at("/activechargingprofile"),
             body=active_charging_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1974,14 +2172,16 @@ class ChargingProfilesSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Receive the result of a PUT at its response_url (path not normative; see ERRATA)."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/chargingprofile",
+            self._at("/chargingprofile"),
             body=charging_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1991,14 +2191,16 @@ class ChargingProfilesSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Receive the result of a DELETE at its response_url (path not normative; see ERRATA)."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/clearprofile",
+            self._at("/clearprofile"),
             body=clear_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2009,14 +2211,16 @@ class ChargingProfilesSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Be told of a changed active profile of a session."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             body=active_charging_profile.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2033,14 +2237,16 @@ class AsyncChargingProfilesSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Receive the result of a GET at its response_url (path not normative; see ERRATA)."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/activechargingprofile",
+            self._at("/activechargingprofile"),
             body=active_charging_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2050,14 +2256,16 @@ class AsyncChargingProfilesSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Receive the result of a PUT at its response_url (path not normative; see ERRATA)."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/chargingprofile",
+            self._at("/chargingprofile"),
             body=charging_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2067,14 +2275,16 @@ class AsyncChargingProfilesSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Receive the result of a DELETE at its response_url (path not normative; see ERRATA)."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/clearprofile",
+            self._at("/clearprofile"),
             body=clear_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2085,14 +2295,16 @@ class AsyncChargingProfilesSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Be told of a changed active profile of a session."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             body=active_charging_profile.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2109,15 +2321,17 @@ class HubClientInfoReceiver(Interface):
         party_id: str,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ClientInfo:
         """A ClientInfo as the connected party stores it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}"),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ClientInfo, response.data)
+        return parse(ClientInfo, response, self._transport)
 
     def put(
         self,
@@ -2126,14 +2340,16 @@ class HubClientInfoReceiver(Interface):
         client_info: ClientInfo,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a ClientInfo."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}"),
             body=client_info.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2150,15 +2366,17 @@ class AsyncHubClientInfoReceiver(AsyncInterface):
         party_id: str,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ClientInfo:
         """A ClientInfo as the connected party stores it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}"),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ClientInfo, response.data)
+        return parse(ClientInfo, response, self._transport)
 
     async def put(
         self,
@@ -2167,14 +2385,16 @@ class AsyncHubClientInfoReceiver(AsyncInterface):
         client_info: ClientInfo,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a ClientInfo."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}"),
             body=client_info.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2193,6 +2413,7 @@ class HubClientInfoSender(Interface):
         offset: int | None = None,
         limit: int | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[ClientInfo]:
         """Page through ClientInfo objects changed in a time window."""
         params: dict[str, str | None] = {
@@ -2202,11 +2423,12 @@ class HubClientInfoSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(ClientInfo),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -2224,6 +2446,7 @@ class AsyncHubClientInfoSender(AsyncInterface):
         offset: int | None = None,
         limit: int | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[ClientInfo]:
         """Page through ClientInfo objects changed in a time window."""
         params: dict[str, str | None] = {
@@ -2233,11 +2456,12 @@ class AsyncHubClientInfoSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(ClientInfo),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -2256,6 +2480,7 @@ class PaymentsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Terminal]:
         """Page through terminals changed in a time window."""
         params: dict[str, str | None] = {
@@ -2265,11 +2490,12 @@ class PaymentsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}/terminals",
+            self._at("/terminals"),
             params=params,
             parse=parser(Terminal),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def get_terminal(
@@ -2278,15 +2504,17 @@ class PaymentsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Terminal:
         """One terminal by its id."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/terminals/{path_segment(terminal_id)}",
+            self._at(f"/terminals/{path_segment(terminal_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Terminal, response.data)
+        return parse(Terminal, response, self._transport)
 
     def activate_terminal(
         self,
@@ -2294,14 +2522,16 @@ class PaymentsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Ask the PTP to activate a terminal."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/terminals/activate",
+            self._at("/terminals/activate"),
             body=terminal.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2311,13 +2541,15 @@ class PaymentsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Ask the PTP to deactivate a terminal."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/terminals/{path_segment(terminal_id)}/deactivate",
+            self._at(f"/terminals/{path_segment(terminal_id)}/deactivate"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2328,14 +2560,16 @@ class PaymentsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Replace a terminal's data."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/terminals/{path_segment(terminal_id)}",
+            self._at(f"/terminals/{path_segment(terminal_id)}"),
             body=terminal.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2346,14 +2580,16 @@ class PaymentsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Assign locations or EVSEs to a terminal."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/terminals/{path_segment(terminal_id)}",
+            self._at(f"/terminals/{path_segment(terminal_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2366,6 +2602,7 @@ class PaymentsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[FinancialAdviceConfirmation]:
         """Page through confirmations changed in a time window."""
         params: dict[str, str | None] = {
@@ -2375,11 +2612,12 @@ class PaymentsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}/financial-advice-confirmations",
+            self._at("/financial-advice-confirmations"),
             params=params,
             parse=parser(FinancialAdviceConfirmation),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def get_financial_advice_confirmation(
@@ -2388,15 +2626,17 @@ class PaymentsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> FinancialAdviceConfirmation:
         """One confirmation by its id."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/financial-advice-confirmations/{path_segment(financial_advice_confirmation_id)}",
+            self._at(f"/financial-advice-confirmations/{path_segment(financial_advice_confirmation_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(FinancialAdviceConfirmation, response.data)
+        return parse(FinancialAdviceConfirmation, response, self._transport)
 
 
 class AsyncPaymentsSender(AsyncInterface):
@@ -2414,6 +2654,7 @@ class AsyncPaymentsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Terminal]:
         """Page through terminals changed in a time window."""
         params: dict[str, str | None] = {
@@ -2423,11 +2664,12 @@ class AsyncPaymentsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}/terminals",
+            self._at("/terminals"),
             params=params,
             parse=parser(Terminal),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def get_terminal(
@@ -2436,15 +2678,17 @@ class AsyncPaymentsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Terminal:
         """One terminal by its id."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/terminals/{path_segment(terminal_id)}",
+            self._at(f"/terminals/{path_segment(terminal_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Terminal, response.data)
+        return parse(Terminal, response, self._transport)
 
     async def activate_terminal(
         self,
@@ -2452,14 +2696,16 @@ class AsyncPaymentsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Ask the PTP to activate a terminal."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/terminals/activate",
+            self._at("/terminals/activate"),
             body=terminal.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2469,13 +2715,15 @@ class AsyncPaymentsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Ask the PTP to deactivate a terminal."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/terminals/{path_segment(terminal_id)}/deactivate",
+            self._at(f"/terminals/{path_segment(terminal_id)}/deactivate"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2486,14 +2734,16 @@ class AsyncPaymentsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Replace a terminal's data."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/terminals/{path_segment(terminal_id)}",
+            self._at(f"/terminals/{path_segment(terminal_id)}"),
             body=terminal.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2504,14 +2754,16 @@ class AsyncPaymentsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Assign locations or EVSEs to a terminal."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/terminals/{path_segment(terminal_id)}",
+            self._at(f"/terminals/{path_segment(terminal_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2524,6 +2776,7 @@ class AsyncPaymentsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[FinancialAdviceConfirmation]:
         """Page through confirmations changed in a time window."""
         params: dict[str, str | None] = {
@@ -2533,11 +2786,12 @@ class AsyncPaymentsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}/financial-advice-confirmations",
+            self._at("/financial-advice-confirmations"),
             params=params,
             parse=parser(FinancialAdviceConfirmation),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def get_financial_advice_confirmation(
@@ -2546,15 +2800,17 @@ class AsyncPaymentsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> FinancialAdviceConfirmation:
         """One confirmation by its id."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/financial-advice-confirmations/{path_segment(financial_advice_confirmation_id)}",
+            self._at(f"/financial-advice-confirmations/{path_segment(financial_advice_confirmation_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(FinancialAdviceConfirmation, response.data)
+        return parse(FinancialAdviceConfirmation, response, self._transport)
 
 
 class PaymentsReceiver(Interface):
@@ -2569,15 +2825,17 @@ class PaymentsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Terminal:
         """The CPO's copy of one terminal."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/terminals/{path_segment(terminal_id)}",
+            self._at(f"/terminals/{path_segment(terminal_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Terminal, response.data)
+        return parse(Terminal, response, self._transport)
 
     def post_terminal(
         self,
@@ -2585,14 +2843,16 @@ class PaymentsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create a new terminal at the CPO."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/terminals",
+            self._at("/terminals"),
             body=terminal.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2602,15 +2862,17 @@ class PaymentsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> FinancialAdviceConfirmation:
         """The CPO's copy of one confirmation."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/financial-advice-confirmations/{path_segment(financial_advice_confirmation_id)}",
+            self._at(f"/financial-advice-confirmations/{path_segment(financial_advice_confirmation_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(FinancialAdviceConfirmation, response.data)
+        return parse(FinancialAdviceConfirmation, response, self._transport)
 
     def post_financial_advice_confirmation(
         self,
@@ -2618,14 +2880,16 @@ class PaymentsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create a confirmation at the CPO."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/financial-advice-confirmations",
+            self._at("/financial-advice-confirmations"),
             body=financial_advice_confirmation.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2642,15 +2906,17 @@ class AsyncPaymentsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Terminal:
         """The CPO's copy of one terminal."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/terminals/{path_segment(terminal_id)}",
+            self._at(f"/terminals/{path_segment(terminal_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Terminal, response.data)
+        return parse(Terminal, response, self._transport)
 
     async def post_terminal(
         self,
@@ -2658,14 +2924,16 @@ class AsyncPaymentsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create a new terminal at the CPO."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/terminals",
+            self._at("/terminals"),
             body=terminal.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2675,15 +2943,17 @@ class AsyncPaymentsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> FinancialAdviceConfirmation:
         """The CPO's copy of one confirmation."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/financial-advice-confirmations/{path_segment(financial_advice_confirmation_id)}",
+            self._at(f"/financial-advice-confirmations/{path_segment(financial_advice_confirmation_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(FinancialAdviceConfirmation, response.data)
+        return parse(FinancialAdviceConfirmation, response, self._transport)
 
     async def post_financial_advice_confirmation(
         self,
@@ -2691,14 +2961,16 @@ class AsyncPaymentsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create a confirmation at the CPO."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/financial-advice-confirmations",
+            self._at("/financial-advice-confirmations"),
             body=financial_advice_confirmation.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2720,6 +2992,7 @@ class BookingsSender(Interface):
         timeslot_to: datetime | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[BookingLocation]:
         """Page through booking locations changed in a time window."""
         params: dict[str, str | None] = {
@@ -2731,11 +3004,12 @@ class BookingsSender(Interface):
             "timeslot_to": None if timeslot_to is None else format_datetime(timeslot_to),
         }
         return self._transport.paginate(
-            f"{self._url}/booking_locations",
+            self._at("/booking_locations"),
             params=params,
             parse=parser(BookingLocation),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def get_booking_location(
@@ -2744,15 +3018,17 @@ class BookingsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> BookingLocation:
         """One booking location."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/booking_locations/{path_segment(booking_location_id)}",
+            self._at(f"/booking_locations/{path_segment(booking_location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(BookingLocation, response.data)
+        return parse(BookingLocation, response, self._transport)
 
     def get_calendar(
         self,
@@ -2761,15 +3037,17 @@ class BookingsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Calendar:
         """One calendar of a booking location."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}",
+            self._at(f"/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Calendar, response.data)
+        return parse(Calendar, response, self._transport)
 
     def list_bookings(
         self,
@@ -2780,6 +3058,7 @@ class BookingsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Booking]:
         """Page through bookings changed in a time window."""
         params: dict[str, str | None] = {
@@ -2789,11 +3068,12 @@ class BookingsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Booking),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def post(
@@ -2802,16 +3082,18 @@ class BookingsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Booking:
         """Request a booking on a booking location."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=booking_request.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Booking, response.data)
+        return parse(Booking, response, self._transport)
 
 
 class AsyncBookingsSender(AsyncInterface):
@@ -2831,6 +3113,7 @@ class AsyncBookingsSender(AsyncInterface):
         timeslot_to: datetime | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[BookingLocation]:
         """Page through booking locations changed in a time window."""
         params: dict[str, str | None] = {
@@ -2842,11 +3125,12 @@ class AsyncBookingsSender(AsyncInterface):
             "timeslot_to": None if timeslot_to is None else format_datetime(timeslot_to),
         }
         return self._transport.paginate(
-            f"{self._url}/booking_locations",
+            self._at("/booking_locations"),
             params=params,
             parse=parser(BookingLocation),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def get_booking_location(
@@ -2855,15 +3139,17 @@ class AsyncBookingsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> BookingLocation:
         """One booking location."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/booking_locations/{path_segment(booking_location_id)}",
+            self._at(f"/booking_locations/{path_segment(booking_location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(BookingLocation, response.data)
+        return parse(BookingLocation, response, self._transport)
 
     async def get_calendar(
         self,
@@ -2872,15 +3158,17 @@ class AsyncBookingsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Calendar:
         """One calendar of a booking location."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}",
+            self._at(f"/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Calendar, response.data)
+        return parse(Calendar, response, self._transport)
 
     def list_bookings(
         self,
@@ -2891,6 +3179,7 @@ class AsyncBookingsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Booking]:
         """Page through bookings changed in a time window."""
         params: dict[str, str | None] = {
@@ -2900,11 +3189,12 @@ class AsyncBookingsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Booking),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def post(
@@ -2913,16 +3203,18 @@ class AsyncBookingsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Booking:
         """Request a booking on a booking location."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=booking_request.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Booking, response.data)
+        return parse(Booking, response, self._transport)
 
 
 class BookingsReceiver(Interface):
@@ -2939,15 +3231,19 @@ class BookingsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> BookingLocation:
         """The eMSP's copy of one booking location."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(BookingLocation, response.data)
+        return parse(BookingLocation, response, self._transport)
 
     def get_calendar(
         self,
@@ -2958,15 +3254,19 @@ class BookingsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Calendar:
         """The eMSP's copy of one calendar."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Calendar, response.data)
+        return parse(Calendar, response, self._transport)
 
     def put_booking_location(
         self,
@@ -2977,14 +3277,18 @@ class BookingsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a booking location."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}"
+            ),
             body=booking_location.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2998,14 +3302,18 @@ class BookingsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a calendar of a booking location."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}"
+            ),
             body=calendar.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -3018,14 +3326,18 @@ class BookingsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Partly update a booking location."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -3039,14 +3351,18 @@ class BookingsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Partly update a calendar, such as its timeslots."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -3058,15 +3374,17 @@ class BookingsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Booking:
         """The eMSP's copy of one booking."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Booking, response.data)
+        return parse(Booking, response, self._transport)
 
     def put_booking(
         self,
@@ -3077,14 +3395,16 @@ class BookingsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a booking."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}"),
             body=booking.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -3097,14 +3417,16 @@ class BookingsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Partly update a booking, e.g. its status."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -3123,15 +3445,19 @@ class AsyncBookingsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> BookingLocation:
         """The eMSP's copy of one booking location."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(BookingLocation, response.data)
+        return parse(BookingLocation, response, self._transport)
 
     async def get_calendar(
         self,
@@ -3142,15 +3468,19 @@ class AsyncBookingsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Calendar:
         """The eMSP's copy of one calendar."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Calendar, response.data)
+        return parse(Calendar, response, self._transport)
 
     async def put_booking_location(
         self,
@@ -3161,14 +3491,18 @@ class AsyncBookingsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a booking location."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}"
+            ),
             body=booking_location.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -3182,14 +3516,18 @@ class AsyncBookingsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a calendar of a booking location."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}"
+            ),
             body=calendar.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -3202,14 +3540,18 @@ class AsyncBookingsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Partly update a booking location."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -3223,14 +3565,18 @@ class AsyncBookingsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Partly update a calendar, such as its timeslots."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/booking_locations/{path_segment(booking_location_id)}/{path_segment(calendar_id)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -3242,15 +3588,17 @@ class AsyncBookingsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Booking:
         """The eMSP's copy of one booking."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Booking, response.data)
+        return parse(Booking, response, self._transport)
 
     async def put_booking(
         self,
@@ -3261,14 +3609,16 @@ class AsyncBookingsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a booking."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}"),
             body=booking.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -3281,13 +3631,15 @@ class AsyncBookingsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Partly update a booking, e.g. its status."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(booking_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
