@@ -142,7 +142,7 @@ def _status_code_of(envelope: Mapping[str, Any]) -> int | None:
         return value
     if isinstance(value, str):
         return parse_int(value)
-    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+    if isinstance(value, Decimal) and value.is_finite() and abs(value) < 10**9 and value == value.to_integral_value():
         return int(value)
     return None
 

@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 _SENSITIVE_QUERY_WORDS = ("token", "key", "secret", "password", "auth", "signature", "credential", "session")
-_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+_DIGITS = re.compile(r"[0-9]{1,18}", re.ASCII)
 
 
 def path_segment(value: str) -> str:
@@ -151,7 +151,7 @@ def next_link(headers: httpx.Headers) -> str | None:
 
 
 def parse_int(value: str) -> int | None:
-    """The integer written in ASCII digits in ``value`` (spaces around allowed), else None."""
+    """The integer written in at most 18 ASCII digits in ``value`` (spaces around allowed), else None."""
     value = value.strip()
     return int(value) if _DIGITS.fullmatch(value) else None
 
