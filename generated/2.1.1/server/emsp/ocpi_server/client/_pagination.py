@@ -237,7 +237,10 @@ class _PaginatorBase(Generic[T]):
         total = self.total_count
         if total is None or self._page_size <= 0 or self._stream_index >= total:
             return None
-        target = self._origin_url.copy_merge_params({"offset": str(self._stream_index), "limit": str(self._page_size)})
+        base = self._origin_url
+        if self._settings.profile.trailing_slash and not base.path.endswith("/"):
+            base = base.copy_with(path=base.path + "/")  # learnt from a redirect: skip it
+        target = base.copy_merge_params({"offset": str(self._stream_index), "limit": str(self._page_size)})
         return None if str(target) in self._seen else target
 
     def _resolve_next(self, response: OcpiResponse, received: int) -> str | None:
@@ -261,6 +264,12 @@ class _PaginatorBase(Generic[T]):
                         url=response.url,
                     )
                     target, problem = repaired, None
+                elif problem is not None and self.total_count is not None and self._stream_index >= self.total_count:
+                    # Every object announced is in: a broken link after them costs nothing.
+                    profile.record(
+                        "link_ignored", f"{problem.message} after the last object", method="GET", url=response.url
+                    )
+                    problem = None
         if problem is not None:
             self._pending = self._pending or problem
             return None

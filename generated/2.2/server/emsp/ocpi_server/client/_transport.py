@@ -322,7 +322,7 @@ def _interpret(call: _Call, reply: _Reply, attempts: int, settings: Settings) ->
         )
     data = envelope.get("data")
     if not 1000 <= status_code <= 1999:
-        raise OcpiStatusError.for_status(
+        status_error = OcpiStatusError.for_status(
             status_code,
             status_message=status_message,
             http_status=status,
@@ -331,6 +331,10 @@ def _interpret(call: _Call, reply: _Reply, attempts: int, settings: Settings) ->
             method=call.method,
             url=shown,
         )
+        if call.probe and status_code in ENCODING_REFUSALS:
+            status_error.message += f" (token sent {call.encoding}-encoded; the peer may expect the other encoding)"
+            status_error.args = (status_error.message,)
+        raise status_error
     timestamp = envelope.get("timestamp")
     return OcpiResponse(
         data=data,
