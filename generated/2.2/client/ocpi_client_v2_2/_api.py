@@ -10,12 +10,10 @@ from types import TracebackType
 from typing import Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
 
 import httpx
-from pydantic import TypeAdapter
-
 from . import _credentials
 from ._discovery import Discovery, adiscover, discover
 from ._links import join_path
-from ._reading import read_list, read_one, validate
+from ._reading import adapter, read_list, read_one, validate
 from ._settings import PeerDeviation, PeerProfile
 from ._transport import AsyncTransport, OcpiResponse, Routing, Settings, SyncTransport
 from ._types import OcpiModel
@@ -31,16 +29,6 @@ class _HasToken(Protocol):
 
 
 C = TypeVar("C", bound=OcpiModel)
-
-
-_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
-
-
-def _adapter(tp: Any) -> TypeAdapter[Any]:
-    adapter = _ADAPTERS.get(tp)
-    if adapter is None:
-        adapter = _ADAPTERS[tp] = TypeAdapter(tp)
-    return adapter
 
 
 class _HasSettings(Protocol):
@@ -69,7 +57,7 @@ def parse_list(tp: type[T], response: OcpiResponse, transport: _HasSettings) -> 
 
 def dump_value(value: Any) -> bytes:
     """JSON body for a primitive or enum payload."""
-    return _adapter(type(value)).dump_json(value)
+    return adapter(type(value)).dump_json(value)
 
 
 def _at(url: str, path: str, profile: PeerProfile) -> str:

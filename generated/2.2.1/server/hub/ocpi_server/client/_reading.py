@@ -19,7 +19,17 @@ from .errors import InvalidResponseError
 if TYPE_CHECKING:
     from ._transport import OcpiResponse
 
-__all__ = ["READ_ERRORS", "describe", "drop_nulls", "error_summary", "read_list", "read_one", "read_with", "validate"]
+__all__ = [
+    "READ_ERRORS",
+    "adapter",
+    "describe",
+    "drop_nulls",
+    "error_summary",
+    "read_list",
+    "read_one",
+    "read_with",
+    "validate",
+]
 
 T = TypeVar("T")
 
@@ -38,11 +48,12 @@ READ_ERRORS: tuple[type[BaseException], ...] = (
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 
 
-def _adapter(tp: Any) -> TypeAdapter[Any]:
-    adapter = _ADAPTERS.get(tp)
-    if adapter is None:
-        adapter = _ADAPTERS[tp] = TypeAdapter(tp)
-    return adapter
+def adapter(tp: Any) -> TypeAdapter[Any]:
+    """A cached pydantic TypeAdapter for ``tp``."""
+    found = _ADAPTERS.get(tp)
+    if found is None:
+        found = _ADAPTERS[tp] = TypeAdapter(tp)
+    return found
 
 
 def _is_model(tp: Any) -> bool:
@@ -54,7 +65,7 @@ def validate(tp: type[T], data: Any) -> T:
     if _is_model(tp):
         model: T = tp.model_validate(data)  # type: ignore[attr-defined]
         return model
-    result: T = _adapter(tp).validate_python(data)
+    result: T = adapter(tp).validate_python(data)
     return result
 
 
