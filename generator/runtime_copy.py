@@ -21,6 +21,7 @@ CLIENT_MODULES = (
     "_settings.py",
     "_links.py",
     "_reading.py",
+    "_call.py",
     "_transport.py",
     "_pagination.py",
     "_discovery.py",

@@ -3,21 +3,18 @@ retries, token-encoding fallback, envelope unwrapping and typed errors.
 
 ``SyncTransport`` and ``AsyncTransport`` have the same API (the async one's methods are coroutines).
 The token is sent only to the URL asked for and to redirect targets on its origin. Settings live in
-``_settings``, URL and header helpers in ``_links``, pagination in ``_pagination``.
+``_settings``, URL and header helpers in ``_links``, one call's request, reply and envelope reading
+in ``_call``, pagination in ``_pagination``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from decimal import Decimal
+from dataclasses import replace
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -27,30 +24,29 @@ from ._links import (
     clean_params,
     has_userinfo,
     origin,
-    parse_int,
     parse_link_header,
     path_segment,
     safe_url,
 )
-from ._settings import DEFAULT_TIMEOUT, PeerProfile, Routing, Settings, TokenEncoding
-from ._types import format_datetime, load_json
-from .errors import (
-    BODY_LIMIT,
-    AuthenticationError,
-    DeadlineExceededError,
-    HttpError,
-    InvalidResponseError,
-    NotFoundError,
-    OcpiStatusError,
-    RateLimitedError,
-    RedirectError,
-    ResponseTooLargeError,
-    ServerError,
-    TransportError,
-    UnsafeUrlError,
+from ._call import (
+    MAX_RETRY_AFTER,
+    REDIRECT_STATUSES,
+    RETRY_STATUSES,
+    BodyReader,
+    Call,
+    OcpiResponse,
+    Reply,
+    deadline_error,
+    interpret,
+    refused_encoding,
+    retry_after,
 )
+from ._settings import DEFAULT_TIMEOUT, PeerProfile, Routing, Settings, TokenEncoding
+from ._types import format_datetime
+from .errors import RedirectError, TransportError, UnsafeUrlError
 
 __all__ = [
+    "MAX_RETRY_AFTER",
     "AsyncPaginator",
     "AsyncTransport",
     "OcpiResponse",
@@ -71,296 +67,6 @@ T = TypeVar("T")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 """Methods retried after a connection failure, a timeout, HTTP 503 or HTTP 429 (never POST or PATCH)."""
-
-RETRY_STATUSES = frozenset({429, 503})
-
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-"""307 and 308 are followed for every method, 301, 302 and 303 only for GET and HEAD."""
-
-ENCODING_REFUSALS = frozenset({2000, 3000})
-"""OCPI statuses that, on a versions call (``probe=True``), count as a refused token encoding."""
-
-MAX_RETRY_AFTER = 300.0
-"""A ``Retry-After`` longer than this (seconds) is not waited for: the error is raised at once."""
-
-_ERROR_TEXT_LIMIT = 4 * BODY_LIMIT
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class OcpiResponse:
-    """A successful (1xxx) OCPI response, unwrapped from its envelope."""
-
-    data: Any
-    """The envelope's ``data``, as parsed JSON (numbers that are not integers are exact Decimals)."""
-    status_code: int
-    status_message: str | None
-    timestamp: str | None
-    http_status: int
-    headers: httpx.Headers
-    request_id: str
-    correlation_id: str | None
-    method: str = "GET"
-    url: str = ""
-    """The URL that answered (after redirects), fit for messages."""
-
-
-# --------------------------------------------------------------------------------------------------
-# Small helpers
-# --------------------------------------------------------------------------------------------------
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    """Seconds asked for by ``Retry-After`` (delta-seconds or an HTTP date), None if absent or invalid."""
-    value = headers.get("retry-after")
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - _now()).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-def _status_code_of(envelope: Mapping[str, Any]) -> int | None:
-    value = envelope.get("status_code")
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        return parse_int(value)
-    if isinstance(value, Decimal) and value.is_finite() and abs(value) < 10**9 and value == value.to_integral_value():
-        return int(value)
-    return None
-
-
-# --------------------------------------------------------------------------------------------------
-# One logical call
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Call:
-    method: str
-    url: httpx.URL
-    shown_url: str
-    headers: dict[str, str] = field(repr=False)
-    body: bytes | None
-    request_id: str
-    correlation_id: str | None
-    retryable: bool
-    encoding: TokenEncoding
-    deadline: float | None
-    """``time.monotonic()`` by which the whole call must be over; None: no deadline."""
-    explicit_timeout: bool
-    """The deadline comes from the settings or the caller and covers every attempt and the waits
-    between them; else it comes from the caller's httpx client and bounds each attempt alone."""
-    budget: float | None = None
-    probe: bool = False
-
-
-@dataclass(frozen=True)
-class _Reply:
-    """A response whose body was read within the deadline and size cap."""
-
-    status_code: int
-    headers: httpx.Headers
-    content: bytes
-    url: httpx.URL
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", "replace")
-
-
-class _BodyReader:
-    """Collects a body chunk by chunk, enforcing the size cap and the deadline."""
-
-    def __init__(self, call: _Call, response: httpx.Response, settings: Settings) -> None:
-        self._call = call
-        self._response = response
-        self._settings = settings
-        self._chunks: list[bytes] = []
-        self._size = 0
-        cap = settings.max_response_bytes
-        declared = parse_int(response.headers.get("content-length", ""))
-        if cap is not None and declared is not None and declared > cap:
-            raise self._too_large(f"Content-Length {declared}")
-
-    def _too_large(self, found: str) -> ResponseTooLargeError:
-        return ResponseTooLargeError(
-            f"the response body exceeds the limit of {self._settings.max_response_bytes} bytes",
-            http_status=self._response.status_code,
-            request_id=self._call.request_id,
-            method=self._call.method,
-            url=safe_url(self._response.url),
-            expected=f"at most {self._settings.max_response_bytes} bytes",
-            found=found,
-        )
-
-    def add(self, chunk: bytes) -> None:
-        self._size += len(chunk)
-        cap = self._settings.max_response_bytes
-        if cap is not None and self._size > cap:
-            raise self._too_large(f"more than {cap} bytes")
-        self._chunks.append(chunk)
-        deadline = self._call.deadline
-        if deadline is not None and time.monotonic() > deadline:
-            raise _deadline_error(self._call)
-
-    def reply(self) -> _Reply:
-        r = self._response
-        return _Reply(r.status_code, r.headers, b"".join(self._chunks), r.url)
-
-
-def _deadline_error(call: _Call, cause: BaseException | None = None) -> DeadlineExceededError:
-    return DeadlineExceededError(
-        f"{call.method} {call.shown_url} did not finish within its deadline",
-        method=call.method,
-        url=call.shown_url,
-        request_id=call.request_id,
-        cause=cause,
-    )
-
-
-def _http_error_class(status: int) -> type[HttpError]:
-    if status in (401, 403):
-        return AuthenticationError
-    if status == 404:
-        return NotFoundError
-    if status == 429:
-        return RateLimitedError
-    if 500 <= status <= 599:
-        return ServerError
-    return HttpError
-
-
-def _interpret(call: _Call, reply: _Reply, attempts: int, settings: Settings) -> OcpiResponse:
-    """Unwrap the envelope of a final response, or raise the matching error (peer text redacted)."""
-    status = reply.status_code
-    content = reply.content
-    shown = safe_url(reply.url)
-    text = settings.redact(content[:_ERROR_TEXT_LIMIT].decode("utf-8", "replace"))
-    envelope: Any = None
-    problem: str | None = None
-    found: str | None = None
-    if not content.strip():
-        problem, found = "the body is empty, not an OCPI response", "an empty body"
-    else:
-        try:
-            envelope = load_json(content)
-        except (ValueError, RecursionError, ArithmeticError):
-            problem, found = "the body is not JSON", "text that is not JSON"
-    if problem is None and not isinstance(envelope, dict):
-        problem, found = "the body is not an OCPI envelope (a JSON object)", f"JSON {type(envelope).__name__}"
-    status_code: int | None = None
-    status_message: str | None = None
-    if problem is None:
-        status_code = _status_code_of(envelope)
-        status_message = settings.redact_any(envelope.get("status_message"))
-        if status_code is None:
-            raw_code = envelope.get("status_code")
-            problem = (
-                "the envelope has no status_code"
-                if raw_code is None
-                else "the envelope's status_code is not an integer"
-            )
-            found = "no status_code" if raw_code is None else settings.redact(repr(raw_code)[:40])
-
-    if not 200 <= status <= 299:
-        cls = _http_error_class(status)
-        if status in REDIRECT_STATUSES:
-            raise RedirectError(
-                "redirect without a usable Location",
-                target=None,
-                http_status=status,
-                request_id=call.request_id,
-                body=text,
-                method=call.method,
-                url=shown,
-            )
-        error = cls(
-            http_status=status,
-            request_id=call.request_id,
-            body=text,
-            method=call.method,
-            url=shown,
-            status_code=status_code,
-            status_message=status_message,
-            retry_after=_retry_after(reply.headers) if status in RETRY_STATUSES else None,
-            attempts=attempts,
-        )
-        if cls is AuthenticationError:
-            hint = f" (token sent {call.encoding}-encoded"
-            hint += "; token_encoding='auto' tries the other encoding)" if settings.token_encoding != "auto" else ")"
-            error.message += hint
-            error.args = (error.message,)
-        raise error
-    if problem is not None or status_code is None:
-        raise InvalidResponseError(
-            problem or "invalid envelope",
-            http_status=status,
-            request_id=call.request_id,
-            body=text,
-            method=call.method,
-            url=shown,
-            expected="an OCPI envelope with an integer status_code",
-            found=found,
-        )
-    data = envelope.get("data")
-    if not 1000 <= status_code <= 1999:
-        status_error = OcpiStatusError.for_status(
-            status_code,
-            status_message=status_message,
-            http_status=status,
-            request_id=call.request_id,
-            data=data,
-            method=call.method,
-            url=shown,
-        )
-        if call.probe and status_code in ENCODING_REFUSALS:
-            status_error.message += f" (token sent {call.encoding}-encoded; the peer may expect the other encoding)"
-            status_error.args = (status_error.message,)
-        raise status_error
-    timestamp = envelope.get("timestamp")
-    return OcpiResponse(
-        data=data,
-        status_code=status_code,
-        status_message=status_message,
-        timestamp=None if timestamp is None else str(timestamp),
-        http_status=status,
-        headers=reply.headers,
-        request_id=call.request_id,
-        correlation_id=call.correlation_id,
-        method=call.method,
-        url=shown,
-    )
-
-
-def _refused_encoding(reply: _Reply, probe: bool) -> bool:
-    """Whether the reply says the token was refused (so another encoding may work)."""
-    if reply.status_code in (401, 403):
-        return True
-    if not probe or not 200 <= reply.status_code <= 299:
-        return False
-    try:
-        envelope = load_json(reply.content)
-    except (ValueError, RecursionError, ArithmeticError):
-        return False
-    return isinstance(envelope, dict) and _status_code_of(envelope) in ENCODING_REFUSALS
 
 
 class _TransportBase:
@@ -408,7 +114,7 @@ class _TransportBase:
         correlation_id: str | None,
         timeout: float | None,
         probe: bool = False,
-    ) -> _Call:
+    ) -> Call:
         settings = self._settings
         method = method.upper()
         full_url = httpx.URL(url)
@@ -436,7 +142,7 @@ class _TransportBase:
             if chosen is not None:
                 headers.update(chosen.headers())
         budget, explicit = self._budget(timeout)
-        return _Call(
+        return Call(
             method=method,
             url=full_url,
             shown_url=safe_url(full_url),
@@ -453,21 +159,21 @@ class _TransportBase:
         )
 
     @staticmethod
-    def _attempt(call: _Call) -> _Call:
+    def _attempt(call: Call) -> Call:
         """The call as one attempt: a deadline taken from the httpx client restarts with each attempt."""
         if call.explicit_timeout or call.budget is None:
             return call
         return replace(call, deadline=time.monotonic() + call.budget)
 
-    def _request_timeout(self, call: _Call) -> httpx.Timeout | Any:
+    def _request_timeout(self, call: Call) -> httpx.Timeout | Any:
         if call.deadline is None or not call.explicit_timeout:
             return httpx.USE_CLIENT_DEFAULT
         remaining = call.deadline - time.monotonic()
         if remaining <= 0:
-            raise _deadline_error(call)
+            raise deadline_error(call)
         return httpx.Timeout(remaining)
 
-    def _redirect(self, call: _Call, reply: _Reply, hops: int) -> httpx.URL | None:
+    def _redirect(self, call: Call, reply: Reply, hops: int) -> httpx.URL | None:
         """Where to go next for a 3xx reply (None: not a redirect); raises RedirectError when refused."""
         if reply.status_code not in REDIRECT_STATUSES:
             return None
@@ -510,7 +216,7 @@ class _TransportBase:
             profile.record("trailing_slash", f"redirected to {shown_target}", method=call.method, url=shown)
         return target
 
-    def _retry_delay(self, call: _Call, attempt: int, reply: _Reply | None) -> float | None:
+    def _retry_delay(self, call: Call, attempt: int, reply: Reply | None) -> float | None:
         """Seconds to wait before another attempt, or None to stop (``attempt`` counts from 0)."""
         settings = self._settings
         if not call.retryable or attempt >= settings.max_retries:
@@ -519,7 +225,7 @@ class _TransportBase:
         if reply is not None:
             if reply.status_code not in RETRY_STATUSES:
                 return None
-            asked = _retry_after(reply.headers)
+            asked = retry_after(reply.headers)
             if asked is not None:
                 if asked > MAX_RETRY_AFTER:
                     return None
@@ -528,19 +234,19 @@ class _TransportBase:
             return None
         return delay
 
-    def _switch_encoding(self, call: _Call, reply: _Reply, switched: bool) -> _Call | None:
+    def _switch_encoding(self, call: Call, reply: Reply, switched: bool) -> Call | None:
         """The call with the other token encoding, when ``auto`` may still try it; else None."""
         settings = self._settings
         if settings.token_encoding != "auto" or switched or settings.profile._encoding_confirmed:
             return None
-        if not _refused_encoding(reply, call.probe):
+        if not refused_encoding(reply, call.probe):
             return None
         other: TokenEncoding = "raw" if call.encoding == "base64" else "base64"
         headers = {**call.headers, "Authorization": settings.authorization(other)}
         logger.info("%s %s: token refused %s-encoded, trying %s", call.method, call.shown_url, call.encoding, other)
         return replace(call, headers=headers, encoding=other)
 
-    def _learn_encoding(self, call: _Call, switched: bool) -> None:
+    def _learn_encoding(self, call: Call, switched: bool) -> None:
         profile = self._settings.profile
         if self._settings.token_encoding != "auto" or not switched or profile._encoding_confirmed:
             return
@@ -553,13 +259,13 @@ class _TransportBase:
             url=call.shown_url,
         )
 
-    def _finish(self, call: _Call, reply: _Reply, attempts: int, switched: bool) -> OcpiResponse:
-        response = _interpret(call, reply, attempts, self._settings)
+    def _finish(self, call: Call, reply: Reply, attempts: int, switched: bool) -> OcpiResponse:
+        response = interpret(call, reply, attempts, self._settings)
         self._learn_encoding(call, switched)
         return response
 
     @staticmethod
-    def _log_response(call: _Call, reply: _Reply, started: float, attempt: int) -> None:
+    def _log_response(call: Call, reply: Reply, started: float, attempt: int) -> None:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> HTTP %d in %.1f ms (request id %s, attempt %d)",
@@ -572,7 +278,7 @@ class _TransportBase:
             )
 
     @staticmethod
-    def _log_failure(call: _Call, error: Exception, started: float, attempt: int) -> None:
+    def _log_failure(call: Call, error: Exception, started: float, attempt: int) -> None:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s %s -> %s after %.1f ms (request id %s, attempt %d)",
@@ -585,7 +291,7 @@ class _TransportBase:
             )
 
     @staticmethod
-    def _log_retry(call: _Call, delay: float, attempt: int) -> None:
+    def _log_retry(call: Call, delay: float, attempt: int) -> None:
         logger.info(
             "retrying %s %s in %.2f s (request id %s, retry %d)",
             call.method,
@@ -596,9 +302,9 @@ class _TransportBase:
         )
 
     @staticmethod
-    def _transport_error(call: _Call, error: Exception, attempts: int) -> TransportError:
+    def _transport_error(call: Call, error: Exception, attempts: int) -> TransportError:
         if call.deadline is not None and time.monotonic() >= call.deadline - 0.01:
-            return _deadline_error(call, error)
+            return deadline_error(call, error)
         return TransportError(
             method=call.method, url=call.shown_url, request_id=call.request_id, cause=error, attempts=attempts
         )
@@ -656,20 +362,24 @@ class SyncTransport(_TransportBase):
     ) -> None:
         self.close()
 
-    def _send_once(self, call: _Call, url: httpx.URL) -> _Reply:
+    def _send_once(self, call: Call, url: httpx.URL) -> Reply:
         request = self._http.build_request(
             call.method, url, content=call.body, headers=call.headers, timeout=self._request_timeout(call)
         )
         response = self._http.send(request, stream=True, follow_redirects=False)
         try:
-            reader = _BodyReader(call, response, self._settings)
+            reader = BodyReader(call, response, self._settings)
+            if call.deadline is not None and call.explicit_timeout:
+                # Each read of the body may wait at most what is left of the deadline (checked
+                # again after every chunk), not the whole timeout the headers were given.
+                request.extensions["timeout"] = self._request_timeout(call).as_dict()
             for chunk in response.iter_bytes():
                 reader.add(chunk)
             return reader.reply()
         finally:
             response.close()
 
-    def _exchange(self, call: _Call) -> _Reply:
+    def _exchange(self, call: Call) -> Reply:
         url = call.url
         hops = 0
         while True:
@@ -781,20 +491,20 @@ class AsyncTransport(_TransportBase):
     ) -> None:
         await self.aclose()
 
-    async def _send_once(self, call: _Call, url: httpx.URL) -> _Reply:
+    async def _send_once(self, call: Call, url: httpx.URL) -> Reply:
         request = self._http.build_request(
             call.method, url, content=call.body, headers=call.headers, timeout=self._request_timeout(call)
         )
         response = await self._http.send(request, stream=True, follow_redirects=False)
         try:
-            reader = _BodyReader(call, response, self._settings)
+            reader = BodyReader(call, response, self._settings)
             async for chunk in response.aiter_bytes():
                 reader.add(chunk)
             return reader.reply()
         finally:
             await response.aclose()
 
-    async def _redirected(self, call: _Call) -> _Reply:
+    async def _redirected(self, call: Call) -> Reply:
         url = call.url
         hops = 0
         while True:
@@ -804,17 +514,17 @@ class AsyncTransport(_TransportBase):
                 return reply
             url, hops = target, hops + 1
 
-    async def _exchange(self, call: _Call) -> _Reply:
+    async def _exchange(self, call: Call) -> Reply:
         if call.deadline is None:
             return await self._redirected(call)
         remaining = call.deadline - time.monotonic()
         if remaining <= 0:
-            raise _deadline_error(call)
+            raise deadline_error(call)
         try:
             async with asyncio.timeout(remaining):
                 return await self._redirected(call)
         except TimeoutError as exc:
-            raise _deadline_error(call, exc) from None
+            raise deadline_error(call, exc) from None
 
     async def request(
         self,
