@@ -258,3 +258,19 @@ def test_settings_reject_bad_limits() -> None:
     with pytest.raises(ValueError):
         Settings(token="t", token_encoding="hex")  # type: ignore[arg-type]
     assert envelope(None)["status_code"] == 1000
+
+
+def test_an_overflow_in_one_item_is_a_deviation_and_paging_goes_on() -> None:
+    def parse_item(raw: Any) -> Thing:
+        if raw.get("id") == "bad":
+            raise OverflowError("date value out of range")
+        return Thing.model_validate(raw)
+
+    link = {"Link": f'<{URL}?offset=2>; rel="next"'}
+    transport, _ = make([ok([{"id": "a"}, {"id": "bad"}], headers=link), ok([{"id": "c"}])])
+    pager = transport.paginate(URL, parse=parse_item)
+    assert [t.id for t in pager] == ["a", "c"]
+    assert [d.index for d in pager.deviations] == [1] and pager.deviations[0].errors[0]["type"] == "OverflowError"
+    transport, _ = make([ok([{"id": "bad"}])], lenient=False)
+    with pytest.raises(InvalidResponseError, match="OverflowError"):
+        list(transport.paginate(URL, parse=parse_item))
