@@ -270,12 +270,24 @@ class Router:
             await send({"type": "http.response.body", "body": body})
             return
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        gone = asyncio.Event()
+
+        async def watch() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone.set()
+
+        watcher = asyncio.create_task(watch())
         try:
             async for chunk in body:
+                if gone.is_set():  # the client went away: stop producing
+                    return
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
-        except (OSError, RuntimeError):  # the client went away
+        except (OSError, RuntimeError):
             return
+        finally:
+            watcher.cancel()
 
 
 @contextmanager
