@@ -274,3 +274,37 @@ def test_an_overflow_in_one_item_is_a_deviation_and_paging_goes_on() -> None:
     transport, _ = make([ok([{"id": "bad"}])], lenient=False)
     with pytest.raises(InvalidResponseError, match="OverflowError"):
         list(transport.paginate(URL, parse=parse_item))
+
+
+def test_a_registration_answer_that_fails_validation_shows_no_token() -> None:
+    from ocpi_runtime.client._credentials import register
+
+    token_c = "peer-token-C-secret-99"
+    details = {"version": "2.2.1", "endpoints": [{"identifier": "credentials", "role": "SENDER", "url": URL}]}
+
+    def peer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/versions"):
+            return ok([{"version": "2.2.1", "url": "https://peer.example.com/ocpi/2.2.1"}])
+        if request.method == "GET":
+            return ok(details)
+        echo = {"token": token_c, "url": 17, "roles": f"echo of {TOKEN} and token-B-own-1234"}
+        return ok([echo])  # wrapped in a list, and invalid
+
+    transport, _ = make(peer)
+    own_token = "token-B-own-1234"
+
+    class Own(OcpiModel):
+        token: str
+
+    with pytest.raises(InvalidResponseError) as info:
+        register(
+            transport,
+            "https://peer.example.com/ocpi/versions",
+            Own(token=own_token),
+            lambda raw: Thing.model_validate({"id": raw["url"]}),
+            ["2.2.1"],
+            token_of=lambda c: c.id,
+        )
+    text = str(info.value) + info.value.body + repr(info.value.args)
+    assert token_c not in text and TOKEN not in text and own_token not in text
+    assert info.value.expected == "Credentials" and info.value.method == "POST"
