@@ -27,8 +27,12 @@ RUNTIME_SYMBOLS: dict[str, str] = {
     name: module
     for module, names in {
         "._api": ("NO_ROUTING", "AsyncClientBase", "AsyncInterface", "ClientBase", "Interface", "dump_value", "parse", "parse_list", "parser"),
-        "._transport": ("AsyncPaginator", "OcpiResponse", "Paginator", "Routing", "format_datetime", "path_segment"),
+        "._call": ("OcpiResponse",),
+        "._links": ("path_segment",),
+        "._pagination": ("AsyncPaginator", "Paginator"),
+        "._settings": ("Routing",),
         "._types": ("to_json_list",),
+        "._wire": ("format_datetime",),
     }.items()
     for name in names
 }
@@ -36,13 +40,17 @@ RUNTIME_SYMBOLS: dict[str, str] = {
 #: What a client package's ``__init__`` re-exports, by module (role clients are added per version).
 PACKAGE_EXPORTS: dict[str, tuple[str, ...]] = {
     "._discovery": ("Discovery",),
-    "._transport": ("AsyncPaginator", "OcpiResponse", "Paginator", "Routing", "Settings"),
+    "._call": ("OcpiResponse",),
+    "._pagination": ("AsyncPaginator", "Paginator"),
+    "._settings": ("PeerDeviation", "PeerProfile", "Routing", "Settings"),
     "._types": ("Deviation", "OpenStrEnum", "ci_equal"),
     ".client": ("AsyncOcpiClient", "OcpiClient"),
     ".errors": (
         "AuthenticationError",
+        "DeadlineExceededError",
         "HttpError",
         "InvalidResponseError",
+        "LinkCycleError",
         "ModuleNotOfferedError",
         "NotFoundError",
         "OcpiClientError",
@@ -52,9 +60,12 @@ PACKAGE_EXPORTS: dict[str, tuple[str, ...]] = {
         "OcpiStatusError",
         "PaginationError",
         "RateLimitedError",
+        "RedirectError",
+        "ResponseTooLargeError",
         "ServerError",
         "TransportError",
         "UnsafeLinkError",
+        "UnsafeUrlError",
         "VersionNegotiationError",
     ),
 }
@@ -94,6 +105,14 @@ class PyMethod:
         paging = ("parser", "Async" + self.returns) if self.paginated else ()
         routing = "Routing" if self.routed else "NO_ROUTING"
         return (*params, self.body_annotation, self.body_expr, self.returns, self.parse_expr, self.item_type, *paging, routing)
+
+    @property
+    def url_expr(self) -> str:
+        """The call's URL: the published interface URL joined with the path (one ``/`` between)."""
+        if not self.path_expr:
+            return 'self._at("")'
+        prefix = "f" if "{" in self.path_expr else ""
+        return f'self._at({prefix}"{self.path_expr}")'
 
 
 @dataclass(frozen=True)
@@ -139,8 +158,8 @@ def _parse_expr(p: Payload) -> tuple[str, str]:
     """(return annotation, expression over ``response.data``)."""
     item = _model_annotation(p.type)
     if p.is_list:
-        return f"builtins.list[{item}]", f"parse_list({item}, response.data, self._transport.settings.lenient)"
-    return item, f"parse({item}, response.data)"
+        return f"builtins.list[{item}]", f"parse_list({item}, response, self._transport)"
+    return item, f"parse({item}, response, self._transport)"
 
 
 def _method(spec: Spec, ep: Endpoint) -> PyMethod:

@@ -15,7 +15,20 @@ from generator.paths import RUNTIME_ROOT
 from generator.plan import PlannedFile
 
 #: Client runtime modules, in the order they are planned.
-CLIENT_MODULES = ("_wire.py", "_types.py", "errors.py", "_transport.py", "_discovery.py", "_credentials.py", "_api.py")
+CLIENT_MODULES = (
+    "_wire.py",
+    "_types.py",
+    "errors.py",
+    "_settings.py",
+    "_links.py",
+    "_reading.py",
+    "_call.py",
+    "_transport.py",
+    "_pagination.py",
+    "_discovery.py",
+    "_credentials.py",
+    "_api.py",
+)
 #: Server runtime modules.
 SERVER_MODULES = (
     "_settings.py",

@@ -123,10 +123,17 @@ def test_pagination_refuses_a_link_to_another_host() -> None:
     pkg = client_package(load_spec(SPEC_ROOT, "2.2.1"))
     fake = FakeCpo("2.2.1", link_host="evil.example.net")
     fake.tokens = {"token-c": "C"}
-    cpo = pkg.CpoClient.connect(f"{PEER}/versions", "token-c", http=http(fake))
+    cpo = pkg.CpoClient.connect(f"{PEER}/versions", "token-c", http=http(fake), strict=True)
+    pages = cpo.locations.list()
+    got = [next(pages).id]  # the page's objects come out before the error about its link
     with pytest.raises(pkg.UnsafeLinkError, match="evil.example.net"):
-        list(cpo.locations.list())
+        got.extend(loc.id for loc in pages)
+    assert got == ["LOC0", "LOC1"]
     assert len([r for r in fake.requests if r.url.path.endswith("/locations")]) == 1
+    # Lenient (the default): the unsafe link is not followed; paging goes on by offset on the published URL.
+    lenient = pkg.CpoClient.connect(f"{PEER}/versions", "token-c", http=http(fake))
+    assert [loc.id for loc in lenient.locations.list()] == [f"LOC{i}" for i in range(5)]
+    assert "link_repaired" in {d.kind for d in lenient.deviations} and lenient.profile.link_repair
     assert not any(r.url.host == "evil.example.net" for r in fake.requests)
 
 

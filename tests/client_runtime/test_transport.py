@@ -13,7 +13,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from ocpi_runtime.client import _transport
+from ocpi_runtime.client import _call
 from ocpi_runtime.client._transport import (
     MAX_RETRY_AFTER,
     OcpiResponse,
@@ -278,7 +278,7 @@ def test_retry_on_503_honours_retry_after_seconds() -> None:
 
 def test_retry_on_429_honours_retry_after_http_date(monkeypatch: pytest.MonkeyPatch) -> None:
     now = datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
-    monkeypatch.setattr(_transport, "_now", lambda: now)
+    monkeypatch.setattr(_call, "_now", lambda: now)
     when = email.utils.format_datetime(now + timedelta(seconds=7), usegmt=True)
     transport, _, sleeps = make([raw(429, "", {"Retry-After": when}), ok(None)])
     transport.request("DELETE", URL)

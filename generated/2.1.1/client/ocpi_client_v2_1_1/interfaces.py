@@ -9,7 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from ._api import NO_ROUTING, AsyncInterface, Interface, parse, parser
-from ._transport import AsyncPaginator, OcpiResponse, Paginator, Routing, format_datetime, path_segment
+from ._call import OcpiResponse
+from ._links import path_segment
+from ._pagination import AsyncPaginator, Paginator
+from ._settings import Routing
+from ._wire import format_datetime
 from .models import (
     CDR,
     EVSE,
@@ -75,59 +79,67 @@ class CredentialsApi(Interface):
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Read the credentials for calling this server."""
         response = self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def post(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Register; hand over the client's credentials and receive new ones."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def put(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Update the client's credentials or switch version."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def delete(
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Unregister; the server's credentials become void."""
         response = self._transport.request(
             "DELETE",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -142,59 +154,67 @@ class AsyncCredentialsApi(AsyncInterface):
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Read the credentials for calling this server."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def post(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Register; hand over the client's credentials and receive new ones."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def put(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Update the client's credentials or switch version."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def delete(
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Unregister; the server's credentials become void."""
         response = await self._transport.request(
             "DELETE",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -214,6 +234,7 @@ class LocationsCpo(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Location]:
         """Page through locations changed in a time window."""
         params: dict[str, str | None] = {
@@ -223,11 +244,12 @@ class LocationsCpo(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Location),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def get_location(
@@ -236,15 +258,17 @@ class LocationsCpo(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """One location."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     def get_evse(
         self,
@@ -253,15 +277,17 @@ class LocationsCpo(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """One EVSE of a location."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     def get_connector(
         self,
@@ -271,15 +297,17 @@ class LocationsCpo(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """One connector of an EVSE."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
 
 class AsyncLocationsCpo(AsyncInterface):
@@ -297,6 +325,7 @@ class AsyncLocationsCpo(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Location]:
         """Page through locations changed in a time window."""
         params: dict[str, str | None] = {
@@ -306,11 +335,12 @@ class AsyncLocationsCpo(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Location),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def get_location(
@@ -319,15 +349,17 @@ class AsyncLocationsCpo(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """One location."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     async def get_evse(
         self,
@@ -336,15 +368,17 @@ class AsyncLocationsCpo(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """One EVSE of a location."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     async def get_connector(
         self,
@@ -354,15 +388,17 @@ class AsyncLocationsCpo(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """One connector of an EVSE."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
 
 class LocationsEmsp(Interface):
@@ -379,15 +415,17 @@ class LocationsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """The eMSP's copy of a location."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     def get_evse(
         self,
@@ -398,15 +436,19 @@ class LocationsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """The eMSP's copy of an EVSE."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     def get_connector(
         self,
@@ -418,15 +460,19 @@ class LocationsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """The eMSP's copy of a connector."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
     def put_location(
         self,
@@ -437,14 +483,16 @@ class LocationsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a location."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=location.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -458,14 +506,18 @@ class LocationsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace an EVSE."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=evse.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -480,14 +532,18 @@ class LocationsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a connector."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -500,14 +556,16 @@ class LocationsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a location."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -521,14 +579,18 @@ class LocationsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of an EVSE."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -543,14 +605,18 @@ class LocationsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a connector."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -569,15 +635,17 @@ class AsyncLocationsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """The eMSP's copy of a location."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     async def get_evse(
         self,
@@ -588,15 +656,19 @@ class AsyncLocationsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """The eMSP's copy of an EVSE."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     async def get_connector(
         self,
@@ -608,15 +680,19 @@ class AsyncLocationsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """The eMSP's copy of a connector."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
     async def put_location(
         self,
@@ -627,14 +703,16 @@ class AsyncLocationsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a location."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=location.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -648,14 +726,18 @@ class AsyncLocationsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace an EVSE."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=evse.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -670,14 +752,18 @@ class AsyncLocationsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a connector."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -690,14 +776,16 @@ class AsyncLocationsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a location."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -711,14 +799,18 @@ class AsyncLocationsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of an EVSE."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -733,14 +825,18 @@ class AsyncLocationsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a connector."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -760,6 +856,7 @@ class SessionsCpo(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Session]:
         """Page through sessions changed in a time window."""
         params: dict[str, str | None] = {
@@ -769,11 +866,12 @@ class SessionsCpo(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Session),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -792,6 +890,7 @@ class AsyncSessionsCpo(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Session]:
         """Page through sessions changed in a time window."""
         params: dict[str, str | None] = {
@@ -801,11 +900,12 @@ class AsyncSessionsCpo(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Session),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -823,15 +923,17 @@ class SessionsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Session:
         """The eMSP's copy of a session."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Session, response.data)
+        return parse(Session, response, self._transport)
 
     def put(
         self,
@@ -842,14 +944,16 @@ class SessionsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a session."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -862,14 +966,16 @@ class SessionsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a session."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -888,15 +994,17 @@ class AsyncSessionsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Session:
         """The eMSP's copy of a session."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Session, response.data)
+        return parse(Session, response, self._transport)
 
     async def put(
         self,
@@ -907,14 +1015,16 @@ class AsyncSessionsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a session."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -927,14 +1037,16 @@ class AsyncSessionsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a session."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -954,6 +1066,7 @@ class CDRsCpo(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[CDR]:
         """Page through CDRs created in a time window."""
         params: dict[str, str | None] = {
@@ -963,11 +1076,12 @@ class CDRsCpo(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(CDR),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -986,6 +1100,7 @@ class AsyncCDRsCpo(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[CDR]:
         """Page through CDRs created in a time window."""
         params: dict[str, str | None] = {
@@ -995,11 +1110,12 @@ class AsyncCDRsCpo(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(CDR),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1014,15 +1130,17 @@ class CDRsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CDR:
         """Fetch a posted CDR at the URL its POST response gave."""
         response = self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CDR, response.data)
+        return parse(CDR, response, self._transport)
 
     def post(
         self,
@@ -1030,14 +1148,16 @@ class CDRsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Hand over a new final CDR; the reply's Location header gives its URL."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=cdr.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1053,15 +1173,17 @@ class AsyncCDRsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CDR:
         """Fetch a posted CDR at the URL its POST response gave."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CDR, response.data)
+        return parse(CDR, response, self._transport)
 
     async def post(
         self,
@@ -1069,14 +1191,16 @@ class AsyncCDRsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Hand over a new final CDR; the reply's Location header gives its URL."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=cdr.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1096,6 +1220,7 @@ class TariffsCpo(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Tariff]:
         """Page through tariffs changed in a time window."""
         params: dict[str, str | None] = {
@@ -1105,11 +1230,12 @@ class TariffsCpo(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Tariff),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1128,6 +1254,7 @@ class AsyncTariffsCpo(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Tariff]:
         """Page through tariffs changed in a time window."""
         params: dict[str, str | None] = {
@@ -1137,11 +1264,12 @@ class AsyncTariffsCpo(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Tariff),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1159,15 +1287,17 @@ class TariffsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Tariff:
         """The eMSP's copy of a tariff."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Tariff, response.data)
+        return parse(Tariff, response, self._transport)
 
     def put(
         self,
@@ -1178,14 +1308,16 @@ class TariffsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a tariff."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             body=tariff.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1198,14 +1330,16 @@ class TariffsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a tariff."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1217,13 +1351,15 @@ class TariffsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Remove a tariff that is no longer valid."""
         response = self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1242,15 +1378,17 @@ class AsyncTariffsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Tariff:
         """The eMSP's copy of a tariff."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Tariff, response.data)
+        return parse(Tariff, response, self._transport)
 
     async def put(
         self,
@@ -1261,14 +1399,16 @@ class AsyncTariffsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a tariff."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             body=tariff.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1281,14 +1421,16 @@ class AsyncTariffsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a tariff."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1300,13 +1442,15 @@ class AsyncTariffsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Remove a tariff that is no longer valid."""
         response = await self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1325,15 +1469,17 @@ class TokensCpo(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Token:
         """The CPO's copy of a token."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Token, response.data)
+        return parse(Token, response, self._transport)
 
     def put(
         self,
@@ -1344,14 +1490,16 @@ class TokensCpo(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a token."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             body=token.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1364,14 +1512,16 @@ class TokensCpo(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a token."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1390,15 +1540,17 @@ class AsyncTokensCpo(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Token:
         """The CPO's copy of a token."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Token, response.data)
+        return parse(Token, response, self._transport)
 
     async def put(
         self,
@@ -1409,14 +1561,16 @@ class AsyncTokensCpo(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a token."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             body=token.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1429,14 +1583,16 @@ class AsyncTokensCpo(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a token."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1456,6 +1612,7 @@ class TokensEmsp(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Token]:
         """Page through tokens changed in a time window."""
         params: dict[str, str | None] = {
@@ -1465,11 +1622,12 @@ class TokensEmsp(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Token),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def authorize(
@@ -1480,6 +1638,7 @@ class TokensEmsp(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AuthorizationInfo:
         """Ask the eMSP whether a token may charge now."""
         params: dict[str, str | None] = {
@@ -1487,13 +1646,14 @@ class TokensEmsp(Interface):
         }
         response = self._transport.request(
             "POST",
-            f"{self._url}/{path_segment(token_uid)}/authorize",
+            self._at(f"/{path_segment(token_uid)}/authorize"),
             params=params,
             body=None if location_references is None else location_references.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(AuthorizationInfo, response.data)
+        return parse(AuthorizationInfo, response, self._transport)
 
 
 class AsyncTokensEmsp(AsyncInterface):
@@ -1511,6 +1671,7 @@ class AsyncTokensEmsp(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Token]:
         """Page through tokens changed in a time window."""
         params: dict[str, str | None] = {
@@ -1520,11 +1681,12 @@ class AsyncTokensEmsp(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Token),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def authorize(
@@ -1535,6 +1697,7 @@ class AsyncTokensEmsp(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AuthorizationInfo:
         """Ask the eMSP whether a token may charge now."""
         params: dict[str, str | None] = {
@@ -1542,13 +1705,14 @@ class AsyncTokensEmsp(AsyncInterface):
         }
         response = await self._transport.request(
             "POST",
-            f"{self._url}/{path_segment(token_uid)}/authorize",
+            self._at(f"/{path_segment(token_uid)}/authorize"),
             params=params,
             body=None if location_references is None else location_references.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(AuthorizationInfo, response.data)
+        return parse(AuthorizationInfo, response, self._transport)
 
 
 class CommandsCpo(Interface):
@@ -1563,16 +1727,18 @@ class CommandsCpo(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask for a reservation."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/RESERVE_NOW",
+            self._at("/RESERVE_NOW"),
             body=reserve_now.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def start_session(
         self,
@@ -1580,16 +1746,18 @@ class CommandsCpo(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to start a session."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/START_SESSION",
+            self._at("/START_SESSION"),
             body=start_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def stop_session(
         self,
@@ -1597,16 +1765,18 @@ class CommandsCpo(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to stop a session."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/STOP_SESSION",
+            self._at("/STOP_SESSION"),
             body=stop_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def unlock_connector(
         self,
@@ -1614,16 +1784,18 @@ class CommandsCpo(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to unlock a connector."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/UNLOCK_CONNECTOR",
+            self._at("/UNLOCK_CONNECTOR"),
             body=unlock_connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
 
 class AsyncCommandsCpo(AsyncInterface):
@@ -1638,16 +1810,18 @@ class AsyncCommandsCpo(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask for a reservation."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/RESERVE_NOW",
+            self._at("/RESERVE_NOW"),
             body=reserve_now.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def start_session(
         self,
@@ -1655,16 +1829,18 @@ class AsyncCommandsCpo(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to start a session."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/START_SESSION",
+            self._at("/START_SESSION"),
             body=start_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def stop_session(
         self,
@@ -1672,16 +1848,18 @@ class AsyncCommandsCpo(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to stop a session."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/STOP_SESSION",
+            self._at("/STOP_SESSION"),
             body=stop_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def unlock_connector(
         self,
@@ -1689,16 +1867,18 @@ class AsyncCommandsCpo(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to unlock a connector."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/UNLOCK_CONNECTOR",
+            self._at("/UNLOCK_CONNECTOR"),
             body=unlock_connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
 
 class CommandsEmsp(Interface):
@@ -1713,14 +1893,16 @@ class CommandsEmsp(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Result from the charge point, sent to the response_url."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=command_response.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1737,13 +1919,15 @@ class AsyncCommandsEmsp(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Result from the charge point, sent to the response_url."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=command_response.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response

@@ -11,8 +11,10 @@ from typing import Any
 
 __all__ = [
     "AuthenticationError",
+    "DeadlineExceededError",
     "HttpError",
     "InvalidResponseError",
+    "LinkCycleError",
     "ModuleNotOfferedError",
     "NotFoundError",
     "OcpiClientError",
@@ -22,9 +24,12 @@ __all__ = [
     "OcpiStatusError",
     "PaginationError",
     "RateLimitedError",
+    "RedirectError",
+    "ResponseTooLargeError",
     "ServerError",
     "TransportError",
     "UnsafeLinkError",
+    "UnsafeUrlError",
     "VersionNegotiationError",
 ]
 
@@ -99,6 +104,19 @@ class TransportError(OcpiError):
         self.attempts = attempts
 
 
+class DeadlineExceededError(TransportError):
+    """The call did not finish (connect, headers, body and retries) within its deadline."""
+
+
+class UnsafeUrlError(OcpiError):
+    """A URL to call carries user info (``user:password@``): refused, it would replace our token."""
+
+    def __init__(self, url: str, *, method: str | None = None) -> None:
+        super().__init__(f"refusing to call {url}: user info in a URL is not allowed")
+        self.url = url
+        self.method = method
+
+
 class HttpError(OcpiError):
     """The peer answered with an HTTP status outside 2xx."""
 
@@ -141,7 +159,19 @@ class HttpError(OcpiError):
 
 
 class AuthenticationError(HttpError):
-    """HTTP 401: the token was not accepted."""
+    """HTTP 401 or 403: the token was not accepted."""
+
+
+class RedirectError(HttpError):
+    """A redirect the client does not follow: to another origin, with user info, a method change,
+    too many hops or no ``Location``; ``target`` names where it pointed."""
+
+    def __init__(self, reason: str, *, target: str | None, http_status: int, **kwargs: Any) -> None:
+        where = _where(kwargs.get("method"), kwargs.get("url"))
+        message = f"{where} returned HTTP {http_status} redirecting to {target or 'nowhere'}: {reason}"
+        super().__init__(message, http_status=http_status, **kwargs)
+        self.target = target
+        self.reason = reason
 
 
 class NotFoundError(HttpError):
@@ -170,18 +200,28 @@ class InvalidResponseError(OcpiError):
         body: str = "",
         method: str | None = None,
         url: str | None = None,
+        expected: str | None = None,
+        found: str | None = None,
     ) -> None:
         body = body[:BODY_LIMIT]
         full = f"{_where(method, url)} (HTTP {http_status}): {message}"
+        if expected is not None:
+            full += f"; expected {expected}" + (f", found {found}" if found is not None else "")
         if body:
             full += f"; body: {_one_line(body, 120)}"
         super().__init__(full)
         self.reason = message
+        self.expected = expected
+        self.found = found
         self.http_status = http_status
         self.request_id = request_id
         self.body = body
         self.method = method
         self.url = url
+
+
+class ResponseTooLargeError(InvalidResponseError):
+    """The response body is larger than ``Settings.max_response_bytes``; reading stopped there."""
 
 
 class OcpiStatusError(OcpiError):
@@ -267,6 +307,10 @@ class PaginationError(OcpiError):
         super().__init__(message)
         self.url = url
         self.request_id = request_id
+
+
+class LinkCycleError(PaginationError):
+    """A ``Link: rel="next"`` points to a page of the list that was already fetched."""
 
 
 class UnsafeLinkError(PaginationError):

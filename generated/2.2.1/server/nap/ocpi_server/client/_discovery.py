@@ -191,7 +191,7 @@ def discover(
     transport: SyncTransport, versions_url: str, supported: Sequence[str], wanted: str | None = None
 ) -> Discovery:
     """GET the versions list, choose a version, GET its details."""
-    versions = transport.request("GET", versions_url)
+    versions = transport.request("GET", versions_url, probe=True)
     version, details_url = choose_version(versions.data, supported, wanted)
     details_url = _absolute(versions_url, details_url)
     details = transport.request("GET", details_url)
@@ -202,7 +202,7 @@ async def adiscover(
     transport: AsyncTransport, versions_url: str, supported: Sequence[str], wanted: str | None = None
 ) -> Discovery:
     """Async ``discover``."""
-    versions = await transport.request("GET", versions_url)
+    versions = await transport.request("GET", versions_url, probe=True)
     version, details_url = choose_version(versions.data, supported, wanted)
     details_url = _absolute(versions_url, details_url)
     details = await transport.request("GET", details_url)

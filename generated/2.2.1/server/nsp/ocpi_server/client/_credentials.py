@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from ._discovery import Discovery, adiscover, discover
+from ._reading import read_with
+from ._settings import Settings
 from ._transport import AsyncTransport, OcpiResponse, SyncTransport
 from ._types import OcpiModel
 
@@ -45,10 +47,30 @@ class Registration(Generic[C]):
 
 
 def _registration(
-    discovery: Discovery, response: OcpiResponse, parse: Callable[[Any], C], token_of: Callable[[C], str]
+    discovery: Discovery,
+    response: OcpiResponse,
+    parse: Callable[[Any], C],
+    token_of: Callable[[C], str],
+    settings: Settings,
 ) -> Registration[C]:
-    credentials = parse(response.data)
+    """The peer's credentials from the reply; InvalidResponseError (tokens hidden) when unreadable."""
+    credentials = read_with(lambda data: _with_token(parse(data), token_of), "Credentials", response, settings)
     return Registration(discovery=discovery, credentials=credentials, token=token_of(credentials))
+
+
+def _with_token(credentials: C, token_of: Callable[[C], str]) -> C:
+    token = token_of(credentials)
+    if not isinstance(token, str) or not token:
+        raise ValueError("the credentials carry no token")
+    return credentials
+
+
+def _hiding(transport: Any, own: OcpiModel) -> Any:
+    """The transport, also hiding our own token (``own.token``) from error messages."""
+    token = getattr(own, "token", None)
+    if isinstance(token, str) and token:
+        return transport.with_settings(transport.settings.with_secret(token))
+    return transport
 
 
 def register(
@@ -64,8 +86,9 @@ def register(
     """Register with token A (the transport's token): discover, POST ``own``, return token C."""
     discovery = discover(transport, versions_url, supported, wanted)
     url = discovery.url_for(CREDENTIALS_MODULE, None)
-    response = transport.request("POST", url, body=own.to_json())
-    return _registration(discovery, response, parse, token_of)
+    sender = _hiding(transport, own)
+    response = sender.request("POST", url, body=own.to_json())
+    return _registration(discovery, response, parse, token_of, sender.settings)
 
 
 def update(
@@ -85,8 +108,9 @@ def update(
     """
     discovery = peer if isinstance(peer, Discovery) else discover(transport, peer, supported, wanted)
     url = discovery.url_for(CREDENTIALS_MODULE, None)
-    response = transport.request("PUT", url, body=own.to_json())
-    return _registration(discovery, response, parse, token_of)
+    sender = _hiding(transport, own)
+    response = sender.request("PUT", url, body=own.to_json())
+    return _registration(discovery, response, parse, token_of, sender.settings)
 
 
 def unregister(transport: SyncTransport, discovery: Discovery) -> None:
@@ -107,8 +131,9 @@ async def aregister(
     """Async ``register``."""
     discovery = await adiscover(transport, versions_url, supported, wanted)
     url = discovery.url_for(CREDENTIALS_MODULE, None)
-    response = await transport.request("POST", url, body=own.to_json())
-    return _registration(discovery, response, parse, token_of)
+    sender = _hiding(transport, own)
+    response = await sender.request("POST", url, body=own.to_json())
+    return _registration(discovery, response, parse, token_of, sender.settings)
 
 
 async def aupdate(
@@ -124,8 +149,9 @@ async def aupdate(
     """Async ``update``."""
     discovery = peer if isinstance(peer, Discovery) else await adiscover(transport, peer, supported, wanted)
     url = discovery.url_for(CREDENTIALS_MODULE, None)
-    response = await transport.request("PUT", url, body=own.to_json())
-    return _registration(discovery, response, parse, token_of)
+    sender = _hiding(transport, own)
+    response = await sender.request("PUT", url, body=own.to_json())
+    return _registration(discovery, response, parse, token_of, sender.settings)
 
 
 async def aunregister(transport: AsyncTransport, discovery: Discovery) -> None:

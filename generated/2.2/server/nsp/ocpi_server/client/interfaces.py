@@ -9,7 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from ._api import NO_ROUTING, AsyncInterface, Interface, parse, parser
-from ._transport import AsyncPaginator, OcpiResponse, Paginator, Routing, format_datetime, path_segment
+from ._call import OcpiResponse
+from ._links import path_segment
+from ._pagination import AsyncPaginator, Paginator
+from ._settings import Routing
+from ._wire import format_datetime
 from .models import (
     CDR,
     EVSE,
@@ -93,59 +97,67 @@ class CredentialsApi(Interface):
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Fetch the credentials for accessing the server."""
         response = self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def post(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Register by giving the server the client's credentials."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def put(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Update the client's credentials or switch version."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def delete(
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Unregister and invalidate the server's credentials."""
         response = self._transport.request(
             "DELETE",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -160,59 +172,67 @@ class AsyncCredentialsApi(AsyncInterface):
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Fetch the credentials for accessing the server."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def post(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Register by giving the server the client's credentials."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def put(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Update the client's credentials or switch version."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def delete(
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Unregister and invalidate the server's credentials."""
         response = await self._transport.request(
             "DELETE",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -232,6 +252,7 @@ class LocationsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Location]:
         """Page through locations changed in a time window."""
         params: dict[str, str | None] = {
@@ -241,11 +262,12 @@ class LocationsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Location),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def get_location(
@@ -254,15 +276,17 @@ class LocationsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """One location."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     def get_evse(
         self,
@@ -271,15 +295,17 @@ class LocationsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """One EVSE of a location."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     def get_connector(
         self,
@@ -289,15 +315,17 @@ class LocationsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """One connector of an EVSE."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
 
 class AsyncLocationsSender(AsyncInterface):
@@ -315,6 +343,7 @@ class AsyncLocationsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Location]:
         """Page through locations changed in a time window."""
         params: dict[str, str | None] = {
@@ -324,11 +353,12 @@ class AsyncLocationsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Location),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def get_location(
@@ -337,15 +367,17 @@ class AsyncLocationsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """One location."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     async def get_evse(
         self,
@@ -354,15 +386,17 @@ class AsyncLocationsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """One EVSE of a location."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     async def get_connector(
         self,
@@ -372,15 +406,17 @@ class AsyncLocationsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """One connector of an EVSE."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
 
 class LocationsReceiver(Interface):
@@ -397,15 +433,17 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """Read back a stored Location to check it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     def get_evse(
         self,
@@ -416,15 +454,19 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """Read back a stored EVSE to check it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     def get_connector(
         self,
@@ -436,15 +478,19 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """Read back a stored Connector to check it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
     def put_location(
         self,
@@ -455,14 +501,16 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a Location."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=location.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -476,14 +524,18 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace an EVSE."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=evse.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -498,14 +550,18 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a Connector."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -518,14 +574,16 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of a Location."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -539,14 +597,18 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of an EVSE."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -561,14 +623,18 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of a Connector."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -587,15 +653,17 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """Read back a stored Location to check it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     async def get_evse(
         self,
@@ -606,15 +674,19 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """Read back a stored EVSE to check it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     async def get_connector(
         self,
@@ -626,15 +698,19 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """Read back a stored Connector to check it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
     async def put_location(
         self,
@@ -645,14 +721,16 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a Location."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=location.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -666,14 +744,18 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace an EVSE."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=evse.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -688,14 +770,18 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a Connector."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -708,14 +794,16 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of a Location."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -729,14 +817,18 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of an EVSE."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -751,14 +843,18 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of a Connector."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -778,6 +874,7 @@ class SessionsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Session]:
         """Page through sessions changed in a time window."""
         params: dict[str, str | None] = {
@@ -787,11 +884,12 @@ class SessionsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Session),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def set_charging_preferences(
@@ -801,16 +899,18 @@ class SessionsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingPreferencesResponse:
         """Set the driver's preferences for an ongoing session."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}/charging_preferences",
+            self._at(f"/{path_segment(session_id)}/charging_preferences"),
             body=charging_preferences.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingPreferencesResponse, response.data)
+        return parse(ChargingPreferencesResponse, response, self._transport)
 
 
 class AsyncSessionsSender(AsyncInterface):
@@ -828,6 +928,7 @@ class AsyncSessionsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Session]:
         """Page through sessions changed in a time window."""
         params: dict[str, str | None] = {
@@ -837,11 +938,12 @@ class AsyncSessionsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Session),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def set_charging_preferences(
@@ -851,16 +953,18 @@ class AsyncSessionsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingPreferencesResponse:
         """Set the driver's preferences for an ongoing session."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}/charging_preferences",
+            self._at(f"/{path_segment(session_id)}/charging_preferences"),
             body=charging_preferences.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingPreferencesResponse, response.data)
+        return parse(ChargingPreferencesResponse, response, self._transport)
 
 
 class SessionsReceiver(Interface):
@@ -877,15 +981,17 @@ class SessionsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Session:
         """Read back a stored session to check it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Session, response.data)
+        return parse(Session, response, self._transport)
 
     def put(
         self,
@@ -896,14 +1002,16 @@ class SessionsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a session."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -916,14 +1024,16 @@ class SessionsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of a session; sent charging periods are added."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -942,15 +1052,17 @@ class AsyncSessionsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Session:
         """Read back a stored session to check it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Session, response.data)
+        return parse(Session, response, self._transport)
 
     async def put(
         self,
@@ -961,14 +1073,16 @@ class AsyncSessionsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a session."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -981,14 +1095,16 @@ class AsyncSessionsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of a session; sent charging periods are added."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1008,6 +1124,7 @@ class CDRsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[CDR]:
         """Page through CDRs created in a time window."""
         params: dict[str, str | None] = {
@@ -1017,11 +1134,12 @@ class CDRsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(CDR),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1040,6 +1158,7 @@ class AsyncCDRsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[CDR]:
         """Page through CDRs created in a time window."""
         params: dict[str, str | None] = {
@@ -1049,11 +1168,12 @@ class AsyncCDRsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(CDR),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1068,15 +1188,17 @@ class CDRsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CDR:
         """Fetch a posted CDR at the URL the POST response gave."""
         response = self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CDR, response.data)
+        return parse(CDR, response, self._transport)
 
     def post(
         self,
@@ -1084,14 +1206,16 @@ class CDRsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Send a new final CDR; the reply's Location header gives its URL."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=cdr.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1107,15 +1231,17 @@ class AsyncCDRsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CDR:
         """Fetch a posted CDR at the URL the POST response gave."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CDR, response.data)
+        return parse(CDR, response, self._transport)
 
     async def post(
         self,
@@ -1123,14 +1249,16 @@ class AsyncCDRsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Send a new final CDR; the reply's Location header gives its URL."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=cdr.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1150,6 +1278,7 @@ class TariffsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Tariff]:
         """Page through tariffs changed in a time window."""
         params: dict[str, str | None] = {
@@ -1159,11 +1288,12 @@ class TariffsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Tariff),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1182,6 +1312,7 @@ class AsyncTariffsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Tariff]:
         """Page through tariffs changed in a time window."""
         params: dict[str, str | None] = {
@@ -1191,11 +1322,12 @@ class AsyncTariffsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Tariff),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1213,15 +1345,17 @@ class TariffsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Tariff:
         """Read back a stored tariff to check it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Tariff, response.data)
+        return parse(Tariff, response, self._transport)
 
     def put(
         self,
@@ -1232,14 +1366,16 @@ class TariffsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a tariff."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             body=tariff.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1251,13 +1387,15 @@ class TariffsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Remove a tariff that is no longer used."""
         response = self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1276,15 +1414,17 @@ class AsyncTariffsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Tariff:
         """Read back a stored tariff to check it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Tariff, response.data)
+        return parse(Tariff, response, self._transport)
 
     async def put(
         self,
@@ -1295,14 +1435,16 @@ class AsyncTariffsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a tariff."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             body=tariff.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1314,13 +1456,15 @@ class AsyncTariffsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Remove a tariff that is no longer used."""
         response = await self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1340,6 +1484,7 @@ class TokensReceiver(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Token:
         """Read back a stored token to check it."""
         params: dict[str, str | None] = {
@@ -1347,12 +1492,13 @@ class TokensReceiver(Interface):
         }
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Token, response.data)
+        return parse(Token, response, self._transport)
 
     def put(
         self,
@@ -1364,6 +1510,7 @@ class TokensReceiver(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a token."""
         params: dict[str, str | None] = {
@@ -1371,11 +1518,12 @@ class TokensReceiver(Interface):
         }
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             body=token.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1389,6 +1537,7 @@ class TokensReceiver(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of a token."""
         params: dict[str, str | None] = {
@@ -1396,11 +1545,12 @@ class TokensReceiver(Interface):
         }
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1420,6 +1570,7 @@ class AsyncTokensReceiver(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Token:
         """Read back a stored token to check it."""
         params: dict[str, str | None] = {
@@ -1427,12 +1578,13 @@ class AsyncTokensReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Token, response.data)
+        return parse(Token, response, self._transport)
 
     async def put(
         self,
@@ -1444,6 +1596,7 @@ class AsyncTokensReceiver(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a token."""
         params: dict[str, str | None] = {
@@ -1451,11 +1604,12 @@ class AsyncTokensReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             body=token.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1469,6 +1623,7 @@ class AsyncTokensReceiver(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Update some fields of a token."""
         params: dict[str, str | None] = {
@@ -1476,11 +1631,12 @@ class AsyncTokensReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1500,6 +1656,7 @@ class TokensSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Token]:
         """Page through tokens changed in a time window."""
         params: dict[str, str | None] = {
@@ -1509,11 +1666,12 @@ class TokensSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Token),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def authorize(
@@ -1524,6 +1682,7 @@ class TokensSender(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AuthorizationInfo:
         """Ask the eMSP in real time whether a token may charge."""
         params: dict[str, str | None] = {
@@ -1531,13 +1690,14 @@ class TokensSender(Interface):
         }
         response = self._transport.request(
             "POST",
-            f"{self._url}/{path_segment(token_uid)}/authorize",
+            self._at(f"/{path_segment(token_uid)}/authorize"),
             params=params,
             body=None if location_references is None else location_references.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(AuthorizationInfo, response.data)
+        return parse(AuthorizationInfo, response, self._transport)
 
 
 class AsyncTokensSender(AsyncInterface):
@@ -1555,6 +1715,7 @@ class AsyncTokensSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Token]:
         """Page through tokens changed in a time window."""
         params: dict[str, str | None] = {
@@ -1564,11 +1725,12 @@ class AsyncTokensSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Token),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def authorize(
@@ -1579,6 +1741,7 @@ class AsyncTokensSender(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AuthorizationInfo:
         """Ask the eMSP in real time whether a token may charge."""
         params: dict[str, str | None] = {
@@ -1586,13 +1749,14 @@ class AsyncTokensSender(AsyncInterface):
         }
         response = await self._transport.request(
             "POST",
-            f"{self._url}/{path_segment(token_uid)}/authorize",
+            self._at(f"/{path_segment(token_uid)}/authorize"),
             params=params,
             body=None if location_references is None else location_references.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(AuthorizationInfo, response.data)
+        return parse(AuthorizationInfo, response, self._transport)
 
 
 class CommandsReceiver(Interface):
@@ -1607,16 +1771,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to cancel a reservation."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/CANCEL_RESERVATION",
+            self._at("/CANCEL_RESERVATION"),
             body=cancel_reservation.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def reserve_now(
         self,
@@ -1624,16 +1790,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to reserve an EVSE."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/RESERVE_NOW",
+            self._at("/RESERVE_NOW"),
             body=reserve_now.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def start_session(
         self,
@@ -1641,16 +1809,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to start a session."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/START_SESSION",
+            self._at("/START_SESSION"),
             body=start_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def stop_session(
         self,
@@ -1658,16 +1828,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to stop a session."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/STOP_SESSION",
+            self._at("/STOP_SESSION"),
             body=stop_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def unlock_connector(
         self,
@@ -1675,16 +1847,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to unlock a connector."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/UNLOCK_CONNECTOR",
+            self._at("/UNLOCK_CONNECTOR"),
             body=unlock_connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
 
 class AsyncCommandsReceiver(AsyncInterface):
@@ -1699,16 +1873,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to cancel a reservation."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/CANCEL_RESERVATION",
+            self._at("/CANCEL_RESERVATION"),
             body=cancel_reservation.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def reserve_now(
         self,
@@ -1716,16 +1892,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to reserve an EVSE."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/RESERVE_NOW",
+            self._at("/RESERVE_NOW"),
             body=reserve_now.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def start_session(
         self,
@@ -1733,16 +1911,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to start a session."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/START_SESSION",
+            self._at("/START_SESSION"),
             body=start_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def stop_session(
         self,
@@ -1750,16 +1930,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to stop a session."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/STOP_SESSION",
+            self._at("/STOP_SESSION"),
             body=stop_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def unlock_connector(
         self,
@@ -1767,16 +1949,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to unlock a connector."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/UNLOCK_CONNECTOR",
+            self._at("/UNLOCK_CONNECTOR"),
             body=unlock_connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
 
 class CommandsSender(Interface):
@@ -1791,14 +1975,16 @@ class CommandsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver a command result to the response_url of the request."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=command_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1815,14 +2001,16 @@ class AsyncCommandsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver a command result to the response_url of the request."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=command_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1841,6 +2029,7 @@ class ChargingProfilesReceiver(Interface):
         response_url: str,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Ask for the active profile; it arrives later at response_url."""
         params: dict[str, str | None] = {
@@ -1849,12 +2038,13 @@ class ChargingProfilesReceiver(Interface):
         }
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
     def put(
         self,
@@ -1863,16 +2053,18 @@ class ChargingProfilesReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Set or replace the profile of a session."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             body=set_charging_profile.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
     def delete(
         self,
@@ -1881,6 +2073,7 @@ class ChargingProfilesReceiver(Interface):
         response_url: str,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Clear the profile of a session."""
         params: dict[str, str | None] = {
@@ -1888,12 +2081,13 @@ class ChargingProfilesReceiver(Interface):
         }
         response = self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
 
 class AsyncChargingProfilesReceiver(AsyncInterface):
@@ -1910,6 +2104,7 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         response_url: str,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Ask for the active profile; it arrives later at response_url."""
         params: dict[str, str | None] = {
@@ -1918,12 +2113,13 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
     async def put(
         self,
@@ -1932,16 +2128,18 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Set or replace the profile of a session."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             body=set_charging_profile.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
     async def delete(
         self,
@@ -1950,6 +2148,7 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         response_url: str,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Clear the profile of a session."""
         params: dict[str, str | None] = {
@@ -1957,12 +2156,13 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
 
 class ChargingProfilesSender(Interface):
@@ -1977,14 +2177,16 @@ class ChargingProfilesSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver the result of a GET to its response_url."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/activechargingprofile",
+            self._at("/activechargingprofile"),
             body=active_charging_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1994,14 +2196,16 @@ class ChargingProfilesSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver the result of a PUT to its response_url."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/chargingprofile",
+            self._at("/chargingprofile"),
             body=charging_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2011,14 +2215,16 @@ class ChargingProfilesSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver the result of a DELETE to its response_url."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/clearprofile",
+            self._at("/clearprofile"),
             body=clear_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2029,14 +2235,16 @@ class ChargingProfilesSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Push a changed active profile of a session."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             body=active_charging_profile.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2053,14 +2261,16 @@ class AsyncChargingProfilesSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver the result of a GET to its response_url."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/activechargingprofile",
+            self._at("/activechargingprofile"),
             body=active_charging_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2070,14 +2280,16 @@ class AsyncChargingProfilesSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver the result of a PUT to its response_url."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/chargingprofile",
+            self._at("/chargingprofile"),
             body=charging_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2087,14 +2299,16 @@ class AsyncChargingProfilesSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver the result of a DELETE to its response_url."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/clearprofile",
+            self._at("/clearprofile"),
             body=clear_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2105,14 +2319,16 @@ class AsyncChargingProfilesSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Push a changed active profile of a session."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             body=active_charging_profile.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2129,15 +2345,17 @@ class HubClientInfoReceiver(Interface):
         party_id: str,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ClientInfo:
         """Read back stored client information to check it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}"),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ClientInfo, response.data)
+        return parse(ClientInfo, response, self._transport)
 
     def put(
         self,
@@ -2146,14 +2364,16 @@ class HubClientInfoReceiver(Interface):
         client_info: ClientInfo,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace client information."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}"),
             body=client_info.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2170,15 +2390,17 @@ class AsyncHubClientInfoReceiver(AsyncInterface):
         party_id: str,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ClientInfo:
         """Read back stored client information to check it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}"),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ClientInfo, response.data)
+        return parse(ClientInfo, response, self._transport)
 
     async def put(
         self,
@@ -2187,14 +2409,16 @@ class AsyncHubClientInfoReceiver(AsyncInterface):
         client_info: ClientInfo,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace client information."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}"),
             body=client_info.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2213,6 +2437,7 @@ class HubClientInfoSender(Interface):
         offset: int | None = None,
         limit: int | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[ClientInfo]:
         """Page through client information changed in a time window."""
         params: dict[str, str | None] = {
@@ -2222,11 +2447,12 @@ class HubClientInfoSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(ClientInfo),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -2244,6 +2470,7 @@ class AsyncHubClientInfoSender(AsyncInterface):
         offset: int | None = None,
         limit: int | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[ClientInfo]:
         """Page through client information changed in a time window."""
         params: dict[str, str | None] = {
@@ -2253,9 +2480,10 @@ class AsyncHubClientInfoSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(ClientInfo),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )

@@ -9,7 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from ._api import NO_ROUTING, AsyncInterface, Interface, parse, parser
-from ._transport import AsyncPaginator, OcpiResponse, Paginator, Routing, format_datetime, path_segment
+from ._call import OcpiResponse
+from ._links import path_segment
+from ._pagination import AsyncPaginator, Paginator
+from ._settings import Routing
+from ._wire import format_datetime
 from .models import (
     CDR,
     EVSE,
@@ -98,59 +102,67 @@ class CredentialsApi(Interface):
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Read the credentials for calling the server."""
         response = self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def post(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Register by handing over the client's credentials."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def put(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Update credentials or switch version."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def delete(
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Unregister; the server's credentials become invalid."""
         response = self._transport.request(
             "DELETE",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -165,59 +177,67 @@ class AsyncCredentialsApi(AsyncInterface):
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Read the credentials for calling the server."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def post(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Register by handing over the client's credentials."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def put(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Update credentials or switch version."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def delete(
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Unregister; the server's credentials become invalid."""
         response = await self._transport.request(
             "DELETE",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -237,6 +257,7 @@ class LocationsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Location]:
         """Page through locations changed in a time window."""
         params: dict[str, str | None] = {
@@ -246,11 +267,12 @@ class LocationsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Location),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def get_location(
@@ -259,15 +281,17 @@ class LocationsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """One location."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     def get_evse(
         self,
@@ -276,15 +300,17 @@ class LocationsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """One EVSE of a location."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     def get_connector(
         self,
@@ -294,15 +320,17 @@ class LocationsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """One connector of an EVSE."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
 
 class AsyncLocationsSender(AsyncInterface):
@@ -320,6 +348,7 @@ class AsyncLocationsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Location]:
         """Page through locations changed in a time window."""
         params: dict[str, str | None] = {
@@ -329,11 +358,12 @@ class AsyncLocationsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Location),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def get_location(
@@ -342,15 +372,17 @@ class AsyncLocationsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """One location."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     async def get_evse(
         self,
@@ -359,15 +391,17 @@ class AsyncLocationsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """One EVSE of a location."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     async def get_connector(
         self,
@@ -377,15 +411,17 @@ class AsyncLocationsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """One connector of an EVSE."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(f"/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
 
 class LocationsReceiver(Interface):
@@ -402,15 +438,17 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """A location as the receiver stores it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     def get_evse(
         self,
@@ -421,15 +459,19 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """An EVSE as the receiver stores it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     def get_connector(
         self,
@@ -441,15 +483,19 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """A connector as the receiver stores it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
     def put_location(
         self,
@@ -460,14 +506,16 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a location."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=location.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -481,14 +529,18 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace an EVSE."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=evse.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -503,14 +555,18 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a connector."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -523,14 +579,16 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a location (last_updated always included)."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -544,14 +602,18 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of an EVSE (last_updated always included)."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -566,14 +628,18 @@ class LocationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a connector (last_updated always included)."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -592,15 +658,17 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Location:
         """A location as the receiver stores it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Location, response.data)
+        return parse(Location, response, self._transport)
 
     async def get_evse(
         self,
@@ -611,15 +679,19 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> EVSE:
         """An EVSE as the receiver stores it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(EVSE, response.data)
+        return parse(EVSE, response, self._transport)
 
     async def get_connector(
         self,
@@ -631,15 +703,19 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Connector:
         """A connector as the receiver stores it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Connector, response.data)
+        return parse(Connector, response, self._transport)
 
     async def put_location(
         self,
@@ -650,14 +726,16 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a location."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=location.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -671,14 +749,18 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace an EVSE."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=evse.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -693,14 +775,18 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a connector."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -713,14 +799,16 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a location (last_updated always included)."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -734,14 +822,18 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of an EVSE (last_updated always included)."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -756,14 +848,18 @@ class AsyncLocationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a connector (last_updated always included)."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}",
+            self._at(
+                f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(location_id)}/{path_segment(evse_uid)}/{path_segment(connector_id)}"
+            ),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -783,6 +879,7 @@ class SessionsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Session]:
         """Page through sessions changed in a time window."""
         params: dict[str, str | None] = {
@@ -792,11 +889,12 @@ class SessionsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Session),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def set_charging_preferences(
@@ -806,16 +904,18 @@ class SessionsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingPreferencesResponse:
         """Set the driver's charging preferences for a running session."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}/charging_preferences",
+            self._at(f"/{path_segment(session_id)}/charging_preferences"),
             body=charging_preferences.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingPreferencesResponse, response.data)
+        return parse(ChargingPreferencesResponse, response, self._transport)
 
 
 class AsyncSessionsSender(AsyncInterface):
@@ -833,6 +933,7 @@ class AsyncSessionsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Session]:
         """Page through sessions changed in a time window."""
         params: dict[str, str | None] = {
@@ -842,11 +943,12 @@ class AsyncSessionsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Session),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def set_charging_preferences(
@@ -856,16 +958,18 @@ class AsyncSessionsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingPreferencesResponse:
         """Set the driver's charging preferences for a running session."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}/charging_preferences",
+            self._at(f"/{path_segment(session_id)}/charging_preferences"),
             body=charging_preferences.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingPreferencesResponse, response.data)
+        return parse(ChargingPreferencesResponse, response, self._transport)
 
 
 class SessionsReceiver(Interface):
@@ -882,15 +986,17 @@ class SessionsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Session:
         """A session as the receiver stores it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Session, response.data)
+        return parse(Session, response, self._transport)
 
     def put(
         self,
@@ -901,14 +1007,16 @@ class SessionsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a session including its charging periods."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -921,14 +1029,16 @@ class SessionsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a session; charging periods sent are appended."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -947,15 +1057,17 @@ class AsyncSessionsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Session:
         """A session as the receiver stores it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Session, response.data)
+        return parse(Session, response, self._transport)
 
     async def put(
         self,
@@ -966,14 +1078,16 @@ class AsyncSessionsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a session including its charging periods."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -986,14 +1100,16 @@ class AsyncSessionsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a session; charging periods sent are appended."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(session_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1013,6 +1129,7 @@ class CDRsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[CDR]:
         """Page through CDRs created in a time window."""
         params: dict[str, str | None] = {
@@ -1022,11 +1139,12 @@ class CDRsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(CDR),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1045,6 +1163,7 @@ class AsyncCDRsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[CDR]:
         """Page through CDRs created in a time window."""
         params: dict[str, str | None] = {
@@ -1054,11 +1173,12 @@ class AsyncCDRsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(CDR),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1073,15 +1193,17 @@ class CDRsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CDR:
         """Read back a posted CDR at the URL the receiver returned (see ERRATA Format gaps)."""
         response = self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CDR, response.data)
+        return parse(CDR, response, self._transport)
 
     def post(
         self,
@@ -1089,14 +1211,16 @@ class CDRsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver a new CDR; the Location response header gives its URL."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=cdr.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1112,15 +1236,17 @@ class AsyncCDRsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CDR:
         """Read back a posted CDR at the URL the receiver returned (see ERRATA Format gaps)."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CDR, response.data)
+        return parse(CDR, response, self._transport)
 
     async def post(
         self,
@@ -1128,14 +1254,16 @@ class AsyncCDRsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver a new CDR; the Location response header gives its URL."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=cdr.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1155,6 +1283,7 @@ class TariffsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Tariff]:
         """Page through tariffs changed in a time window."""
         params: dict[str, str | None] = {
@@ -1164,11 +1293,12 @@ class TariffsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Tariff),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1187,6 +1317,7 @@ class AsyncTariffsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Tariff]:
         """Page through tariffs changed in a time window."""
         params: dict[str, str | None] = {
@@ -1196,11 +1327,12 @@ class AsyncTariffsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Tariff),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -1218,15 +1350,17 @@ class TariffsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Tariff:
         """A tariff as the receiver stores it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Tariff, response.data)
+        return parse(Tariff, response, self._transport)
 
     def put(
         self,
@@ -1237,14 +1371,16 @@ class TariffsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a tariff."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             body=tariff.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1256,13 +1392,15 @@ class TariffsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Remove a tariff that will not be used again."""
         response = self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1281,15 +1419,17 @@ class AsyncTariffsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Tariff:
         """A tariff as the receiver stores it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Tariff, response.data)
+        return parse(Tariff, response, self._transport)
 
     async def put(
         self,
@@ -1300,14 +1440,16 @@ class AsyncTariffsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a tariff."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             body=tariff.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1319,13 +1461,15 @@ class AsyncTariffsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Remove a tariff that will not be used again."""
         response = await self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(tariff_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1345,6 +1489,7 @@ class TokensReceiver(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Token:
         """A token as the receiver stores it."""
         params: dict[str, str | None] = {
@@ -1352,12 +1497,13 @@ class TokensReceiver(Interface):
         }
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Token, response.data)
+        return parse(Token, response, self._transport)
 
     def put(
         self,
@@ -1369,6 +1515,7 @@ class TokensReceiver(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a token."""
         params: dict[str, str | None] = {
@@ -1376,11 +1523,12 @@ class TokensReceiver(Interface):
         }
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             body=token.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1394,6 +1542,7 @@ class TokensReceiver(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a token (last_updated always included)."""
         params: dict[str, str | None] = {
@@ -1401,11 +1550,12 @@ class TokensReceiver(Interface):
         }
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1425,6 +1575,7 @@ class AsyncTokensReceiver(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Token:
         """A token as the receiver stores it."""
         params: dict[str, str | None] = {
@@ -1432,12 +1583,13 @@ class AsyncTokensReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Token, response.data)
+        return parse(Token, response, self._transport)
 
     async def put(
         self,
@@ -1449,6 +1601,7 @@ class AsyncTokensReceiver(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a token."""
         params: dict[str, str | None] = {
@@ -1456,11 +1609,12 @@ class AsyncTokensReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             body=token.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1474,6 +1628,7 @@ class AsyncTokensReceiver(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a token (last_updated always included)."""
         params: dict[str, str | None] = {
@@ -1481,11 +1636,12 @@ class AsyncTokensReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(token_uid)}"),
             params=params,
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1505,6 +1661,7 @@ class TokensSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Token]:
         """Page through tokens changed in a time window."""
         params: dict[str, str | None] = {
@@ -1514,11 +1671,12 @@ class TokensSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Token),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def authorize(
@@ -1529,6 +1687,7 @@ class TokensSender(Interface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AuthorizationInfo:
         """Ask the eMSP in real time whether a token may charge."""
         params: dict[str, str | None] = {
@@ -1536,13 +1695,14 @@ class TokensSender(Interface):
         }
         response = self._transport.request(
             "POST",
-            f"{self._url}/{path_segment(token_uid)}/authorize",
+            self._at(f"/{path_segment(token_uid)}/authorize"),
             params=params,
             body=None if location_references is None else location_references.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(AuthorizationInfo, response.data)
+        return parse(AuthorizationInfo, response, self._transport)
 
 
 class AsyncTokensSender(AsyncInterface):
@@ -1560,6 +1720,7 @@ class AsyncTokensSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Token]:
         """Page through tokens changed in a time window."""
         params: dict[str, str | None] = {
@@ -1569,11 +1730,12 @@ class AsyncTokensSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Token),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def authorize(
@@ -1584,6 +1746,7 @@ class AsyncTokensSender(AsyncInterface):
         type: TokenType | str | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AuthorizationInfo:
         """Ask the eMSP in real time whether a token may charge."""
         params: dict[str, str | None] = {
@@ -1591,13 +1754,14 @@ class AsyncTokensSender(AsyncInterface):
         }
         response = await self._transport.request(
             "POST",
-            f"{self._url}/{path_segment(token_uid)}/authorize",
+            self._at(f"/{path_segment(token_uid)}/authorize"),
             params=params,
             body=None if location_references is None else location_references.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(AuthorizationInfo, response.data)
+        return parse(AuthorizationInfo, response, self._transport)
 
 
 class CommandsReceiver(Interface):
@@ -1612,16 +1776,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to cancel a reservation."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/CANCEL_RESERVATION",
+            self._at("/CANCEL_RESERVATION"),
             body=cancel_reservation.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def reserve_now(
         self,
@@ -1629,16 +1795,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to reserve an EVSE."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/RESERVE_NOW",
+            self._at("/RESERVE_NOW"),
             body=reserve_now.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def start_session(
         self,
@@ -1646,16 +1814,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to start a session."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/START_SESSION",
+            self._at("/START_SESSION"),
             body=start_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def stop_session(
         self,
@@ -1663,16 +1833,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to stop a session."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/STOP_SESSION",
+            self._at("/STOP_SESSION"),
             body=stop_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     def unlock_connector(
         self,
@@ -1680,16 +1852,18 @@ class CommandsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to unlock a connector."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/UNLOCK_CONNECTOR",
+            self._at("/UNLOCK_CONNECTOR"),
             body=unlock_connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
 
 class AsyncCommandsReceiver(AsyncInterface):
@@ -1704,16 +1878,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to cancel a reservation."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/CANCEL_RESERVATION",
+            self._at("/CANCEL_RESERVATION"),
             body=cancel_reservation.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def reserve_now(
         self,
@@ -1721,16 +1897,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to reserve an EVSE."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/RESERVE_NOW",
+            self._at("/RESERVE_NOW"),
             body=reserve_now.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def start_session(
         self,
@@ -1738,16 +1916,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to start a session."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/START_SESSION",
+            self._at("/START_SESSION"),
             body=start_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def stop_session(
         self,
@@ -1755,16 +1935,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to stop a session."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/STOP_SESSION",
+            self._at("/STOP_SESSION"),
             body=stop_session.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
     async def unlock_connector(
         self,
@@ -1772,16 +1954,18 @@ class AsyncCommandsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> CommandResponse:
         """Ask to unlock a connector."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/UNLOCK_CONNECTOR",
+            self._at("/UNLOCK_CONNECTOR"),
             body=unlock_connector.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(CommandResponse, response.data)
+        return parse(CommandResponse, response, self._transport)
 
 
 class CommandsSender(Interface):
@@ -1796,14 +1980,16 @@ class CommandsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Receive a command result at the response_url the sender gave (see ERRATA Format gaps)."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=command_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1820,14 +2006,16 @@ class AsyncCommandsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Receive a command result at the response_url the sender gave (see ERRATA Format gaps)."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=command_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1846,6 +2034,7 @@ class ChargingProfilesReceiver(Interface):
         response_url: str,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Ask for the active profile of a session; the result follows asynchronously."""
         params: dict[str, str | None] = {
@@ -1854,12 +2043,13 @@ class ChargingProfilesReceiver(Interface):
         }
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
     def put(
         self,
@@ -1868,16 +2058,18 @@ class ChargingProfilesReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Set or replace the profile of a session."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             body=set_charging_profile.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
     def delete(
         self,
@@ -1886,6 +2078,7 @@ class ChargingProfilesReceiver(Interface):
         response_url: str,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Clear the profile set on a session."""
         params: dict[str, str | None] = {
@@ -1893,12 +2086,13 @@ class ChargingProfilesReceiver(Interface):
         }
         response = self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
 
 class AsyncChargingProfilesReceiver(AsyncInterface):
@@ -1915,6 +2109,7 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         response_url: str,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Ask for the active profile of a session; the result follows asynchronously."""
         params: dict[str, str | None] = {
@@ -1923,12 +2118,13 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
     async def put(
         self,
@@ -1937,16 +2133,18 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Set or replace the profile of a session."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             body=set_charging_profile.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
     async def delete(
         self,
@@ -1955,6 +2153,7 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         response_url: str,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ChargingProfileResponse:
         """Clear the profile set on a session."""
         params: dict[str, str | None] = {
@@ -1962,12 +2161,13 @@ class AsyncChargingProfilesReceiver(AsyncInterface):
         }
         response = await self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             params=params,
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ChargingProfileResponse, response.data)
+        return parse(ChargingProfileResponse, response, self._transport)
 
 
 class ChargingProfilesSender(Interface):
@@ -1982,14 +2182,16 @@ class ChargingProfilesSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Receive the result of a GET at its response_url (path not normative; see ERRATA)."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/activechargingprofile",
+            self._at("/activechargingprofile"),
             body=active_charging_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -1999,14 +2201,16 @@ class ChargingProfilesSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Receive the result of a PUT at its response_url (path not normative; see ERRATA)."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/chargingprofile",
+            self._at("/chargingprofile"),
             body=charging_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2016,14 +2220,16 @@ class ChargingProfilesSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Receive the result of a DELETE at its response_url (path not normative; see ERRATA)."""
         response = self._transport.request(
             "POST",
-            f"{self._url}/clearprofile",
+            self._at("/clearprofile"),
             body=clear_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2034,14 +2240,16 @@ class ChargingProfilesSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Be told of a changed active profile of a session."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             body=active_charging_profile.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2058,14 +2266,16 @@ class AsyncChargingProfilesSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Receive the result of a GET at its response_url (path not normative; see ERRATA)."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/activechargingprofile",
+            self._at("/activechargingprofile"),
             body=active_charging_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2075,14 +2285,16 @@ class AsyncChargingProfilesSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Receive the result of a PUT at its response_url (path not normative; see ERRATA)."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/chargingprofile",
+            self._at("/chargingprofile"),
             body=charging_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2092,14 +2304,16 @@ class AsyncChargingProfilesSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Receive the result of a DELETE at its response_url (path not normative; see ERRATA)."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}/clearprofile",
+            self._at("/clearprofile"),
             body=clear_profile_result.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2110,14 +2324,16 @@ class AsyncChargingProfilesSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Be told of a changed active profile of a session."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(session_id)}",
+            self._at(f"/{path_segment(session_id)}"),
             body=active_charging_profile.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2134,15 +2350,17 @@ class HubClientInfoReceiver(Interface):
         party_id: str,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ClientInfo:
         """A ClientInfo as the connected party stores it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}"),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ClientInfo, response.data)
+        return parse(ClientInfo, response, self._transport)
 
     def put(
         self,
@@ -2151,14 +2369,16 @@ class HubClientInfoReceiver(Interface):
         client_info: ClientInfo,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a ClientInfo."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}"),
             body=client_info.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2175,15 +2395,17 @@ class AsyncHubClientInfoReceiver(AsyncInterface):
         party_id: str,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> ClientInfo:
         """A ClientInfo as the connected party stores it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}"),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(ClientInfo, response.data)
+        return parse(ClientInfo, response, self._transport)
 
     async def put(
         self,
@@ -2192,14 +2414,16 @@ class AsyncHubClientInfoReceiver(AsyncInterface):
         client_info: ClientInfo,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Create or replace a ClientInfo."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}"),
             body=client_info.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2218,6 +2442,7 @@ class HubClientInfoSender(Interface):
         offset: int | None = None,
         limit: int | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[ClientInfo]:
         """Page through ClientInfo objects changed in a time window."""
         params: dict[str, str | None] = {
@@ -2227,11 +2452,12 @@ class HubClientInfoSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(ClientInfo),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -2249,6 +2475,7 @@ class AsyncHubClientInfoSender(AsyncInterface):
         offset: int | None = None,
         limit: int | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[ClientInfo]:
         """Page through ClientInfo objects changed in a time window."""
         params: dict[str, str | None] = {
@@ -2258,11 +2485,12 @@ class AsyncHubClientInfoSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(ClientInfo),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -2281,6 +2509,7 @@ class InvoiceReconciliationSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[InvoiceReconciliationRecord]:
         """Page through records issued in a time window."""
         params: dict[str, str | None] = {
@@ -2290,11 +2519,12 @@ class InvoiceReconciliationSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(InvoiceReconciliationRecord),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -2313,6 +2543,7 @@ class AsyncInvoiceReconciliationSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[InvoiceReconciliationRecord]:
         """Page through records issued in a time window."""
         params: dict[str, str | None] = {
@@ -2322,11 +2553,12 @@ class AsyncInvoiceReconciliationSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(InvoiceReconciliationRecord),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
 
@@ -2344,15 +2576,17 @@ class InvoiceReconciliationReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> InvoiceReconciliationRecord:
         """Read one record as the receiver holds it."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(InvoiceReconciliationRecord, response.data)
+        return parse(InvoiceReconciliationRecord, response, self._transport)
 
     def post(
         self,
@@ -2360,14 +2594,16 @@ class InvoiceReconciliationReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver a new record (see ERRATA for the URL)."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=invoice_reconciliation_record.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2380,14 +2616,16 @@ class InvoiceReconciliationReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Replace a record with its corrected version."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}"),
             body=invoice_reconciliation_record.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2399,13 +2637,15 @@ class InvoiceReconciliationReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Withdraw a record that was sent in error."""
         response = self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2424,15 +2664,17 @@ class AsyncInvoiceReconciliationReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> InvoiceReconciliationRecord:
         """Read one record as the receiver holds it."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(InvoiceReconciliationRecord, response.data)
+        return parse(InvoiceReconciliationRecord, response, self._transport)
 
     async def post(
         self,
@@ -2440,14 +2682,16 @@ class AsyncInvoiceReconciliationReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Deliver a new record (see ERRATA for the URL)."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=invoice_reconciliation_record.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2460,14 +2704,16 @@ class AsyncInvoiceReconciliationReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Replace a record with its corrected version."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}"),
             body=invoice_reconciliation_record.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -2479,12 +2725,14 @@ class AsyncInvoiceReconciliationReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Withdraw a record that was sent in error."""
         response = await self._transport.request(
             "DELETE",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response

@@ -10,12 +10,14 @@ from types import TracebackType
 from typing import Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
 
 import httpx
-from pydantic import TypeAdapter
 
 from . import _credentials
 from ._discovery import Discovery, adiscover, discover
-from ._transport import AsyncTransport, Routing, Settings, SyncTransport
-from ._types import OcpiModel, parse_items
+from ._links import join_path
+from ._reading import adapter, read_list, read_one, validate
+from ._settings import PeerDeviation, PeerProfile
+from ._transport import AsyncTransport, OcpiResponse, Routing, Settings, SyncTransport
+from ._types import OcpiModel
 
 T = TypeVar("T")
 
@@ -30,43 +32,39 @@ class _HasToken(Protocol):
 C = TypeVar("C", bound=OcpiModel)
 
 
-_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+class _HasSettings(Protocol):
+    @property
+    def settings(self) -> Settings: ...
 
 
-def _adapter(tp: Any) -> TypeAdapter[Any]:
-    adapter = _ADAPTERS.get(tp)
-    if adapter is None:
-        adapter = _ADAPTERS[tp] = TypeAdapter(tp)
-    return adapter
+def parse(tp: type[T], response: OcpiResponse, transport: _HasSettings) -> T:
+    """The response's data as one ``tp`` (a model, an enum or a primitive).
 
-
-def parse(tp: type[T], data: Any) -> T:
-    """Validate one value of the response data as ``tp`` (a model, an enum or a primitive)."""
-    if isinstance(tp, type) and issubclass(tp, OcpiModel):
-        model: T = tp.model_validate(data)
-        return model
-    result: T = _adapter(tp).validate_python(data)
-    return result
+    Lenient settings unwrap a one-element list and ignore null fields (recorded as deviations);
+    anything unreadable raises InvalidResponseError.
+    """
+    return read_one(tp, response, transport.settings)
 
 
 def parser(tp: type[T]) -> Callable[[Any], T]:
-    """A parse function for the items of a paginated list."""
-    return lambda raw: parse(tp, raw)
+    """A parse function for the items of a paginated list (the paginator catches what it raises)."""
+    return lambda raw: validate(tp, raw)
 
 
-def parse_list(tp: type[T], data: Any, lenient: bool) -> list[T]:
-    """Validate a non-paginated list; in lenient mode invalid items are skipped."""
-    if not isinstance(data, list):
-        data = [] if data is None else [data]
-    if isinstance(tp, type) and issubclass(tp, OcpiModel):
-        items, _ = parse_items(tp, data, lenient=lenient)
-        return items  # type: ignore[return-value]
-    return [parse(tp, item) for item in data]
+def parse_list(tp: type[T], response: OcpiResponse, transport: _HasSettings) -> list[T]:
+    """The response's data as a non-paginated list; lenient settings skip invalid items."""
+    return read_list(tp, response, transport.settings)
 
 
 def dump_value(value: Any) -> bytes:
     """JSON body for a primitive or enum payload."""
-    return _adapter(type(value)).dump_json(value)
+    return adapter(type(value)).dump_json(value)
+
+
+def _at(url: str, path: str, profile: PeerProfile) -> str:
+    if not path and profile.trailing_slash and not url.endswith("/"):
+        return url + "/"
+    return join_path(url, path)
 
 
 class Interface:
@@ -77,11 +75,16 @@ class Interface:
 
     def __init__(self, transport: SyncTransport, url: str) -> None:
         self._transport = transport
-        self._url = url.rstrip("/")
+        self._url = url
 
     @property
     def url(self) -> str:
+        """The URL exactly as the peer published it."""
         return self._url
+
+    def _at(self, path: str) -> str:
+        """The published URL followed by ``path`` (one ``/`` between them)."""
+        return _at(self._url, path, self._transport.settings.profile)
 
 
 class AsyncInterface:
@@ -92,11 +95,16 @@ class AsyncInterface:
 
     def __init__(self, transport: AsyncTransport, url: str) -> None:
         self._transport = transport
-        self._url = url.rstrip("/")
+        self._url = url
 
     @property
     def url(self) -> str:
+        """The URL exactly as the peer published it."""
         return self._url
+
+    def _at(self, path: str) -> str:
+        """The published URL followed by ``path`` (one ``/`` between them)."""
+        return _at(self._url, path, self._transport.settings.profile)
 
 
 class _Base(Generic[C]):
@@ -115,13 +123,22 @@ class _Base(Generic[C]):
         cls,
         token: str,
         *,
-        token_encoding: Literal["base64", "raw"] | None = None,
+        token_encoding: Literal["base64", "raw", "auto"] | None = None,
         routing: Routing | None = None,
-        timeout: float = 30.0,
+        timeout: float | None = None,
         max_retries: int = 3,
         lenient: bool = True,
+        strict: bool = False,
+        profile: PeerProfile | None = None,
+        max_response_bytes: int | None = Settings.max_response_bytes,
+        max_pages: int | None = Settings.max_pages,
     ) -> Settings:
-        """Settings for this version: its token encoding and header rules unless overridden."""
+        """Settings for this version: its token encoding and header rules unless overridden.
+
+        ``token_encoding="auto"`` tries the other encoding once when the peer refuses the token.
+        ``timeout`` is the deadline of each call (None: the ``httpx`` client's, or 30 s).
+        ``strict=True`` turns lenient reading off. ``profile`` holds the peer's known quirks.
+        """
         return Settings(
             token=token,
             token_encoding=token_encoding or cls.default_token_encoding,
@@ -130,7 +147,11 @@ class _Base(Generic[C]):
             routing=routing,
             timeout=timeout,
             max_retries=max_retries,
-            lenient=lenient,
+            lenient=lenient and not strict,
+            max_response_bytes=max_response_bytes,
+            max_pages=max_pages,
+            default_encoding=cls.default_token_encoding,
+            profile=profile if profile is not None else PeerProfile(),
         )
 
     @property
@@ -142,6 +163,19 @@ class _Base(Generic[C]):
     def peer_credentials(self) -> C | None:
         """The peer's credentials from the last registration or update, if this client did one."""
         return self._peer_credentials
+
+    @property
+    def profile(self) -> PeerProfile:
+        """The peer's quirks, as set and as detected."""
+        return self._transport_settings().profile
+
+    @property
+    def deviations(self) -> list[PeerDeviation]:
+        """Every deviation from the spec seen from this peer and worked around."""
+        return self._transport_settings().profile.deviations
+
+    def _transport_settings(self) -> Settings:
+        raise NotImplementedError
 
     def _url_for(self, module: str, role: str | None) -> str:
         return self._discovery.url_for(module, role)
@@ -173,7 +207,7 @@ class ClientBase(_Base[C]):
 
         ``own`` is your Credentials object (carrying your token B, your versions URL and roles).
         """
-        transport = SyncTransport(cls.settings(token_a, **options), http=http)
+        transport = SyncTransport(cls.settings(token_a, **options).with_secret(_token_of(own)), http=http)
         reg = _credentials.register(
             transport,
             versions_url,
@@ -202,6 +236,9 @@ class ClientBase(_Base[C]):
     @property
     def transport(self) -> SyncTransport:
         return self._transport
+
+    def _transport_settings(self) -> Settings:
+        return self._transport.settings
 
     def close(self) -> None:
         self._transport.close()
@@ -233,7 +270,7 @@ class AsyncClientBase(_Base[C]):
     async def register(
         cls, versions_url: str, token_a: str, own: C, *, http: httpx.AsyncClient | None = None, **options: Any
     ) -> Self:
-        transport = AsyncTransport(cls.settings(token_a, **options), http=http)
+        transport = AsyncTransport(cls.settings(token_a, **options).with_secret(_token_of(own)), http=http)
         reg = await _credentials.aregister(
             transport,
             versions_url,
@@ -260,6 +297,9 @@ class AsyncClientBase(_Base[C]):
     @property
     def transport(self) -> AsyncTransport:
         return self._transport
+
+    def _transport_settings(self) -> Settings:
+        return self._transport.settings
 
     async def aclose(self) -> None:
         await self._transport.aclose()

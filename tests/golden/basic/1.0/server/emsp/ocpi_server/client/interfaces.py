@@ -9,7 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from ._api import NO_ROUTING, AsyncInterface, Interface, parse, parser
-from ._transport import AsyncPaginator, OcpiResponse, Paginator, Routing, format_datetime, path_segment
+from ._call import OcpiResponse
+from ._links import path_segment
+from ._pagination import AsyncPaginator, Paginator
+from ._settings import Routing
+from ._wire import format_datetime
 from .models import Credentials, Plug, Station, StationPatch
 
 __all__ = [
@@ -32,43 +36,49 @@ class CredentialsApi(Interface):
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Read credentials."""
         response = self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def post(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Register."""
         response = self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     def delete(
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Unregister."""
         response = self._transport.request(
             "DELETE",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -83,43 +93,49 @@ class AsyncCredentialsApi(AsyncInterface):
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Read credentials."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def post(
         self,
         credentials: Credentials,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Credentials:
         """Register."""
         response = await self._transport.request(
             "POST",
-            f"{self._url}",
+            self._at(""),
             body=credentials.to_json(),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Credentials, response.data)
+        return parse(Credentials, response, self._transport)
 
     async def delete(
         self,
         *,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Unregister."""
         response = await self._transport.request(
             "DELETE",
-            f"{self._url}",
+            self._at(""),
             routing=NO_ROUTING,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -139,6 +155,7 @@ class StationsSender(Interface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Paginator[Station]:
         """Page through stations."""
         params: dict[str, str | None] = {
@@ -148,11 +165,12 @@ class StationsSender(Interface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Station),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     def get_station(
@@ -161,15 +179,17 @@ class StationsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Station:
         """One station."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(station_id)}",
+            self._at(f"/{path_segment(station_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Station, response.data)
+        return parse(Station, response, self._transport)
 
     def get_plug(
         self,
@@ -178,15 +198,17 @@ class StationsSender(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Plug:
         """One plug."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(station_id)}/{path_segment(plug_id)}",
+            self._at(f"/{path_segment(station_id)}/{path_segment(plug_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Plug, response.data)
+        return parse(Plug, response, self._transport)
 
 
 class AsyncStationsSender(AsyncInterface):
@@ -204,6 +226,7 @@ class AsyncStationsSender(AsyncInterface):
         limit: int | None = None,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncPaginator[Station]:
         """Page through stations."""
         params: dict[str, str | None] = {
@@ -213,11 +236,12 @@ class AsyncStationsSender(AsyncInterface):
             "limit": None if limit is None else str(limit),
         }
         return self._transport.paginate(
-            f"{self._url}",
+            self._at(""),
             params=params,
             parse=parser(Station),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
 
     async def get_station(
@@ -226,15 +250,17 @@ class AsyncStationsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Station:
         """One station."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(station_id)}",
+            self._at(f"/{path_segment(station_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Station, response.data)
+        return parse(Station, response, self._transport)
 
     async def get_plug(
         self,
@@ -243,15 +269,17 @@ class AsyncStationsSender(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Plug:
         """One plug."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(station_id)}/{path_segment(plug_id)}",
+            self._at(f"/{path_segment(station_id)}/{path_segment(plug_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Plug, response.data)
+        return parse(Plug, response, self._transport)
 
 
 class StationsReceiver(Interface):
@@ -268,15 +296,17 @@ class StationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Station:
         """A station as stored."""
         response = self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(station_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(station_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Station, response.data)
+        return parse(Station, response, self._transport)
 
     def put(
         self,
@@ -287,14 +317,16 @@ class StationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Store a station."""
         response = self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(station_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(station_id)}"),
             body=station.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -307,14 +339,16 @@ class StationsReceiver(Interface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a station."""
         response = self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(station_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(station_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -333,15 +367,17 @@ class AsyncStationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> Station:
         """A station as stored."""
         response = await self._transport.request(
             "GET",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(station_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(station_id)}"),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
-        return parse(Station, response.data)
+        return parse(Station, response, self._transport)
 
     async def put(
         self,
@@ -352,14 +388,16 @@ class AsyncStationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Store a station."""
         response = await self._transport.request(
             "PUT",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(station_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(station_id)}"),
             body=station.to_json(),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
 
@@ -372,13 +410,15 @@ class AsyncStationsReceiver(AsyncInterface):
         *,
         routing: Routing | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> OcpiResponse:
         """Change some fields of a station."""
         response = await self._transport.request(
             "PATCH",
-            f"{self._url}/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(station_id)}",
+            self._at(f"/{path_segment(country_code)}/{path_segment(party_id)}/{path_segment(station_id)}"),
             body=patch.to_json(partial=True),
             routing=routing,
             correlation_id=correlation_id,
+            timeout=timeout,
         )
         return response
