@@ -1,9 +1,11 @@
 """Plan of a scaffolded FastAPI server for a version and role: view objects with every string precomputed.
 
-The generator classifies each endpoint (list, get, put, patch, delete, post, command, ...) and works
-out how its URL addresses the stored object (owner from the path or from this server, the object's
-id, nested steps such as ``Location.evses[uid].connectors[id]``), so that the static runtime's
-store-backed default handlers serve every module without per-module code.
+What each endpoint does is declared in the spec transcription (``server:`` per endpoint and
+``not_found`` per module, spec/README.md "Server behaviour"); this module reads only those
+declarations (``generator.server_check`` cross-checks them against the names, for ``validate``).
+It turns them into handler bodies that call the static runtime's store-backed ``Engine`` with a
+typed ``ObjectPath``, so that every module works without per-module code, and endpoints that are
+the operator's business decision answer a clear "override this handler" error instead of data.
 
 Scaffold vs regenerate: files under ``ocpi_server/`` belong to the generator and are rewritten by
 ``--update``; everything else (``app.py``, ``handlers.py``, ``pyproject.toml``, ``README.md``,
@@ -12,33 +14,34 @@ Scaffold vs regenerate: files under ``ocpi_server/`` belong to the generator and
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from generator import naming
 from generator.client import client_files
-from generator.ir import Endpoint, EnumType, Interface, ObjectType, Param, Role, Spec, TypeRef
-from generator.ir_build import BOTH
+from generator.ir import EnumType, Endpoint, Interface, ObjectType, Param, Role, ServerBehaviour, Spec, TypeRef
+from generator.ir_build import BOTH, HUB
 from generator.plan import PlannedFile
-from generator.runtime_copy import copies
 from generator.pyformat import format_template
+from generator.runtime_copy import copies
 
 PACKAGE = "ocpi_server"
-OWNER_KEYS = ("country_code", "party_id")
-#: Preferred enum values for synthesised default answers ("the request is accepted").
-_HAPPY = ("ACCEPTED", "ALLOWED", "SUCCESS", "OK", "AVAILABLE")
-#: Charging profiles answer later with a result type that depends on the method (mod_charging_profiles).
-_PROFILE_RESULTS = {"GET": "ActiveChargingProfileResult", "PUT": "ChargingProfileResult", "DELETE": "ClearProfileResult"}
-
-
-@dataclass(frozen=True)
-class Step:
-    """One nesting step below a stored root object: ``parent[field]`` item whose ``key`` equals ``param``."""
-
-    field: str
-    key: str
-    param: str
+#: A CiString in a URL: printable ASCII (types_cistring_type), never empty.
+PRINTABLE_ASCII = r"^[ -~]+$"
+#: What the default handler of each kind does, for the scaffold README.
+DEFAULT_BEHAVIOUR = {
+    "list": "pages through the stored {object} objects",
+    "get": "answers the stored {object}{nested}",
+    "put": "stores the {object}{nested} (201 created, 200 replaced; an older one is ignored)",
+    "patch": "merges the fields into the stored {object}{nested}{append}",
+    "delete": "removes the stored {object}{nested}",
+    "post": "stores the {object} under its {key}{location}",
+    "created": "answers a stored {object} at the URL that its POST answered in Location",
+    "receive": "keeps the {object} in the store",
+    "authorize": "ALLOWED for a stored valid Token, BLOCKED for an invalid one, unknown: 404",
+    "command": "501 until you override it; then posts your result to the peer",
+    "decision": "501 until you override it (your business decision)",
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class RouteParam:
     wire: str
     annotation: str  # full FastAPI annotation, including Path()/Query()
     default: str | None
+    py_type: str  # the handler's annotation
 
 
 @dataclass(frozen=True)
@@ -64,37 +68,28 @@ class Route:
     response_model: str | None
     response_list: bool
     kind: str
-    collection: str | None  # stored root object type
-    owner: str  # "path", "self" or "body"
-    id_param: str | None
-    id_field: str | None  # key field of a POSTed object
-    steps: tuple[Step, ...]
-    async_result: str | None
-    default_response: str | None  # Python expression of a valid answer
     paginated: bool
-    result_default: str | None = None  # Python expression of the asynchronous result
+    handler: str  # "ClassName.method", named in "override" errors
+    object: str | None = None  # stored collection
+    path_expr: str | None = None  # ObjectPath expression of the addressed object
+    key: str | None = None
+    owned: bool = False  # the body's country_code/party_id must equal the URL's
+    append: tuple[str, ...] = ()
+    status: int = 200
+    location: bool = False
+    result_type: str | None = None
     response_url: str | None = None  # expression giving the peer's response_url
+    owner_expr: str = "ctx.own"
+    authorize_fields: tuple[str, ...] = ()
+    created_params: tuple[tuple[str, str], ...] = ()  # (name, annotation) of the stored object's URL
+    token_type: str = "None"
+    readme: str = ""
 
     @property
     def plain(self) -> bool:
         """Served as a plain route (``ModuleRouter.plain_get``): nothing for FastAPI to parse (a list
         reads its query with ``page_params``), so the hottest endpoints skip dependency solving."""
         return self.paginated and not self.path_params and not self.body_model
-
-    @property
-    def owner_expr(self) -> str:
-        return "(country_code, party_id)" if self.owner == "path" else "ctx.own"
-
-    @property
-    def id_expr(self) -> str:
-        return self.id_param or '"-"'
-
-    @property
-    def steps_expr(self) -> str:
-        items = [f'("{s.field}", "{s.key}", {s.param})' for s in self.steps]
-        if len(items) == 1:
-            return f"({items[0]},)"
-        return f"({', '.join(items)})"
 
     @property
     def call_args(self) -> str:
@@ -113,6 +108,19 @@ class Route:
             names += [f"{q.name}={q.name}" for q in self.query_params]
         return ", ".join(names)
 
+    @property
+    def returns(self) -> str:
+        """The handler method's return annotation."""
+        if self.kind == "list":
+            return "Page"
+        if self.kind == "put":
+            return "bool"
+        if self.kind == "post":
+            return "tuple[Owner, str]"
+        if self.kind in ("get", "created", "authorize", "command", "decision") and self.response_model:
+            return f"list[{self.response_model}]" if self.response_list else self.response_model
+        return "None"
+
 
 @dataclass(frozen=True)
 class ServerInterface:
@@ -130,157 +138,87 @@ class ServerInterface:
         return f"{self.module_id}_{self.role.lower()}"
 
 
-def _annotation(p: Param, where: str) -> tuple[str, str | None]:
-    base = {"int": "int", "boolean": "bool", "number": "Decimal"}.get(p.type.name, "str") if p.type.primitive else "str"
-    constraint = f"max_length={p.type.length}" if p.type.length and base == "str" else ""
+def _base(p: Param) -> str:
+    return {"int": "int", "boolean": "bool", "number": "Decimal"}.get(p.type.name, "str") if p.type.primitive else "str"
+
+
+def _annotation(p: Param, where: str) -> tuple[str, str | None, str]:
+    """(FastAPI annotation, default, handler annotation). A CiString or string id in the URL is
+    non-empty printable ASCII within its length (row 14 of issue 11)."""
+    base = _base(p)
+    constraint = ""
+    if base == "str":
+        parts = ["min_length=1"] if where == "path" else []
+        if p.type.length:
+            parts.append(f"max_length={p.type.length}")
+        if p.type.primitive and p.type.name in ("CiString", "string"):
+            parts.append(f'pattern=r"{PRINTABLE_ASCII}"')
+        constraint = ", ".join(parts)
     if p.type.primitive and p.type.name == "int" and p.type.length:
         constraint = f"ge=0, le={10 ** p.type.length - 1}"
     func = "Path" if where == "path" else "Query"
     if where == "path" or p.required:
-        return f"Annotated[{base}, {func}({constraint})]", None
-    return f"Annotated[{base} | None, {func}({constraint})]", "None"
+        return f"Annotated[{base}, {func}({constraint})]", None, base
+    return f"Annotated[{base} | None, {func}({constraint})]", "None", f"{base} | None"
 
 
-def _key_field(t: ObjectType) -> str | None:
-    for f in t.fields:
-        if f.name in ("id", "uid") and f.required:
-            return f.name
-    for f in t.fields:
-        if f.name.endswith("_id") and f.name not in OWNER_KEYS and f.required and f.type.primitive:
-            return f.name
-    return None
+def _path_expr(b: ServerBehaviour, ep: Endpoint) -> str:
+    owner = "(country_code, party_id)" if b.owner == "url" else "ctx.own"
+    args = [f'"{b.object}"', owner] + ([naming.py_identifier(b.id)] if b.id else [])
+    expr = f"ObjectPath({', '.join(args)})"
+    for n in b.nested:
+        expr += f'.child("{n.field}", "{n.key}", {naming.py_identifier(n.param)})'
+    return expr
 
 
-def _payload_type(ep: Endpoint) -> TypeRef | None:
-    p = ep.body if ep.method in ("PUT", "PATCH", "POST") and ep.body is not None else ep.response
-    return None if p is None else p.type
+def _readme(b: ServerBehaviour, ep: Endpoint) -> str:
+    nested = "".join(f" > {n.field}[{n.key}]" for n in b.nested)
+    append = f" ({', '.join(b.append)}: items added)" if b.append else ""
+    location = ", 201 with Location" if b.location else ""
+    return DEFAULT_BEHAVIOUR[b.kind].format(object=b.object, nested=nested, append=append, key=b.key, location=location)
 
 
-def _chain(spec: Spec, iface: Interface, ep: Endpoint) -> tuple[str | None, str | None, tuple[Step, ...], str]:
-    """(collection, id param, nesting steps, owner) for an endpoint addressing a stored object."""
-    params = [p.name for p in ep.path_params]
-    owner = "path" if params[:2] == list(OWNER_KEYS) else "self"
-    keys = params[2:] if owner == "path" else params
-    target = _payload_type(ep)
-    if not keys or target is None or target.primitive:
-        return (target.name if target is not None and not target.primitive else None), None, (), owner
-    # The type addressed by each prefix of the keys, from the interface's other endpoints.
-    by_prefix: dict[tuple[str, ...], str] = {}
-    for other in iface.endpoints:
-        names = [p.name for p in other.path_params]
-        oks = names[2:] if names[:2] == list(OWNER_KEYS) else names
-        t = _payload_type(other)
-        if t is not None and not t.primitive and oks and other.path.rsplit("{", 1)[0] == ep.path[: len(other.path.rsplit("{", 1)[0])]:
-            by_prefix.setdefault(tuple(oks), t.name)
-    types = [by_prefix.get(tuple(keys[: i + 1])) for i in range(len(keys))]
-    types[-1] = target.name
-    root = types[0] or target.name
-    steps: list[Step] = []
-    for i in range(1, len(keys)):
-        parent, child = spec.type(types[i - 1] or ""), types[i]
-        if not isinstance(parent, ObjectType) or child is None:
-            return target.name, keys[-1], (), owner
-        fld = next((f for f in parent.fields if f.type.name == child and f.is_list), None)
-        child_t = spec.type(child)
-        key = next((k for k in ("uid", "id") if isinstance(child_t, ObjectType) and child_t.field_named(k) and keys[i].endswith(k)), None)
-        if fld is None or key is None:
-            return target.name, keys[-1], (), owner
-        steps.append(Step(fld.name, key, keys[i]))
-    return root, keys[0], tuple(steps), owner
-
-
-def _default_expr(spec: Spec, t: TypeRef, name: str = "", depth: int = 0) -> str:
-    """A Python expression building a valid value of ``t`` (required fields only)."""
-    if t.primitive:
-        if t.name == "int":
-            return "30" if name == "timeout" else "0"
-        if t.name == "number":
-            return 'Decimal("0")'
-        if t.name == "boolean":
-            return "True"
-        if t.name == "DateTime":
-            return "utc_now()"
-        if t.name == "URL":
-            return '"https://example.invalid/"'
-        return json.dumps("OK"[: t.length or 2])
-    target = spec.type(t.name)
-    if isinstance(target, EnumType):
-        chosen = next((v for h in _HAPPY for v in target.values if v.value == h), target.values[0])
-        return f"{target.name}.{chosen.py_name}"
-    assert isinstance(target, ObjectType)
-    args = []
-    for f in target.fields:
-        if f.required and depth < 5:
-            v = _default_expr(spec, f.type, f.name, depth + 1)
-            args.append(f"{f.py_name}={'[' + v + ']' if f.is_list else v}")
-    return f"{target.name}({', '.join(args)})"
-
-
-def _async_result(spec: Spec, iface: Interface, ep: Endpoint) -> str | None:
-    """The result type posted later to the peer's response_url, for endpoints that take one."""
-    has_url = any(p.name == "response_url" for p in ep.query_params)
-    body_t = spec.type(ep.body.type.name) if ep.body is not None and not ep.body.type.primitive else None
-    if isinstance(body_t, ObjectType) and body_t.field_named("response_url"):
-        has_url = True
-    if not has_url:
-        return None
-    if iface.module_id == "chargingprofiles":
-        name = _PROFILE_RESULTS.get(ep.method)
-        return name if name and any(t.name == name for t in spec.types) else None
-    module = next(m for m in spec.modules if m.id == iface.module_id)
-    for other in module.interfaces:
-        if other.role != iface.role:
-            for o in other.endpoints:
-                if o.method == "POST" and o.body is not None and not o.body.type.primitive:
-                    return o.body.type.name
-    return None
-
-
-def _kind(ep: Endpoint, async_result: str | None) -> str:
-    if ep.paginated:
-        return "list"
-    if async_result is not None:
-        return "command"
-    if ep.method == "GET":
-        return "get" if ep.path_params else "custom"
-    if ep.method in ("PUT", "PATCH", "DELETE") and ep.path_params and (ep.method == "DELETE" or ep.body is not None):
-        if ep.response is not None and ep.method != "DELETE":
-            return "custom"
-        return ep.method.lower()
-    if ep.method == "POST" and ep.body is not None and ep.response is None:
-        return "post"
-    return "custom"
-
-
-def _route(spec: Spec, iface: Interface, ep: Endpoint) -> Route:
+def _route(spec: Spec, iface: Interface, ep: Endpoint, class_name: str) -> Route:
+    b = ep.server
+    assert b is not None, f"{ep.operation_id}: no server declaration"
     path_params = tuple(RouteParam(p.py_name, p.name, *_annotation(p, "path")) for p in ep.path_params)
     query_params = tuple(RouteParam(p.py_name, p.name, *_annotation(p, "query")) for p in ep.query_params)
     body_model = None
     if ep.body is not None:
         t = ep.body.type
-        body_model = naming.patch_schema(t.name) if ep.is_patch and isinstance(spec.type(t.name), ObjectType) else _py_type(t)
-    async_result = _async_result(spec, iface, ep)
-    kind = _kind(ep, async_result)
-    collection, id_param, steps, owner = _chain(spec, iface, ep) if ep.path_params or kind in ("post", "list") else (None, None, (), "self")
-    if kind == "list" and ep.response is not None:
-        collection = ep.response.type.name
-    id_field = None
-    if kind == "post" and ep.body is not None and isinstance(spec.type(ep.body.type.name), ObjectType):
-        body_t = spec.type(ep.body.type.name)
-        assert isinstance(body_t, ObjectType)
-        collection, id_field = body_t.name, _key_field(body_t)
-        owner = "body" if body_t.field_named("country_code") and body_t.field_named("party_id") else "self"
-        if id_field is None:
-            kind = "callback"
-    default = None
-    if ep.response is not None and kind in ("command", "custom"):
-        one = _default_expr(spec, ep.response.type)
-        default = f"[{one}]" if ep.response.is_list else one
+        body_model = (
+            naming.patch_schema(t.name) if ep.is_patch and isinstance(spec.type(t.name), ObjectType) else _py_type(t)
+        )
     paths = (ep.path, "/") if ep.path == "" else (ep.path, ep.path + "/")
-    result_default = _default_expr(spec, TypeRef(async_result, False)) if async_result else None
-    response_url = None
-    if async_result is not None:
-        response_url = "response_url" if any(p.name == "response_url" for p in ep.query_params) else "body.response_url"
+    extra: dict[str, Any] = {}
+    if b.kind in ("get", "put", "patch", "delete", "authorize"):
+        extra["path_expr"] = _path_expr(b, ep)
+    if b.kind == "created":
+        extra["path_expr"] = f'ObjectPath("{b.object}", (country_code, party_id), object_id)'
+        stored = spec.type(b.object or "")
+        assert isinstance(stored, ObjectType)
+        lengths = {"country_code": 2, "party_id": 3, "object_id": 36}
+        for name, fld in (("country_code", "country_code"), ("party_id", "party_id"), ("object_id", "id")):
+            f = stored.field_named(fld)
+            if f is not None and f.type.length:
+                lengths[name] = f.type.length
+        extra["created_params"] = tuple(
+            (name, f'Annotated[str, Path(min_length=1, max_length={n}, pattern=r"{PRINTABLE_ASCII}")]')
+            for name, n in lengths.items()
+        )
+    if b.kind == "post":
+        extra["owner_expr"] = "None" if b.owner == "body" else "ctx.own"
+    if b.kind == "authorize":
+        info = spec.type(ep.response.type.name) if ep.response else None
+        assert isinstance(info, ObjectType)
+        extra["authorize_fields"] = tuple(f for f in ("allowed", "token", "location") if info.field_named(f))
+        extra["token_type"] = "type" if any(q.name == "type" for q in ep.query_params) else "None"
+    if b.result is not None:
+        in_query = any(q.name == b.result.url for q in ep.query_params)
+        extra["result_type"] = b.result.type
+        extra["response_url"] = (
+            naming.py_identifier(b.result.url) if in_query else f"body.{naming.field_name(b.result.url)}"
+        )
     return Route(
         func=ep.operation_id,
         operation=ep.operation,
@@ -294,22 +232,40 @@ def _route(spec: Spec, iface: Interface, ep: Endpoint) -> Route:
         body_required=bool(ep.body and ep.body.required),
         response_model=_py_type(ep.response.type) if ep.response else None,
         response_list=bool(ep.response and ep.response.is_list),
-        kind=kind,
-        collection=collection,
-        owner=owner,
-        id_param=id_param,
-        id_field=id_field,
-        steps=steps,
-        async_result=async_result,
-        default_response=default,
+        kind=b.kind,
         paginated=ep.paginated,
-        result_default=result_default,
-        response_url=response_url,
+        handler=f"{class_name}.{ep.operation}",
+        object=b.object,
+        key=b.key,
+        owned=b.owner == "url",
+        append=b.append,
+        status=b.status,
+        location=b.location,
+        readme=_readme(b, ep),
+        **extra,
     )
 
 
 def _py_type(t: TypeRef) -> str:
     return naming.python_type(t.name, t.primitive)
+
+
+def not_found_codes(spec: Spec) -> dict[str, int]:
+    """OCPI status of an unknown object per stored collection, from the modules' declarations."""
+    out: dict[str, int] = {}
+    for iface in spec.interfaces:
+        for ep in iface.endpoints:
+            if ep.server is not None and ep.server.object is not None:
+                out.setdefault(ep.server.object, ep.not_found)
+    return dict(sorted(out.items()))
+
+
+def credentials_role(spec: Spec, role: Role) -> str:
+    """The role our credentials name: the server's role when the version's Role enum has it, else
+    OTHER (2.3.0 has no HUB and no PTP value; spec/ERRATA.md)."""
+    enum = spec.type("Role") if any(t.name == "Role" for t in spec.types) else None
+    values = [v.value for v in enum.values] if isinstance(enum, EnumType) else []
+    return role.name if not values or role.name in values else "OTHER"
 
 
 def server_view(spec: Spec, role: Role) -> list[ServerInterface]:
@@ -320,11 +276,16 @@ def server_view(spec: Spec, role: Role) -> list[ServerInterface]:
         both = sum(1 for i in role.interfaces if i.module_id == iface.module_id) > 1
         mount = f"/{iface.module_id}/{iface.role.lower()}" if both else f"/{iface.module_id}"
         cls = naming.pascal(iface.module_name.replace(" ", "")) + naming.pascal(iface.role.lower()) + "Handlers"
-        routes = tuple(_route(spec, iface, ep) for ep in iface.endpoints)
+        routes = tuple(_route(spec, iface, ep, cls) for ep in iface.endpoints)
         discovery_role = iface.role if iface.role in ("SENDER", "RECEIVER") else None
         routed = any(ep.routed for ep in iface.endpoints) and spec.routing_headers
         out.append(ServerInterface(cls, iface.module_id, iface.role, mount, discovery_role, routed, iface.doc, routes))
     return out
+
+
+def credentials_has(spec: Spec, field: str) -> bool:
+    t = spec.type("Credentials")
+    return isinstance(t, ObjectType) and t.field_named(field) is not None
 
 
 def roles_with_servers(spec: Spec) -> list[Role]:
@@ -344,9 +305,12 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
         "project": f"ocpi-{role.slug}-server",
         "header": f"Generated by ocpi-codegen from spec/{spec.version}; do not edit. Regenerate with: ocpi-codegen server {spec.version} --role {role.slug} -o DIR --update",
         "routing_headers": spec.routing_headers,
-        "credentials_roles": isinstance(spec.type("Credentials"), ObjectType) and spec.type("Credentials").field_named("roles") is not None,  # type: ignore[union-attr]
-        "not_found_code": 2004 if any(c.code == 2004 for c in spec.transport.status_codes) else 2003,
+        "credentials_roles": credentials_has(spec, "roles"),
+        "not_found_codes": not_found_codes(spec),
+        "credentials_role": credentials_role(spec, role),
+        "hub_party_id": role.name == HUB and credentials_has(spec, "hub_party_id"),
         "has_lists": any(r.kind == "list" for i in interfaces for r in i.routes),
+        "printable": PRINTABLE_ASCII,
     }
     gen = f"{prefix}{PACKAGE}/"
     files = [

@@ -49,9 +49,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.get("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back a stored session to check it."""
@@ -62,9 +62,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.put("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a session including its charging periods."""
@@ -77,9 +77,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.patch("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_patch(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Update some fields of a session; charging periods are appended."""
@@ -103,7 +103,8 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
         """Deliver the result of a GET to its response_url."""
         ctx = engine.context(request, auth)
         body = await read_model(request, ActiveChargingProfileResult)
-        return ocpi_json_response(await h.post_active_charging_profile_result(ctx, body))
+        await h.post_active_charging_profile_result(ctx, body)
+        return ocpi_json_response(None)
 
     @router.post("/chargingprofile")
     @router.post("/chargingprofile/", include_in_schema=False)
@@ -114,7 +115,8 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
         """Deliver the result of a PUT to its response_url."""
         ctx = engine.context(request, auth)
         body = await read_model(request, ChargingProfileResult)
-        return ocpi_json_response(await h.post_charging_profile_result(ctx, body))
+        await h.post_charging_profile_result(ctx, body)
+        return ocpi_json_response(None)
 
     @router.post("/clearprofile")
     @router.post("/clearprofile/", include_in_schema=False)
@@ -125,13 +127,14 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
         """Deliver the result of a DELETE to its response_url."""
         ctx = engine.context(request, auth)
         body = await read_model(request, ClearProfileResult)
-        return ocpi_json_response(await h.post_clear_profile_result(ctx, body))
+        await h.post_clear_profile_result(ctx, body)
+        return ocpi_json_response(None)
 
     @router.put("/{session_id}")
     @router.put("/{session_id}/", include_in_schema=False)
     async def chargingprofiles_sender_put(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Push a changed active profile of a session."""
@@ -150,8 +153,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     @router.get("/{country_code}/{party_id}/", include_in_schema=False)
     async def hubclientinfo_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back stored client information to check it."""
@@ -162,8 +165,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     @router.put("/{country_code}/{party_id}/", include_in_schema=False)
     async def hubclientinfo_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace client information."""

@@ -78,7 +78,7 @@ def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) ->
     @router.get("/{location_id}/", include_in_schema=False)
     async def locations_sender_get_location(
         request: Request,
-        location_id: Annotated[str, Path(max_length=36)],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One location."""
@@ -89,8 +89,8 @@ def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) ->
     @router.get("/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_sender_get_evse(
         request: Request,
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One EVSE of a location."""
@@ -101,9 +101,9 @@ def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) ->
     @router.get("/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_sender_get_connector(
         request: Request,
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One connector of an EVSE."""
@@ -130,7 +130,7 @@ def _sessions_sender(h: SessionsSenderHandlers, engine: Engine, guard: Any) -> M
     @router.put("/{session_id}/charging_preferences/", include_in_schema=False)
     async def sessions_sender_set_charging_preferences(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Set the driver's charging preferences for a running session."""
@@ -180,9 +180,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     @router.get("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
     async def tokens_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        token_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -194,9 +194,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     @router.put("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
     async def tokens_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        token_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -210,9 +210,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     @router.patch("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
     async def tokens_receiver_patch(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        token_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -242,7 +242,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.cancel_reservation_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -261,7 +262,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.reserve_now_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -280,7 +282,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.start_session_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -299,7 +302,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.stop_session_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -318,7 +322,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.unlock_connector_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -333,7 +338,7 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
     @router.get("/{session_id}/", include_in_schema=False)
     async def chargingprofiles_receiver_get(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         duration: Annotated[int, Query()],
         response_url: Annotated[str, Query(max_length=255)],
         background: BackgroundTasks,
@@ -345,7 +350,8 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
 
         async def send_result() -> None:
             result = await h.get_result(ctx, session_id, duration=duration, response_url=response_url)
-            await engine.send_result(ctx.party, str(response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -354,7 +360,7 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
     @router.put("/{session_id}/", include_in_schema=False)
     async def chargingprofiles_receiver_put(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         background: BackgroundTasks,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -365,7 +371,8 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
 
         async def send_result() -> None:
             result = await h.put_result(ctx, session_id, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -374,7 +381,7 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
     @router.delete("/{session_id}/", include_in_schema=False)
     async def chargingprofiles_receiver_delete(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         response_url: Annotated[str, Query(max_length=255)],
         background: BackgroundTasks,
         auth: AuthContext = Depends(guard),
@@ -385,7 +392,8 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
 
         async def send_result() -> None:
             result = await h.delete_result(ctx, session_id, response_url=response_url)
-            await engine.send_result(ctx.party, str(response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -400,8 +408,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     @router.get("/{country_code}/{party_id}/", include_in_schema=False)
     async def hubclientinfo_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """A ClientInfo as the connected party stores it."""
@@ -412,8 +420,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     @router.put("/{country_code}/{party_id}/", include_in_schema=False)
     async def hubclientinfo_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a ClientInfo."""
@@ -432,7 +440,7 @@ def _payments_receiver(h: PaymentsReceiverHandlers, engine: Engine, guard: Any) 
     @router.get("/terminals/{terminal_id}/", include_in_schema=False)
     async def payments_receiver_get_terminal(
         request: Request,
-        terminal_id: Annotated[str, Path(max_length=36)],
+        terminal_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """The CPO's copy of one terminal."""
@@ -449,22 +457,13 @@ def _payments_receiver(h: PaymentsReceiverHandlers, engine: Engine, guard: Any) 
         ctx = engine.context(request, auth)
         body = await read_model(request, Terminal)
         owner, object_id = await h.post_terminal(ctx, body)
-        segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
-        location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
-        return ocpi_json_response(None, headers={"Location": location})
-
-    @router.get("/terminals/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    async def payments_receiver_post_terminal_stored(
-        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
-    ) -> Response:
-        """The object a POST stored, at the URL its Location header gave."""
-        return ocpi_json_response(engine.get_object("Terminal", (country_code, party_id), object_id))
+        return ocpi_json_response(None, http_status=200)
 
     @router.get("/financial-advice-confirmations/{financial_advice_confirmation_id}")
     @router.get("/financial-advice-confirmations/{financial_advice_confirmation_id}/", include_in_schema=False)
     async def payments_receiver_get_financial_advice_confirmation(
         request: Request,
-        financial_advice_confirmation_id: Annotated[str, Path(max_length=36)],
+        financial_advice_confirmation_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """The CPO's copy of one confirmation."""
@@ -481,16 +480,7 @@ def _payments_receiver(h: PaymentsReceiverHandlers, engine: Engine, guard: Any) 
         ctx = engine.context(request, auth)
         body = await read_model(request, FinancialAdviceConfirmation)
         owner, object_id = await h.post_financial_advice_confirmation(ctx, body)
-        segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
-        location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
-        return ocpi_json_response(None, headers={"Location": location})
-
-    @router.get("/financial-advice-confirmations/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    async def payments_receiver_post_financial_advice_confirmation_stored(
-        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
-    ) -> Response:
-        """The object a POST stored, at the URL its Location header gave."""
-        return ocpi_json_response(engine.get_object("FinancialAdviceConfirmation", (country_code, party_id), object_id))
+        return ocpi_json_response(None, http_status=200)
 
     return router
 
@@ -512,7 +502,7 @@ def _bookings_sender(h: BookingsSenderHandlers, engine: Engine, guard: Any) -> M
     @router.get("/booking_locations/{booking_location_id}/", include_in_schema=False)
     async def bookings_sender_get_booking_location(
         request: Request,
-        booking_location_id: Annotated[str, Path(max_length=36)],
+        booking_location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One booking location."""
@@ -523,8 +513,8 @@ def _bookings_sender(h: BookingsSenderHandlers, engine: Engine, guard: Any) -> M
     @router.get("/booking_locations/{booking_location_id}/{calendar_id}/", include_in_schema=False)
     async def bookings_sender_get_calendar(
         request: Request,
-        booking_location_id: Annotated[str, Path(max_length=36)],
-        calendar_id: Annotated[str, Path(max_length=36)],
+        booking_location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        calendar_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One calendar of a booking location."""

@@ -45,7 +45,7 @@ def _payments_sender(h: PaymentsSenderHandlers, engine: Engine, guard: Any) -> M
     @router.get("/terminals/{terminal_id}/", include_in_schema=False)
     async def payments_sender_get_terminal(
         request: Request,
-        terminal_id: Annotated[str, Path(max_length=36)],
+        terminal_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One terminal by its id."""
@@ -61,34 +61,26 @@ def _payments_sender(h: PaymentsSenderHandlers, engine: Engine, guard: Any) -> M
         """Ask the PTP to activate a terminal."""
         ctx = engine.context(request, auth)
         body = await read_model(request, Terminal)
-        owner, object_id = await h.activate_terminal(ctx, body)
-        segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
-        location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
-        return ocpi_json_response(None, headers={"Location": location})
-
-    @router.get("/terminals/activate/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    async def payments_sender_activate_terminal_stored(
-        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
-    ) -> Response:
-        """The object a POST stored, at the URL its Location header gave."""
-        return ocpi_json_response(engine.get_object("Terminal", (country_code, party_id), object_id))
+        await h.activate_terminal(ctx, body)
+        return ocpi_json_response(None)
 
     @router.post("/terminals/{terminal_id}/deactivate")
     @router.post("/terminals/{terminal_id}/deactivate/", include_in_schema=False)
     async def payments_sender_deactivate_terminal(
         request: Request,
-        terminal_id: Annotated[str, Path(max_length=36)],
+        terminal_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Ask the PTP to deactivate a terminal."""
         ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.deactivate_terminal(ctx, terminal_id))
+        await h.deactivate_terminal(ctx, terminal_id)
+        return ocpi_json_response(None)
 
     @router.put("/terminals/{terminal_id}")
     @router.put("/terminals/{terminal_id}/", include_in_schema=False)
     async def payments_sender_put(
         request: Request,
-        terminal_id: Annotated[str, Path(max_length=36)],
+        terminal_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Replace a terminal's data."""
@@ -101,7 +93,7 @@ def _payments_sender(h: PaymentsSenderHandlers, engine: Engine, guard: Any) -> M
     @router.patch("/terminals/{terminal_id}/", include_in_schema=False)
     async def payments_sender_patch(
         request: Request,
-        terminal_id: Annotated[str, Path(max_length=36)],
+        terminal_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Assign locations or EVSEs to a terminal."""
@@ -124,7 +116,7 @@ def _payments_sender(h: PaymentsSenderHandlers, engine: Engine, guard: Any) -> M
     @router.get("/financial-advice-confirmations/{financial_advice_confirmation_id}/", include_in_schema=False)
     async def payments_sender_get_financial_advice_confirmation(
         request: Request,
-        financial_advice_confirmation_id: Annotated[str, Path(max_length=36)],
+        financial_advice_confirmation_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One confirmation by its id."""
