@@ -249,26 +249,32 @@ def build_app(
         app.add_api_route(p, credentials_put, methods=["PUT"], include_in_schema=False)
         app.add_api_route(p, credentials_delete, methods=["DELETE"], include_in_schema=False)
 
-    _add_method_not_allowed(app)
+    _add_method_not_allowed(app, [(version_base + m.path, m.router) for m in mounts])
     return app
 
 
-def _add_method_not_allowed(app: FastAPI) -> None:
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+
+
+def _add_method_not_allowed(app: FastAPI, routers: Sequence[tuple[str, APIRouter]]) -> None:
     """After the module routes: one route per module path that takes every other method and
     answers 405 with an ``Allow`` header listing every method served at that path. (Starlette
     would answer with the methods of the first route whose path matched, e.g. ``Allow: GET`` on an
     EVSE URL where PUT and PATCH are served too.)"""
     methods: dict[str, set[str]] = {}
-    for route in app.router.routes:
+    routes = [("", route) for route in app.router.routes]
+    routes += [(prefix, route) for prefix, router in routers for route in router.routes]
+    for prefix, route in routes:
         if isinstance(route, Route) and route.methods:
-            methods.setdefault(route.path, set()).update(route.methods)
+            methods.setdefault(prefix + route.path, set()).update(route.methods)
     for path, served in methods.items():
         allow = ", ".join(sorted(served))
 
         async def not_allowed(request: Request, allow: str = allow) -> Response:
             raise StarletteHTTPException(405, headers={"Allow": allow})
 
-        app.router.routes.append(Route(path, not_allowed, include_in_schema=False))
+        others = [m for m in _HTTP_METHODS if m not in served]
+        app.router.routes.append(Route(path, not_allowed, methods=others, include_in_schema=False))
 
 
 def _client_settings(spec: AppSpec, settings: ServerSettings, token: str) -> Settings:

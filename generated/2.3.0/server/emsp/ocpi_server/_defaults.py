@@ -117,6 +117,20 @@ def _key_value(data: dict[str, Any], name: str) -> str:
     return value
 
 
+#: The routing headers and the CiString length of each (transport_and_format_message_routing).
+ROUTING_HEADERS = (
+    ("ocpi-from-country-code", 2),
+    ("ocpi-from-party-id", 3),
+    ("ocpi-to-country-code", 2),
+    ("ocpi-to-party-id", 3),
+)
+
+
+def _printable(value: str) -> bool:
+    """Printable ASCII, as a CiString must be (types_cistring_type)."""
+    return all(" " <= char <= "~" for char in value)
+
+
 def _same(a: Any, b: str) -> bool:
     return isinstance(a, str) and a.lower() == b.lower()
 
@@ -203,6 +217,16 @@ class Engine:
         self.require_patch_last_updated = require_patch_last_updated
 
     def context(self, request: Request, auth: AuthContext | None) -> Context:
+        """The handlers' view of a request to a function module; routing headers (2.2+) that are not
+        CiString(2) country codes or CiString(3) party ids are refused with 400/2001."""
+        if self.routing_headers:
+            headers = request.headers
+            for name, length in ROUTING_HEADERS:
+                value = headers.get(name)
+                if value is not None and not (0 < len(value) <= length and _printable(value)):
+                    raise OcpiHTTPError(
+                        400, INVALID_PARAMETERS, f"Invalid header {name}: {length} printable ASCII characters at most"
+                    )
         return Context(request, auth, self)
 
     # -- errors -------------------------------------------------------------------------------------
