@@ -239,8 +239,15 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from generator.ir_build import build_spec
+    from generator.loader import load_version
+    from generator.server_check import behaviour_warnings
+
     for version in _versions(args):
-        spec = _load(args, version)
+        loaded = load_version(args.spec_root, _version(args, version), resolve(args.spec_root / version, _extensions(args, [version])))
+        spec = build_spec(loaded)
+        for problem in behaviour_warnings(loaded, spec):
+            print(f"warning: {problem}")
         n_fields = sum(len(getattr(t, "fields", ())) for t in spec.types)
         n_eps = sum(len(i.endpoints) for i in spec.interfaces)
         print(f"{spec.label}: ok ({len(spec.types)} types, {n_fields} fields, {len(spec.modules)} modules, {n_eps} endpoints)")

@@ -13,6 +13,8 @@ class Problem:
     line: int
     key: str
     message: str
+    #: "error" stops a run; "warning" is printed and the run goes on (``validate`` exits 0).
+    level: str = "error"
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file

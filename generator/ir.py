@@ -111,6 +111,40 @@ class Payload:
 
 
 @dataclass(frozen=True)
+class Nesting:
+    """One step below a stored root object: the item of list ``field`` whose ``key`` equals path parameter ``param``."""
+
+    field: str
+    key: str
+    param: str
+
+
+@dataclass(frozen=True)
+class AsyncResult:
+    """A result posted later to the peer: its type and the query parameter or body field with the URL."""
+
+    type: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ServerBehaviour:
+    """What a generated server does for an endpoint, as ``server:`` declares it (spec/README.md)."""
+
+    kind: str  # list get put patch delete post created receive authorize command decision
+    object: str | None = None
+    owner: str | None = None  # url body self
+    id: str | None = None
+    key: str | None = None
+    nested: tuple[Nesting, ...] = ()
+    append: tuple[str, ...] = ()
+    status: int = 200
+    location: bool = False
+    result: AsyncResult | None = None
+    anchor: str = ""
+
+
+@dataclass(frozen=True)
 class Endpoint:
     module_id: str
     role: str
@@ -127,6 +161,10 @@ class Endpoint:
     operation_id: str
     #: Whether the hub routing headers apply (function modules only).
     routed: bool = True
+    #: The declared server behaviour (None for versions and credentials, served by the runtime).
+    server: ServerBehaviour | None = None
+    #: OCPI status code for an unknown object of this endpoint's module.
+    not_found: int = 2000
 
     @property
     def is_patch(self) -> bool:
@@ -153,6 +191,8 @@ class Module:
     doc: str
     interfaces: tuple[Interface, ...]
     source: str
+    #: OCPI status code (with HTTP 404) for an unknown object of this module.
+    not_found: int = 2000
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 from generator import naming
 from generator.ir import (
     IMPLIED_LENGTH,
+    AsyncResult,
     Endpoint,
     EnumType,
     EnumValue,
@@ -15,10 +16,12 @@ from generator.ir import (
     Interface,
     Module,
     NamedType,
+    Nesting,
     ObjectType,
     Param,
     Payload,
     Role,
+    ServerBehaviour,
     Spec,
     StatusCode,
     Transport,
@@ -124,6 +127,8 @@ def _module(raw: dict[str, Any], source: str, ref: Any) -> Module:
                 response=_payload(e.get("response"), ref),
                 operation_id=naming.operation_id(raw["id"], i["role"], e["operation"]),
                 routed=raw["id"] not in CONFIGURATION_MODULES,
+                server=_server(e.get("server")),
+                not_found=int(raw.get("not_found", 2000)),
             )
             for e in i["endpoints"]
         )
@@ -139,7 +144,26 @@ def _module(raw: dict[str, Any], source: str, ref: Any) -> Module:
                 slug=naming.interface_slug(raw["id"], i["role"]),
             )
         )
-    return Module(raw["id"], raw["name"], raw["anchor"], raw["doc"], tuple(interfaces), source)
+    return Module(raw["id"], raw["name"], raw["anchor"], raw["doc"], tuple(interfaces), source, int(raw.get("not_found", 2000)))
+
+
+def _server(raw: dict[str, Any] | None) -> ServerBehaviour | None:
+    if raw is None:
+        return None
+    result = raw.get("result")
+    return ServerBehaviour(
+        kind=raw["kind"],
+        object=raw.get("object"),
+        owner=raw.get("owner"),
+        id=raw.get("id"),
+        key=raw.get("key"),
+        nested=tuple(Nesting(n["field"], n["key"], n["param"]) for n in raw.get("nested", [])),
+        append=tuple(raw.get("append", [])),
+        status=int(raw.get("status", 200)),
+        location=bool(raw.get("location", False)),
+        result=None if result is None else AsyncResult(result["type"], result["url"]),
+        anchor=raw.get("anchor", ""),
+    )
 
 
 def _transport(raw: dict[str, Any], fields: Any) -> Transport:

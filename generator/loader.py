@@ -377,6 +377,7 @@ def semantic_problems(spec: LoadedVersion) -> list[Problem]:
             routes: dict[tuple[str, str], int] = {}
             for j, ep in enumerate(iface["endpoints"]):
                 problems += _endpoint_problems(f, ibase + ("endpoints", j), ep, ref)
+                problems += _server_problems(f, ibase + ("endpoints", j), ep, module["id"], defined)
                 route = (ep["method"], PLACEHOLDER.sub("{}", ep["path"]))
                 if route in routes:
                     problems.append(f.problem(ibase + ("endpoints", j, "path"), f"{ep['method']} {ep['path']!r} matches the same URLs as another endpoint of this interface"))
@@ -444,6 +445,83 @@ def _length_problems(f: LoadedFile, base: KeyPath, item: dict[str, Any]) -> list
     if item["type"] == "int" and item.get("length", 0) > MAX_INT_DIGITS:
         return [f.problem(base + ("length",), f"int length {item['length']} is more than {MAX_INT_DIGITS} digits")]
     return []
+
+
+#: Modules served by the runtime itself: their endpoints declare no server behaviour.
+RUNTIME_MODULES = frozenset({"versions", "credentials"})
+#: Kinds of server behaviour that address one stored object (owner and, mostly, an id).
+STORE_KINDS = frozenset({"get", "put", "patch", "delete", "post", "created", "authorize"})
+
+
+def _server_problems(
+    f: LoadedFile, base: KeyPath, ep: dict[str, Any], module_id: str, defined: dict[str, tuple[LoadedFile, KeyPath]]
+) -> list[Problem]:
+    """The ``server:`` declaration of an endpoint: present on function modules, and every name in it
+    resolves (stored type, key fields, path parameters, result type and URL field)."""
+    decl = ep.get("server")
+    where = base + ("server",)
+    if module_id in RUNTIME_MODULES:
+        return [f.problem(where, "versions and credentials are served by the runtime; no server declaration")] if decl else []
+    if decl is None:
+        return [f.problem(base, "function module endpoint lacks a server: declaration (spec/README.md, Server behaviour)")]
+    problems: list[Problem] = []
+
+    def fields_of(name: str | None) -> dict[str, dict[str, Any]] | None:
+        if name is None or name not in defined:
+            return None
+        other, path = defined[name]
+        node: Any = other.data
+        for part in path:
+            node = node[part]
+        return {fld["name"]: fld for fld in node.get("fields", [])}
+
+    kind = decl["kind"]
+    params = [p["name"] for p in ep.get("path_params", [])]
+    queries = [p["name"] for p in ep.get("query_params", [])]
+    obj = decl.get("object")
+    if kind in STORE_KINDS | {"list", "receive"} and obj is None:
+        problems.append(f.problem(where, f"kind {kind!r} needs 'object' (the stored type)"))
+    stored = fields_of(obj)
+    if obj is not None and stored is None:
+        problems.append(f.problem(where + ("object",), f"unknown object type {obj!r}"))
+    if kind in STORE_KINDS and decl.get("owner") is None:
+        problems.append(f.problem(where, f"kind {kind!r} needs 'owner' (url, body or self)"))
+    used = set()
+    if decl.get("owner") == "url":
+        used |= {"country_code", "party_id"}
+        for name in ("country_code", "party_id"):
+            if name not in params:
+                problems.append(f.problem(where + ("owner",), f"owner 'url' needs path parameter {name!r}"))
+    if decl.get("id") is not None:
+        used.add(decl["id"])
+        if decl["id"] not in params:
+            problems.append(f.problem(where + ("id",), f"id {decl['id']!r} is not a path parameter"))
+    for n, step in enumerate(decl.get("nested", [])):
+        used.add(step["param"])
+        if step["param"] not in params:
+            problems.append(f.problem(where + ("nested", n, "param"), f"{step['param']!r} is not a path parameter"))
+    if kind in STORE_KINDS - {"post", "created"}:
+        for name in params:
+            if name not in used:
+                problems.append(f.problem(where, f"path parameter {name!r} is not bound (owner, id or nested)"))
+    key = decl.get("key")
+    if key is not None and stored is not None and key not in stored:
+        problems.append(f.problem(where + ("key",), f"{obj} has no field {key!r}"))
+    if kind == "post" and key is None:
+        problems.append(f.problem(where, "kind 'post' needs 'key' (the body field with the id)"))
+    body = fields_of(ep.get("body", {}).get("type"))
+    for n, name in enumerate(decl.get("append", [])):
+        if body is None or name not in body or body[name]["card"] not in ("*", "+"):
+            problems.append(f.problem(where + ("append", n), f"{name!r} is not a list field of the body"))
+    result = decl.get("result")
+    if (kind == "command") != (result is not None):
+        problems.append(f.problem(where, "'result' goes with kind 'command', and only there"))
+    if result is not None:
+        if fields_of(result["type"]) is None:
+            problems.append(f.problem(where + ("result", "type"), f"unknown result type {result['type']!r}"))
+        if result["url"] not in queries and (body is None or result["url"] not in body):
+            problems.append(f.problem(where + ("result", "url"), f"{result['url']!r} is neither a query parameter nor a body field"))
+    return problems
 
 
 def _endpoint_problems(f: LoadedFile, base: KeyPath, ep: dict[str, Any], ref: Any) -> list[Problem]:

@@ -19,6 +19,14 @@ from generator.ir_build import BOTH
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
+#: Smallest values the server accepts for the pagination parameters (transport_and_format_pagination).
+PAGE_MINIMUM = {"offset": 0, "limit": 1}
+#: The response header of a POST that created an object (server declaration ``location: true``).
+LOCATION_HEADER = {
+    "description": "URL of the created object, where it can be read back.",
+    "required": True,
+    "schema": {"type": "string", "format": "uri"},
+}
 Schema = typemap.Schema
 
 @dataclass(frozen=True)
@@ -134,7 +142,7 @@ class _Builder:
             "summary": ep.doc,
             "description": f"{ep.doc} {iface.role.title() if iface.role != BOTH else 'Every'} interface (spec: {ep.anchor}).",
         }
-        params = [self.param(p) for p in ep.path_params + ep.query_params] + self.header_params(ep)
+        params = [self.param(p, ep.paginated) for p in ep.path_params + ep.query_params] + self.header_params(ep)
         if params:
             op["parameters"] = params
         if ep.body is not None:
@@ -148,8 +156,13 @@ class _Builder:
         op["responses"] = self.responses(ep)
         return op
 
-    def param(self, p: Any) -> Schema:
-        return {"name": p.name, "in": p.location, "required": p.required, "description": p.doc, "schema": typemap.type_schema(p.type)}
+    def param(self, p: Any, paginated: bool = False) -> Schema:
+        schema = typemap.type_schema(p.type)
+        if p.location == "path" and p.type.primitive and p.type.name in ("CiString", "string"):
+            schema = {**schema, "minLength": 1, "pattern": "^[ -~]+$"}  # what the server accepts: printable ASCII
+        if paginated and p.name in PAGE_MINIMUM:
+            schema = {**schema, "minimum": PAGE_MINIMUM[p.name]}
+        return {"name": p.name, "in": p.location, "required": p.required, "description": p.doc, "schema": schema}
 
     def use(self, t: TypeRef) -> None:
         if not t.primitive:
@@ -182,13 +195,24 @@ class _Builder:
         ok: dict[str, Any] = {"description": "Success (OCPI status 1xxx).", "content": {JSON: {"schema": typemap.ref(name)}}}
         if headers:
             ok["headers"] = headers
-        out: dict[str, Any] = {"200": ok}
+        declared = ep.server
+        if declared is not None and declared.location:
+            ok = {**ok, "headers": {**ok.get("headers", {}), "Location": LOCATION_HEADER}}
+        if declared is not None and declared.status == 201:
+            out: dict[str, Any] = {"201": {**ok, "description": "Created (OCPI status 1xxx)."}}
+        else:
+            out = {"200": ok}
         if ep.method == "PUT":
             out["201"] = {**ok, "description": "Created (OCPI status 1xxx)."}
         out["400"] = {"$ref": "#/components/responses/BadRequest"}
         out["401"] = {"$ref": "#/components/responses/Unauthorized"}
-        if ep.path_params:
+        if ep.path_params or (declared is not None and declared.kind == "created"):
             out["404"] = {"$ref": "#/components/responses/NotFound"}
+        if declared is not None and declared.kind in ("command", "decision"):
+            out["501"] = {
+                "description": "The server's operator has not implemented this decision (OCPI status 3000).",
+                "content": {JSON: {"schema": typemap.ref("OcpiResponse")}},
+            }
         return out
 
     def components(self) -> dict[str, Any]:

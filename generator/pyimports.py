@@ -114,4 +114,28 @@ class Imports:
         return "\n\n".join(self.lines())
 
 
-__all__ = ["STDLIB_SYMBOLS", "Imports", "Symbols"]
+#: The line a template prints where ``insert_imports`` puts the import block it works out.
+IMPORTS_MARKER = "# ocpi-codegen: imports"
+_COMMENT = re.compile(r"#[^\n]*")
+
+
+def insert_imports(text: str, symbols: Symbols, base: Imports) -> str:
+    """Replace the ``IMPORTS_MARKER`` line of a rendered module with its import block: ``base`` plus
+    every name of ``symbols`` that the code after the marker uses (strings and comments do not count).
+
+    For modules whose body is built from many view strings (a server's handlers and routers), this
+    collects the imports from exactly what was printed, so none is missing or unused.
+    """
+    head, marker, body = text.partition(IMPORTS_MARKER)
+    if not marker:
+        raise ValueError(f"template output has no {IMPORTS_MARKER!r} line")
+    code = _COMMENT.sub("", _STRING.sub('""', body.replace('\"\"\"', '"')))
+    defined = set(re.findall(r"^(?:class|def|async def)\s+([A-Za-z_]\w*)", body, re.M))
+    used = {name for name in _IDENT.findall(code) if name in symbols and name not in defined}
+    imports = Imports(base.first_party, base.future, {m: set(n) for m, n in base._names.items()})
+    for name in used:
+        imports.add(symbols[name], name)
+    return head + str(imports) + body
+
+
+__all__ = ["IMPORTS_MARKER", "STDLIB_SYMBOLS", "Imports", "Symbols", "insert_imports"]

@@ -26,6 +26,9 @@ from tests.server_support import RunningServer, free_port, server_package  # noq
 
 EXAMPLES = 8
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance, response_schema_conformance]
+#: A declared business decision (server kind command/decision) answers 501 until the operator
+#: overrides its handler: documented in the OpenAPI document, so not a server error here.
+DECISION_CHECKS = [c for c in CHECKS if c is not not_a_server_error]
 #: Registration state changes are exercised by the end-to-end tests, not fuzzed.
 SKIP = {("POST", "/credentials"), ("PUT", "/credentials"), ("DELETE", "/credentials")}
 
@@ -44,6 +47,7 @@ def test_server_honours_its_openapi_document(version: str, role: str) -> None:
     headers = {"Authorization": f"Token {token}"}
     schema = schemathesis.openapi.from_path(str(Path(ROOT, "generated", version, "openapi", "roles", f"{role}.yaml")))
     base_url = f"http://127.0.0.1:{port}/ocpi/{version}"
+    kinds = {ep.operation_id: ep.server.kind for i in spec.interfaces for ep in i.endpoints if ep.server is not None}
     failures: list[str] = []
     tested = 0
     with RunningServer(pkg.create_app(settings_, store=store), port):
@@ -57,7 +61,8 @@ def test_server_honours_its_openapi_document(version: str, role: str) -> None:
             @given(case=operation.as_strategy())
             def run(case: schemathesis.Case) -> None:
                 response = case.call(base_url=base_url, headers=headers)
-                case.validate_response(response, checks=CHECKS)
+                undecided = response.status_code == 501 and kinds.get(operation.definition.raw.get("operationId")) in ("command", "decision")
+                case.validate_response(response, checks=DECISION_CHECKS if undecided else CHECKS)
 
             try:
                 run()

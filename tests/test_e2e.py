@@ -19,7 +19,7 @@ from generator.client import PyInterface, PyRoleClient, view
 from generator.ir import ObjectType, Spec
 from generator.paths import SPEC_ROOT, available_versions
 from generator.pipeline import load_spec as _load_spec
-from generator.server import _key_field
+from generator.server_check import key_field as _key_field
 from tests.client_support import client_package
 from tests.samples import obj
 from tests.server_support import RunningServer, free_port, server_package
@@ -60,8 +60,24 @@ class Pair:
         self.cpo_pkg, self.emsp_pkg = server_package(version, "cpo"), server_package(version, "emsp")
         self.ports = {"cpo": free_port(), "emsp": free_port()}
         self.settings = {
-            "cpo": self.cpo_pkg.ServerSettings(base_url=self.base("cpo"), country_code="NL", party_id="CPO", token_base64=self.spec.token_base64, max_limit=3, default_limit=3, allow_private_peers=True),
-            "emsp": self.emsp_pkg.ServerSettings(base_url=self.base("emsp"), country_code="DE", party_id="EMS", token_base64=self.spec.token_base64, max_limit=3, default_limit=3, allow_private_peers=True),
+            "cpo": self.cpo_pkg.ServerSettings(
+                base_url=self.base("cpo"),
+                country_code="NL",
+                party_id="CPO",
+                token_base64=self.spec.token_base64,
+                max_limit=3,
+                default_limit=3,
+                allow_private_peers=True,
+            ),
+            "emsp": self.emsp_pkg.ServerSettings(
+                base_url=self.base("emsp"),
+                country_code="DE",
+                party_id="EMS",
+                token_base64=self.spec.token_base64,
+                max_limit=3,
+                default_limit=3,
+                allow_private_peers=True,
+            ),
         }
         self.stores = {"cpo": self.cpo_pkg.SqliteStore(":memory:"), "emsp": self.emsp_pkg.SqliteStore(":memory:")}
 
@@ -71,10 +87,33 @@ class Pair:
     def versions(self, who: str) -> str:
         return f"{self.base(who)}/versions"
 
+    def cpo_handlers(self) -> Any:
+        """The CPO's handlers with a command policy of its own: commands are the operator's decision
+        (the default answers 501), so this CPO accepts START_SESSION and reports it ACCEPTED."""
+        pkg, models = self.cpo_pkg, self.cpo_pkg.handlers
+        attr = "commands_receiver" if self.spec.routing_headers else "commands_cpo"
+        base = type(getattr(pkg.Handlers(), attr))
+        answer = {"result": "ACCEPTED", **({"timeout": 30} if self.spec.routing_headers else {})}
+        result_type = "CommandResult" if self.spec.routing_headers else "CommandResponse"
+
+        class Commands(base):  # type: ignore[misc,valid-type]
+            async def start_session(self, ctx: Any, body: Any) -> Any:
+                return models.CommandResponse.model_validate(answer)
+
+            async def start_session_result(self, ctx: Any, body: Any) -> Any:
+                return getattr(models, result_type).model_validate({"result": "ACCEPTED"})
+
+        return pkg.Handlers(**{attr: Commands()})
+
     def servers(self) -> tuple[RunningServer, RunningServer]:
         return (
-            RunningServer(self.cpo_pkg.create_app(self.settings["cpo"], store=self.stores["cpo"]), self.ports["cpo"]),
-            RunningServer(self.emsp_pkg.create_app(self.settings["emsp"], store=self.stores["emsp"]), self.ports["emsp"]),
+            RunningServer(
+                self.cpo_pkg.create_app(self.settings["cpo"], store=self.stores["cpo"], handlers=self.cpo_handlers()),
+                self.ports["cpo"],
+            ),
+            RunningServer(
+                self.emsp_pkg.create_app(self.settings["emsp"], store=self.stores["emsp"]), self.ports["emsp"]
+            ),
         )
 
     def register(self, initiator: str, other: str) -> tuple[Any, Any]:
@@ -82,7 +121,11 @@ class Pair:
         pkgs = {"cpo": self.cpo_pkg, "emsp": self.emsp_pkg}
         key = {"cpo": "NL/CPO", "emsp": "DE/EMS"}
         token_a = pkgs[other].issue_token_a(self.settings[other], key[initiator], self.stores[other])
-        mine = asyncio.run(pkgs[initiator].register_with_peer(self.settings[initiator], self.stores[initiator], key[other], self.versions(other), token_a))
+        mine = asyncio.run(
+            pkgs[initiator].register_with_peer(
+                self.settings[initiator], self.stores[initiator], key[other], self.versions(other), token_a
+            )
+        )
         theirs = self.stores[other].party(key[initiator])
         assert theirs is not None and theirs.registered and mine.version == self.version
         assert theirs.token_b == mine.token_c and mine.token_b == theirs.token_c  # B and C crossed over
@@ -104,29 +147,44 @@ def push_everything(pair: Pair, peer: Any, receiver: str, owner: tuple[str, str]
         methods = {m.name: m for m in iface.methods}
         for m in iface.methods:
             names = [p.wire for p in m.path_params]
-            if m.http_method == "PUT" and names[:2] == ["country_code", "party_id"] and len(names) == 3 and m.body_annotation:
+            if (
+                m.http_method == "PUT"
+                and names[:2] == ["country_code", "party_id"]
+                and len(names) == 3
+                and m.body_annotation
+            ):
                 model = getattr(pair.client.models, m.body_annotation)
                 oid = f"{attr[:3].upper()}1"
                 body = model.model_validate(sample(spec, m.body_annotation, owner, oid))
                 api_args = [owner[0], owner[1], oid]
                 getattr(api, m.name)(*api_args, body)
-                getter = next((g for g in methods.values() if g.http_method == "GET" and g.path_expr == m.path_expr), None)
+                getter = next(
+                    (g for g in methods.values() if g.http_method == "GET" and g.path_expr == m.path_expr), None
+                )
                 if getter is not None:
                     got = getattr(api, getter.name)(*api_args)
                     assert got.to_json() == body.to_json(), f"{attr}.{getter.name}"
-                patcher = next((p for p in methods.values() if p.http_method == "PATCH" and p.path_expr == m.path_expr), None)
+                patcher = next(
+                    (p for p in methods.values() if p.http_method == "PATCH" and p.path_expr == m.path_expr), None
+                )
                 if patcher is not None:
                     patch = getattr(pair.client.models, patcher.body_annotation).model_validate({"last_updated": STAMP})
                     getattr(api, patcher.name)(*api_args, patch)
                     if getter is not None:
-                        assert getattr(api, getter.name)(*api_args).last_updated == datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
+                        assert getattr(api, getter.name)(*api_args).last_updated == datetime(
+                            2024, 5, 6, 7, 8, 9, tzinfo=UTC
+                        )
                 pushed += 1
             if m.http_method == "POST" and not m.path_params and m.body_annotation and m.returns == "OcpiResponse":
                 t = spec.type(m.body_annotation)
                 if isinstance(t, ObjectType) and _key_field(t):
-                    body = getattr(pair.client.models, m.body_annotation).model_validate(sample(spec, m.body_annotation, owner, "POSTED1"))
+                    body = getattr(pair.client.models, m.body_annotation).model_validate(
+                        sample(spec, m.body_annotation, owner, "POSTED1")
+                    )
                     getattr(api, m.name)(body)
-                    items, total = store.list_objects(m.body_annotation, date_from=None, date_to=None, offset=0, limit=10)
+                    items, total = store.list_objects(
+                        m.body_annotation, date_from=None, date_to=None, offset=0, limit=10
+                    )
                     assert total == 1 and items[0][_key_field(t)] == "POSTED1"
                     pushed += 1
     return pushed

@@ -44,10 +44,10 @@ def test_method_the_interface_lacks_is_405_with_envelope() -> None:
     assert r.status_code == 405 and "status_code" in r.json()
 
 
-def test_unknown_object_is_404_with_2004() -> None:
+def test_unknown_location_is_404_with_2003_unknown_location() -> None:
     client, auth, _, _ = setup("cpo")
     r = client.get(f"/ocpi/{V}/locations/NOPE", headers=auth)
-    assert r.status_code == 404 and r.json()["status_code"] == 2004
+    assert r.status_code == 404 and r.json()["status_code"] == 2003
 
 
 def test_malformed_body_is_400_2001_naming_the_field_and_ids_are_echoed() -> None:

@@ -7,11 +7,12 @@ version and role (``AppSpec``) and calls :func:`build_app`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -85,7 +86,7 @@ class AppSpec:
     version: str
     role: str
     routing_headers: bool
-    not_found_code: int
+    not_found_codes: Mapping[str, int]
     own_credentials: Callable[[ServerSettings, Party, str], dict[str, Any]]
     build_routers: Callable[[Any, Engine, Authenticator], Sequence[Mount]]
     make_handlers: Callable[[], Any]
@@ -140,7 +141,7 @@ def build_app(
     engine = Engine(
         store,
         settings,
-        not_found_code=spec.not_found_code,
+        not_found_codes=spec.not_found_codes,
         routing_headers=spec.routing_headers,
         request_id_headers=spec.routing_headers,
     )
@@ -236,9 +237,11 @@ def build_app(
         return ocpi_json_response(await service.get(ctx))
 
     async def credentials_post(request: Request, ctx: AuthContext = Depends(credentials_auth)) -> Response:
+        service.check_post(ctx)  # 405 before the body is read: an empty body is no reason for 400
         return ocpi_json_response(await service.post(ctx, await read_json_body(request)))
 
     async def credentials_put(request: Request, ctx: AuthContext = Depends(credentials_auth)) -> Response:
+        service.check_put(ctx)
         return ocpi_json_response(await service.put(ctx, await read_json_body(request)))
 
     async def credentials_delete(ctx: AuthContext = Depends(credentials_auth)) -> Response:
@@ -252,8 +255,33 @@ def build_app(
         app.add_api_route(p, credentials_put, methods=["PUT"], include_in_schema=False)
         app.add_api_route(p, credentials_delete, methods=["DELETE"], include_in_schema=False)
 
+    _add_method_not_allowed(app, [(version_base + m.path, m.router) for m in mounts])
     install_docs(app, settings, spec.version)  # /openapi.json, /docs, /redoc (OCPI_DOCS=0: off)
     return app
+
+
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+
+
+def _add_method_not_allowed(app: FastAPI, routers: Sequence[tuple[str, APIRouter]]) -> None:
+    """After the module routes: one route per module path that takes every other method and
+    answers 405 with an ``Allow`` header listing every method served at that path. (Starlette
+    would answer with the methods of the first route whose path matched, e.g. ``Allow: GET`` on an
+    EVSE URL where PUT and PATCH are served too.)"""
+    methods: dict[str, set[str]] = {}
+    routes = [("", route) for route in app.router.routes]
+    routes += [(prefix, route) for prefix, router in routers for route in router.routes]
+    for prefix, route in routes:
+        if isinstance(route, Route) and route.methods:
+            methods.setdefault(prefix + route.path, set()).update(route.methods)
+    for path, served in methods.items():
+        allow = ", ".join(sorted(served))
+
+        async def not_allowed(request: Request, allow: str = allow) -> Response:
+            raise StarletteHTTPException(405, headers={"Allow": allow})
+
+        others = [m for m in _HTTP_METHODS if m not in served]
+        app.router.routes.append(Route(path, not_allowed, methods=others, include_in_schema=False))
 
 
 def _client_settings(spec: AppSpec, settings: ServerSettings, token: str) -> Settings:

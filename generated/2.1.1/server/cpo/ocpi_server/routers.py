@@ -57,7 +57,7 @@ def _locations_cpo(h: LocationsCpoHandlers, engine: Engine, guard: Any) -> Modul
     @router.get("/{location_id}/", include_in_schema=False)
     async def locations_cpo_get_location(
         request: Request,
-        location_id: Annotated[str, Path(max_length=39)],
+        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One location."""
@@ -68,8 +68,8 @@ def _locations_cpo(h: LocationsCpoHandlers, engine: Engine, guard: Any) -> Modul
     @router.get("/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_cpo_get_evse(
         request: Request,
-        location_id: Annotated[str, Path(max_length=39)],
-        evse_uid: Annotated[str, Path(max_length=39)],
+        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One EVSE of a location."""
@@ -80,9 +80,9 @@ def _locations_cpo(h: LocationsCpoHandlers, engine: Engine, guard: Any) -> Modul
     @router.get("/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_cpo_get_connector(
         request: Request,
-        location_id: Annotated[str, Path(max_length=39)],
-        evse_uid: Annotated[str, Path(max_length=39)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One connector of an EVSE."""
@@ -147,9 +147,9 @@ def _tokens_cpo(h: TokensCpoHandlers, engine: Engine, guard: Any) -> ModuleRoute
     @router.get("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
     async def tokens_cpo_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        token_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """The CPO's copy of a token."""
@@ -160,9 +160,9 @@ def _tokens_cpo(h: TokensCpoHandlers, engine: Engine, guard: Any) -> ModuleRoute
     @router.put("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
     async def tokens_cpo_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        token_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a token."""
@@ -175,9 +175,9 @@ def _tokens_cpo(h: TokensCpoHandlers, engine: Engine, guard: Any) -> ModuleRoute
     @router.patch("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
     async def tokens_cpo_patch(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        token_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Change some fields of a token."""
@@ -206,7 +206,8 @@ def _commands_cpo(h: CommandsCpoHandlers, engine: Engine, guard: Any) -> ModuleR
 
         async def send_result() -> None:
             result = await h.reserve_now_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -225,7 +226,8 @@ def _commands_cpo(h: CommandsCpoHandlers, engine: Engine, guard: Any) -> ModuleR
 
         async def send_result() -> None:
             result = await h.start_session_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -244,7 +246,8 @@ def _commands_cpo(h: CommandsCpoHandlers, engine: Engine, guard: Any) -> ModuleR
 
         async def send_result() -> None:
             result = await h.stop_session_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -263,7 +266,8 @@ def _commands_cpo(h: CommandsCpoHandlers, engine: Engine, guard: Any) -> ModuleR
 
         async def send_result() -> None:
             result = await h.unlock_connector_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)

@@ -20,6 +20,17 @@ from .routers import build_routers
 
 OCPI_VERSION = "2.1.1"
 ROLE = "EMSP"
+#: The role our credentials name (as the Role enum spells it).
+CREDENTIALS_ROLE = "EMSP"
+#: OCPI status of an unknown object, per stored collection (declared per module in spec/).
+NOT_FOUND_CODES = {
+    "CDR": 2000,
+    "CommandResponse": 2000,
+    "Location": 2003,
+    "Session": 2000,
+    "Tariff": 2000,
+    "Token": 2000,
+}
 
 
 def own_credentials(settings: ServerSettings, party: Party, token: str) -> dict[str, Any]:
@@ -37,7 +48,7 @@ SPEC = AppSpec(
     version=OCPI_VERSION,
     role=ROLE,
     routing_headers=False,
-    not_found_code=2003,
+    not_found_codes=NOT_FOUND_CODES,
     own_credentials=own_credentials,
     build_routers=build_routers,
     make_handlers=Handlers,

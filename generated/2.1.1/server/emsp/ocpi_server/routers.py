@@ -62,9 +62,9 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> Mod
     @router.get("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
     async def locations_emsp_get_location(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=39)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """The eMSP's copy of a location."""
@@ -75,10 +75,10 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> Mod
     @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_emsp_get_evse(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=39)],
-        evse_uid: Annotated[str, Path(max_length=39)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """The eMSP's copy of an EVSE."""
@@ -89,11 +89,11 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> Mod
     @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_emsp_get_connector(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=39)],
-        evse_uid: Annotated[str, Path(max_length=39)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """The eMSP's copy of a connector."""
@@ -106,9 +106,9 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> Mod
     @router.put("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
     async def locations_emsp_put_location(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=39)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a location."""
@@ -121,10 +121,10 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> Mod
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_emsp_put_evse(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=39)],
-        evse_uid: Annotated[str, Path(max_length=39)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace an EVSE."""
@@ -137,11 +137,11 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> Mod
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_emsp_put_connector(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=39)],
-        evse_uid: Annotated[str, Path(max_length=39)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a connector."""
@@ -154,9 +154,9 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> Mod
     @router.patch("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
     async def locations_emsp_patch_location(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=39)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Change some fields of a location."""
@@ -169,10 +169,10 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> Mod
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_emsp_patch_evse(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=39)],
-        evse_uid: Annotated[str, Path(max_length=39)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Change some fields of an EVSE."""
@@ -185,11 +185,11 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> Mod
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_emsp_patch_connector(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=39)],
-        evse_uid: Annotated[str, Path(max_length=39)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Change some fields of a connector."""
@@ -208,9 +208,9 @@ def _sessions_emsp(h: SessionsEmspHandlers, engine: Engine, guard: Any) -> Modul
     @router.get("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_emsp_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """The eMSP's copy of a session."""
@@ -221,9 +221,9 @@ def _sessions_emsp(h: SessionsEmspHandlers, engine: Engine, guard: Any) -> Modul
     @router.put("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_emsp_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a session."""
@@ -236,9 +236,9 @@ def _sessions_emsp(h: SessionsEmspHandlers, engine: Engine, guard: Any) -> Modul
     @router.patch("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_emsp_patch(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Change some fields of a session."""
@@ -260,8 +260,20 @@ def _cdrs_emsp(h: CDRsEmspHandlers, engine: Engine, guard: Any) -> ModuleRouter:
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Fetch a posted CDR at the URL its POST response gave."""
+        raise engine.unknown("CDR", "Unknown CDR: read one at the URL its POST answered in Location")
+
+    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
+    @router.get("/{country_code}/{party_id}/{object_id}/", include_in_schema=False)
+    async def cdrs_emsp_get_stored(
+        request: Request,
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        object_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        auth: AuthContext = Depends(guard),
+    ) -> Response:
+        """The object a POST stored, at the URL its Location header gave."""
         ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get(ctx))
+        return ocpi_json_response(await h.get(ctx, country_code, party_id, object_id))
 
     @router.post("")
     @router.post("/", include_in_schema=False)
@@ -275,14 +287,7 @@ def _cdrs_emsp(h: CDRsEmspHandlers, engine: Engine, guard: Any) -> ModuleRouter:
         owner, object_id = await h.post(ctx, body)
         segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
         location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
-        return ocpi_json_response(None, headers={"Location": location})
-
-    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    async def cdrs_emsp_post_stored(
-        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
-    ) -> Response:
-        """The object a POST stored, at the URL its Location header gave."""
-        return ocpi_json_response(engine.get_object("CDR", (country_code, party_id), object_id))
+        return ocpi_json_response(None, http_status=201, headers={"Location": location})
 
     return router
 
@@ -294,9 +299,9 @@ def _tariffs_emsp(h: TariffsEmspHandlers, engine: Engine, guard: Any) -> ModuleR
     @router.get("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
     async def tariffs_emsp_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        tariff_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """The eMSP's copy of a tariff."""
@@ -307,9 +312,9 @@ def _tariffs_emsp(h: TariffsEmspHandlers, engine: Engine, guard: Any) -> ModuleR
     @router.put("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
     async def tariffs_emsp_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        tariff_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a tariff."""
@@ -322,9 +327,9 @@ def _tariffs_emsp(h: TariffsEmspHandlers, engine: Engine, guard: Any) -> ModuleR
     @router.patch("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
     async def tariffs_emsp_patch(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        tariff_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Change some fields of a tariff."""
@@ -337,9 +342,9 @@ def _tariffs_emsp(h: TariffsEmspHandlers, engine: Engine, guard: Any) -> ModuleR
     @router.delete("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
     async def tariffs_emsp_delete(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        tariff_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Remove a tariff that is no longer valid."""
@@ -367,7 +372,7 @@ def _tokens_emsp(h: TokensEmspHandlers, engine: Engine, guard: Any) -> ModuleRou
     @router.post("/{token_uid}/authorize/", include_in_schema=False)
     async def tokens_emsp_authorize(
         request: Request,
-        token_uid: Annotated[str, Path(max_length=36)],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:

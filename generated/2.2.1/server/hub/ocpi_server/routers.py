@@ -165,7 +165,7 @@ def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) ->
     @router.get("/{location_id}/", include_in_schema=False)
     async def locations_sender_get_location(
         request: Request,
-        location_id: Annotated[str, Path(max_length=36)],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One location."""
@@ -176,8 +176,8 @@ def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) ->
     @router.get("/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_sender_get_evse(
         request: Request,
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One EVSE of a location."""
@@ -188,9 +188,9 @@ def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) ->
     @router.get("/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_sender_get_connector(
         request: Request,
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One connector of an EVSE."""
@@ -207,9 +207,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.get("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
     async def locations_receiver_get_location(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back a stored Location to check it."""
@@ -220,10 +220,10 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_receiver_get_evse(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back a stored EVSE to check it."""
@@ -234,11 +234,11 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_receiver_get_connector(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back a stored Connector to check it."""
@@ -251,9 +251,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.put("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
     async def locations_receiver_put_location(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a Location."""
@@ -266,10 +266,10 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_receiver_put_evse(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a EVSE."""
@@ -282,11 +282,11 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_receiver_put_connector(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a Connector."""
@@ -299,9 +299,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.patch("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
     async def locations_receiver_patch_location(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Update some fields of a Location."""
@@ -314,10 +314,10 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_receiver_patch_evse(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Update some fields of a EVSE."""
@@ -330,11 +330,11 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_receiver_patch_connector(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Update some fields of a Connector."""
@@ -363,7 +363,7 @@ def _sessions_sender(h: SessionsSenderHandlers, engine: Engine, guard: Any) -> M
     @router.put("/{session_id}/charging_preferences/", include_in_schema=False)
     async def sessions_sender_set_charging_preferences(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Set the driver's preferences for an ongoing session."""
@@ -381,9 +381,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.get("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back a stored session to check it."""
@@ -394,9 +394,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.put("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a session including its charging periods."""
@@ -409,9 +409,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.patch("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_patch(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Update some fields of a session; charging periods are appended."""
@@ -449,8 +449,20 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> Modul
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Fetch a posted CDR at the URL the POST response gave."""
+        raise engine.unknown("CDR", "Unknown CDR: read one at the URL its POST answered in Location")
+
+    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
+    @router.get("/{country_code}/{party_id}/{object_id}/", include_in_schema=False)
+    async def cdrs_receiver_get_stored(
+        request: Request,
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        object_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
+        auth: AuthContext = Depends(guard),
+    ) -> Response:
+        """The object a POST stored, at the URL its Location header gave."""
         ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get(ctx))
+        return ocpi_json_response(await h.get(ctx, country_code, party_id, object_id))
 
     @router.post("")
     @router.post("/", include_in_schema=False)
@@ -464,14 +476,7 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> Modul
         owner, object_id = await h.post(ctx, body)
         segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
         location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
-        return ocpi_json_response(None, headers={"Location": location})
-
-    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    async def cdrs_receiver_post_stored(
-        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
-    ) -> Response:
-        """The object a POST stored, at the URL its Location header gave."""
-        return ocpi_json_response(engine.get_object("CDR", (country_code, party_id), object_id))
+        return ocpi_json_response(None, http_status=201, headers={"Location": location})
 
     return router
 
@@ -499,9 +504,9 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     @router.get("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
     async def tariffs_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        tariff_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back a stored tariff to check it."""
@@ -512,9 +517,9 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     @router.put("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
     async def tariffs_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        tariff_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a tariff."""
@@ -527,9 +532,9 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     @router.delete("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
     async def tariffs_receiver_delete(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        tariff_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Remove a tariff that is no longer used."""
@@ -547,9 +552,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     @router.get("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
     async def tokens_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        token_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -561,9 +566,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     @router.put("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
     async def tokens_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        token_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -577,9 +582,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     @router.patch("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
     async def tokens_receiver_patch(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        token_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -609,7 +614,7 @@ def _tokens_sender(h: TokensSenderHandlers, engine: Engine, guard: Any) -> Modul
     @router.post("/{token_uid}/authorize/", include_in_schema=False)
     async def tokens_sender_authorize(
         request: Request,
-        token_uid: Annotated[str, Path(max_length=36)],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -638,7 +643,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.cancel_reservation_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -657,7 +663,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.reserve_now_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -676,7 +683,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.start_session_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -695,7 +703,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.stop_session_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -714,7 +723,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.unlock_connector_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -747,7 +757,7 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
     @router.get("/{session_id}/", include_in_schema=False)
     async def chargingprofiles_receiver_get(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         duration: Annotated[int, Query()],
         response_url: Annotated[str, Query(max_length=255)],
         background: BackgroundTasks,
@@ -759,7 +769,8 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
 
         async def send_result() -> None:
             result = await h.get_result(ctx, session_id, duration=duration, response_url=response_url)
-            await engine.send_result(ctx.party, str(response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -768,7 +779,7 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
     @router.put("/{session_id}/", include_in_schema=False)
     async def chargingprofiles_receiver_put(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         background: BackgroundTasks,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -779,7 +790,8 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
 
         async def send_result() -> None:
             result = await h.put_result(ctx, session_id, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -788,7 +800,7 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
     @router.delete("/{session_id}/", include_in_schema=False)
     async def chargingprofiles_receiver_delete(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         response_url: Annotated[str, Query(max_length=255)],
         background: BackgroundTasks,
         auth: AuthContext = Depends(guard),
@@ -799,7 +811,8 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
 
         async def send_result() -> None:
             result = await h.delete_result(ctx, session_id, response_url=response_url)
-            await engine.send_result(ctx.party, str(response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -850,7 +863,7 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
     @router.put("/{session_id}/", include_in_schema=False)
     async def chargingprofiles_sender_put(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Push a changed active profile of a session."""
@@ -869,8 +882,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     @router.get("/{country_code}/{party_id}/", include_in_schema=False)
     async def hubclientinfo_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back stored client information to check it."""
@@ -881,8 +894,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     @router.put("/{country_code}/{party_id}/", include_in_schema=False)
     async def hubclientinfo_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace client information."""

@@ -55,9 +55,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.get("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back a stored session to check it."""
@@ -68,9 +68,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.put("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a session including its charging periods."""
@@ -83,9 +83,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.patch("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_patch(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Update some fields of a session; charging periods are appended."""
@@ -140,7 +140,7 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
     @router.put("/{session_id}/", include_in_schema=False)
     async def chargingprofiles_sender_put(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Push a changed active profile of a session."""
@@ -159,8 +159,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     @router.get("/{country_code}/{party_id}/", include_in_schema=False)
     async def hubclientinfo_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back stored client information to check it."""
@@ -171,8 +171,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     @router.put("/{country_code}/{party_id}/", include_in_schema=False)
     async def hubclientinfo_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace client information."""

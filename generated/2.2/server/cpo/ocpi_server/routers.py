@@ -84,7 +84,7 @@ def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) ->
     @router.get("/{location_id}/", include_in_schema=False)
     async def locations_sender_get_location(
         request: Request,
-        location_id: Annotated[str, Path(max_length=36)],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One location."""
@@ -95,8 +95,8 @@ def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) ->
     @router.get("/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_sender_get_evse(
         request: Request,
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One EVSE of a location."""
@@ -107,9 +107,9 @@ def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) ->
     @router.get("/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_sender_get_connector(
         request: Request,
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One connector of an EVSE."""
@@ -136,7 +136,7 @@ def _sessions_sender(h: SessionsSenderHandlers, engine: Engine, guard: Any) -> M
     @router.put("/{session_id}/charging_preferences/", include_in_schema=False)
     async def sessions_sender_set_charging_preferences(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Set the driver's preferences for an ongoing session."""
@@ -186,9 +186,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     @router.get("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
     async def tokens_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        token_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -200,9 +200,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     @router.put("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
     async def tokens_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        token_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -216,9 +216,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     @router.patch("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
     async def tokens_receiver_patch(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        token_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -248,7 +248,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.cancel_reservation_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -267,7 +268,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.reserve_now_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -286,7 +288,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.start_session_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -305,7 +308,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.stop_session_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -324,7 +328,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.unlock_connector_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -339,7 +344,7 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
     @router.get("/{session_id}/", include_in_schema=False)
     async def chargingprofiles_receiver_get(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         duration: Annotated[int, Query()],
         response_url: Annotated[str, Query(max_length=255)],
         background: BackgroundTasks,
@@ -351,7 +356,8 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
 
         async def send_result() -> None:
             result = await h.get_result(ctx, session_id, duration=duration, response_url=response_url)
-            await engine.send_result(ctx.party, str(response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -360,7 +366,7 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
     @router.put("/{session_id}/", include_in_schema=False)
     async def chargingprofiles_receiver_put(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         background: BackgroundTasks,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -371,7 +377,8 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
 
         async def send_result() -> None:
             result = await h.put_result(ctx, session_id, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -380,7 +387,7 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
     @router.delete("/{session_id}/", include_in_schema=False)
     async def chargingprofiles_receiver_delete(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         response_url: Annotated[str, Query(max_length=255)],
         background: BackgroundTasks,
         auth: AuthContext = Depends(guard),
@@ -391,7 +398,8 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
 
         async def send_result() -> None:
             result = await h.delete_result(ctx, session_id, response_url=response_url)
-            await engine.send_result(ctx.party, str(response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -406,8 +414,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     @router.get("/{country_code}/{party_id}/", include_in_schema=False)
     async def hubclientinfo_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back stored client information to check it."""
@@ -418,8 +426,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     @router.put("/{country_code}/{party_id}/", include_in_schema=False)
     async def hubclientinfo_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace client information."""

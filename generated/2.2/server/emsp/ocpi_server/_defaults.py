@@ -1,30 +1,31 @@
 """Store-backed default behaviour of every generated handler, and the request context.
 
-Static: copied verbatim into every generated server. The generator works out, per endpoint, which
-stored object a URL addresses (its collection, owner, id and nested steps such as
-``Location.evses[uid].connectors[id]``); this engine does the rest.
+Static: copied verbatim into every generated server. What each endpoint does is declared in the
+spec transcription (``server:``, spec/README.md); the generated handlers address the stored object
+with an ``ObjectPath`` (collection, owner, id and nested steps such as
+``Location.evses[uid].connectors[id]``) and call this engine, which does the rest.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from ._auth import AuthContext
-from ._envelope import INVALID_PARAMETERS, OcpiHTTPError, validation_message
+from ._envelope import GENERIC_CLIENT_ERROR, GENERIC_SERVER_ERROR, INVALID_PARAMETERS, OcpiHTTPError, validation_message
 from ._json import RawJSONArray, loads
 from ._outbound import allowed
 from ._pagination import PageParams
 from ._settings import ServerSettings
 from ._store import Party, Store
-from ._time import now_timestamp
-from .client._transport import AsyncTransport, Settings
+from ._time import canonical_datetime, now_timestamp
+from .client._transport import AsyncTransport, Routing, Settings
 from .client._types import OcpiModel
 from .client._wire import ci_equal
 from .client.errors import OcpiError
@@ -32,9 +33,53 @@ from .client.errors import OcpiError
 logger = logging.getLogger("ocpi.server")
 
 M = TypeVar("M", bound=BaseModel)
-#: (field holding the child list, key field of the child, key value from the URL)
-Step = tuple[str, str, str]
 Owner = tuple[str, str]
+#: What a list handler returns: one page of objects and the count of all matching ones. The
+#: objects are JSON objects (``dict``) or, as the default handlers hand them over, ``RawJSON``
+#: fragments of stored JSON (a ``RawJSONArray``), written to the response without decoding.
+Page = tuple[Sequence[Any], int]
+#: The id under which an owner's only object of a kind is stored (hubclientinfo: one per party).
+SINGLE = "-"
+#: OCPI status of "not implemented": the endpoint is the operator's business decision.
+NOT_IMPLEMENTED_STATUS = GENERIC_SERVER_ERROR
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step below a stored object: the item of list ``field`` whose ``key`` equals ``value``."""
+
+    field: str
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ObjectPath:
+    """Where an object lives in the store: a root object (collection, owner, id) and nested steps.
+
+    ``ObjectPath("Location", ("NL", "CPO"), "LOC1").child("evses", "uid", "EVSE1")`` is the EVSE
+    ``EVSE1`` of location ``LOC1`` of party NL/CPO. ``id`` left out: the owner's only object.
+    """
+
+    collection: str
+    owner: Owner
+    id: str = SINGLE
+    steps: tuple[Step, ...] = ()
+
+    def child(self, field: str, key: str, value: str) -> ObjectPath:
+        return replace(self, steps=(*self.steps, Step(field, key, value)))
+
+    @property
+    def root(self) -> ObjectPath:
+        return replace(self, steps=())
+
+    def describe(self) -> str:
+        last = self.steps[-1] if self.steps else None
+        if last is None:
+            return (
+                f"{self.collection} {self.id}" if self.id != SINGLE else f"{self.collection} of {'/'.join(self.owner)}"
+            )
+        return f"{self.collection} {self.id} {last.field.rstrip('s')} {last.value}"
 
 
 @dataclass(frozen=True)
@@ -54,6 +99,17 @@ class Context:
         """This server's own country code and party id."""
         return (self.engine.settings.country_code, self.engine.settings.party_id)
 
+    def routing_back(self) -> Routing:
+        """Routing headers for a request back to the caller (an asynchronous result): the request's
+        ``OCPI-from-*`` become ``OCPI-to-*``, its ``OCPI-to-*`` (or our own ids) ``OCPI-from-*``."""
+        headers = self.request.headers
+        return Routing(
+            from_country_code=headers.get("ocpi-to-country-code") or self.own[0],
+            from_party_id=headers.get("ocpi-to-party-id") or self.own[1],
+            to_country_code=headers.get("ocpi-from-country-code") or None,
+            to_party_id=headers.get("ocpi-from-party-id") or None,
+        )
+
 
 def _key_value(data: dict[str, Any], name: str) -> str:
     """A key field of a body (id, country_code, party_id): a non-empty string, else 400/2001."""
@@ -61,6 +117,20 @@ def _key_value(data: dict[str, Any], name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise OcpiHTTPError(400, INVALID_PARAMETERS, f"body.{name}: a non-empty value is required")
     return value
+
+
+#: The routing headers and the CiString length of each (transport_and_format_message_routing).
+ROUTING_HEADERS = (
+    ("ocpi-from-country-code", 2),
+    ("ocpi-from-party-id", 3),
+    ("ocpi-to-country-code", 2),
+    ("ocpi-to-party-id", 3),
+)
+
+
+def _printable(value: str) -> bool:
+    """Printable ASCII, as a CiString must be (types_cistring_type)."""
+    return all(" " <= char <= "~" for char in value)
 
 
 def _same(a: Any, b: str) -> bool:
@@ -103,35 +173,88 @@ def as_json(model: BaseModel, *, partial: bool = False) -> dict[str, Any]:
     return data
 
 
+def _stamp(data: dict[str, Any]) -> str | None:
+    """A JSON object's ``last_updated`` in the store's comparable form, or None."""
+    value = data.get("last_updated")
+    if not isinstance(value, str):
+        return None
+    try:
+        return canonical_datetime(value)
+    except ValueError:
+        return None
+
+
+def _newer(a: str, b: str | None) -> str:
+    """The later of two OCPI DateTimes (``b`` may be missing)."""
+    if b is None:
+        return a
+    try:
+        return a if canonical_datetime(a) >= canonical_datetime(b) else b
+    except ValueError:
+        return a
+
+
 class Engine:
-    """The default, store-backed implementation behind every generated handler."""
+    """The default, store-backed implementation behind every generated handler.
+
+    Objects are addressed with an ``ObjectPath``. An unknown object is HTTP 404 with the OCPI
+    status that its module declares (``not_found_codes``: collection -> status, 2000 otherwise).
+    """
 
     def __init__(
         self,
         store: Store,
         settings: ServerSettings,
         *,
-        not_found_code: int,
+        not_found_codes: Mapping[str, int],
         routing_headers: bool,
         request_id_headers: bool,
         require_patch_last_updated: bool = True,
     ) -> None:
         self.store = store
         self.settings = settings
-        self.not_found_code = not_found_code
+        self.not_found_codes = dict(not_found_codes)
         self.routing_headers = routing_headers
         self.request_id_headers = request_id_headers
         self.require_patch_last_updated = require_patch_last_updated
 
     def context(self, request: Request, auth: AuthContext | None) -> Context:
+        """The handlers' view of a request to a function module; routing headers (2.2+) that are not
+        CiString(2) country codes or CiString(3) party ids are refused with 400/2001."""
+        if self.routing_headers:
+            headers = request.headers
+            for name, length in ROUTING_HEADERS:
+                value = headers.get(name)
+                if value is not None and not (0 < len(value) <= length and _printable(value)):
+                    raise OcpiHTTPError(
+                        400, INVALID_PARAMETERS, f"Invalid header {name}: {length} printable ASCII characters at most"
+                    )
         return Context(request, auth, self)
+
+    # -- errors -------------------------------------------------------------------------------------
+
+    def not_found(self, path: ObjectPath) -> OcpiHTTPError:
+        """HTTP 404 with the module's declared status (2003 Unknown Location, 2004 Unknown Token, ...)."""
+        return OcpiHTTPError(
+            404, self.not_found_codes.get(path.collection, GENERIC_CLIENT_ERROR), f"Unknown {path.describe()}"
+        )
+
+    def unknown(self, collection: str, message: str) -> OcpiHTTPError:
+        """HTTP 404 with the status declared for ``collection`` and a message of your own."""
+        return OcpiHTTPError(404, self.not_found_codes.get(collection, GENERIC_CLIENT_ERROR), message)
+
+    @staticmethod
+    def not_implemented(handler: str) -> OcpiHTTPError:
+        """The answer of an endpoint that is the operator's business decision, until overridden."""
+        return OcpiHTTPError(
+            501,
+            NOT_IMPLEMENTED_STATUS,
+            f"Not implemented: override {handler} in your handlers.py to answer this request",
+        )
 
     # -- reading ------------------------------------------------------------------------------------
 
-    def not_found(self, what: str) -> OcpiHTTPError:
-        return OcpiHTTPError(404, self.not_found_code, f"Unknown {what}")
-
-    def list_objects(self, collection: str, page: PageParams) -> tuple[Sequence[Any], int]:
+    def list_objects(self, collection: str, page: PageParams) -> Page:
         """One page of a collection. Stores that keep JSON text (``list_objects_json``) hand it over
         unparsed, as a ``RawJSONArray`` (a sequence of ``RawJSON``): a page is then written without
         decoding a single object.
@@ -147,87 +270,159 @@ class Engine:
         )
         return list(items), total
 
-    def get_object(self, collection: str, owner: Owner, oid: str, steps: Sequence[Step] = ()) -> dict[str, Any]:
-        root = self.store.get_object(collection, owner[0], owner[1], oid)
+    def get_object(self, path: ObjectPath) -> dict[str, Any]:
+        """The stored object (or nested object) at ``path``; 404 with the declared status if unknown."""
+        root = self.store.get_object(path.collection, path.owner[0], path.owner[1], path.id)
         if root is None:
-            raise self.not_found(f"{collection} {oid}")
+            raise self.not_found(path.root)
         target = root
-        for field, key, value in steps:
-            target = self._child(target, field, key, value, collection)
+        for n, step in enumerate(path.steps):
+            target = self._child(target, step, replace(path, steps=path.steps[: n + 1]))
         return target
 
-    def _child(self, parent: dict[str, Any], field: str, key: str, value: str, collection: str) -> dict[str, Any]:
-        for item in parent.get(field) or []:
-            if isinstance(item, dict) and _same(item.get(key), value):
+    def get_model(self, path: ObjectPath, model: type[M]) -> M:
+        """``get_object`` read as ``model`` (unknown fields kept)."""
+        return model.model_validate(self.get_object(path))
+
+    def _child(self, parent: dict[str, Any], step: Step, path: ObjectPath) -> dict[str, Any]:
+        for item in parent.get(step.field) or []:
+            if isinstance(item, dict) and _same(item.get(step.key), step.value):
                 return item
-        raise self.not_found(f"{collection} {field[:-1] if field.endswith('s') else field} {value}")
+        raise self.not_found(path)
 
     # -- writing ------------------------------------------------------------------------------------
 
-    def put_object(self, collection: str, owner: Owner, oid: str, steps: Sequence[Step], body: BaseModel) -> bool:
-        """Create or replace the addressed object; True when it was created."""
-        data = as_json(body)
-        stamp = str(data.get("last_updated") or now_timestamp())
-        if not steps:
-            for name, expected in (("country_code", owner[0]), ("party_id", owner[1])):
-                if name in data and not _same(data[name], expected):
-                    raise OcpiHTTPError(400, INVALID_PARAMETERS, f"body.{name} does not match the URL")
-            return self.store.put_object(collection, owner[0], owner[1], oid, data, stamp)
-        root = self.get_object(collection, owner, oid)
-        parent = root
-        for field, key, value in steps[:-1]:
-            parent = self._child(parent, field, key, value, collection)
-            parent["last_updated"] = stamp
-        field, key, value = steps[-1]
-        if key in data and not _same(data[key], value):
-            raise OcpiHTTPError(400, INVALID_PARAMETERS, f"body.{key} does not match the URL")
-        items = [i for i in (parent.get(field) or []) if not (isinstance(i, dict) and _same(i.get(key), value))]
-        created = len(items) == len(parent.get(field) or [])
-        parent[field] = items + [data]
-        if "last_updated" in parent or parent is root:
-            parent["last_updated"] = stamp
-        root["last_updated"] = stamp
-        self.store.put_object(collection, owner[0], owner[1], oid, root, stamp)
-        return created
+    @staticmethod
+    def _check(data: dict[str, Any], name: str | None, expected: str, what: str = "the URL") -> None:
+        if name is not None and name in data and not _same(data[name], expected):
+            raise OcpiHTTPError(400, INVALID_PARAMETERS, f"body.{name} does not match {what}")
 
-    def patch_object(self, collection: str, owner: Owner, oid: str, steps: Sequence[Step], patch: BaseModel) -> None:
-        """Merge the fields of a PATCH into the addressed object (lists are replaced whole)."""
+    def _check_keys(self, path: ObjectPath, data: dict[str, Any], key: str | None, owned: bool) -> None:
+        """Key fields of a body must equal the URL's (ids and owners never change: 400/2001)."""
+        if path.steps:
+            last = path.steps[-1]
+            self._check(data, last.key, last.value)
+            return
+        if owned:
+            self._check(data, "country_code", path.owner[0])
+            self._check(data, "party_id", path.owner[1])
+        self._check(data, key, path.id)
+
+    def put_object(self, path: ObjectPath, body: BaseModel, *, key: str | None = None, owned: bool = True) -> bool:
+        """Create or replace the addressed object; True when it was created.
+
+        ``key``: the body field that must equal the URL's id; ``owned``: the body's country_code and
+        party_id must equal the URL's. A body older (``last_updated``) than the stored object is
+        not stored: the newest data wins. A nested object's time also moves its parents' forward.
+        """
+        data = as_json(body)
+        self._check_keys(path, data, key, owned)
+        stamp = str(data.get("last_updated") or now_timestamp())
+        if not path.steps:
+            current = self.store.get_object(path.collection, path.owner[0], path.owner[1], path.id)
+            if current is not None and self._stale(data, current, path):
+                return False
+            return self.store.put_object(path.collection, path.owner[0], path.owner[1], path.id, data, stamp)
+        root = self.get_object(path.root)
+        chain = [root]
+        parent = root
+        for n, step in enumerate(path.steps[:-1]):
+            parent = self._child(parent, step, replace(path, steps=path.steps[: n + 1]))
+            chain.append(parent)
+        last = path.steps[-1]
+        items = parent.get(last.field) or []
+        existing = next((i for i in items if isinstance(i, dict) and _same(i.get(last.key), last.value)), None)
+        if existing is not None and self._stale(data, existing, path):
+            return False
+        if existing is None:
+            parent[last.field] = [*items, data]
+        else:
+            parent[last.field] = [data if i is existing else i for i in items]
+        self._touch(chain, stamp)
+        self.store.put_object(path.collection, path.owner[0], path.owner[1], path.id, root, str(root["last_updated"]))
+        return existing is None
+
+    def patch_object(
+        self,
+        path: ObjectPath,
+        patch: BaseModel,
+        *,
+        key: str | None = None,
+        owned: bool = True,
+        append: Sequence[str] = (),
+    ) -> None:
+        """Merge the fields of a PATCH into the addressed object.
+
+        Every field replaces the stored one, except the list fields in ``append`` (declared in the
+        spec transcription), whose items are added to the stored list. Key fields cannot change
+        (400/2001); a PATCH older than the stored object changes nothing.
+        """
         data = as_json(patch, partial=True)
         if self.require_patch_last_updated and "last_updated" not in data:
             raise OcpiHTTPError(400, INVALID_PARAMETERS, "body.last_updated: Field required in a PATCH")
-        root = self.get_object(collection, owner, oid)
-        target = root
+        self._check_keys(path, data, key, owned)
+        root = self.get_object(path.root)
         chain = [root]
-        for field, key, value in steps:
-            target = self._child(target, field, key, value, collection)
+        target = root
+        for n, step in enumerate(path.steps):
+            target = self._child(target, step, replace(path, steps=path.steps[: n + 1]))
             chain.append(target)
-        target.update(data)
-        stamp = str(data.get("last_updated") or now_timestamp())
-        for node in chain:
-            if "last_updated" in node:
-                node["last_updated"] = stamp
-        self.store.put_object(collection, owner[0], owner[1], oid, root, stamp)
-
-    def delete_object(self, collection: str, owner: Owner, oid: str, steps: Sequence[Step] = ()) -> None:
-        if not steps:
-            if not self.store.delete_object(collection, owner[0], owner[1], oid):
-                raise self.not_found(f"{collection} {oid}")
+        if self._stale(data, target, path):
             return
-        root = self.get_object(collection, owner, oid)
+        for name, value in data.items():
+            if name in append and isinstance(value, list):
+                stored = target.get(name)
+                target[name] = [*(stored if isinstance(stored, list) else []), *value]
+            else:
+                target[name] = value
+        stamp = str(data.get("last_updated") or now_timestamp())
+        self._touch(chain, stamp)
+        self.store.put_object(path.collection, path.owner[0], path.owner[1], path.id, root, str(root["last_updated"]))
+
+    def _stale(self, data: dict[str, Any], current: dict[str, Any], path: ObjectPath) -> bool:
+        new, old = _stamp(data), _stamp(current)
+        if new is not None and old is not None and new < old:
+            logger.info("kept %s: the update is older than the stored object", path.describe())
+            return True
+        return False
+
+    @staticmethod
+    def _touch(chain: Sequence[dict[str, Any]], stamp: str) -> None:
+        """A change below an object is a change of the object: each parent's ``last_updated`` moves
+        forward to ``stamp`` (never back)."""
+        for node in chain:
+            if "last_updated" in node or node is chain[0]:
+                node["last_updated"] = _newer(stamp, node.get("last_updated"))
+
+    def delete_object(self, path: ObjectPath) -> None:
+        """Remove the addressed object (or nested object); 404 with the declared status if unknown."""
+        if not path.steps:
+            if not self.store.delete_object(path.collection, path.owner[0], path.owner[1], path.id):
+                raise self.not_found(path)
+            return
+        root = self.get_object(path.root)
         parent = root
-        for field, key, value in steps[:-1]:
-            parent = self._child(parent, field, key, value, collection)
-        field, key, value = steps[-1]
-        self._child(parent, field, key, value, collection)
-        parent[field] = [i for i in parent.get(field) or [] if not (isinstance(i, dict) and _same(i.get(key), value))]
+        for n, step in enumerate(path.steps[:-1]):
+            parent = self._child(parent, step, replace(path, steps=path.steps[: n + 1]))
+        last = path.steps[-1]
+        self._child(parent, last, path)
+        parent[last.field] = [
+            i for i in parent.get(last.field) or [] if not (isinstance(i, dict) and _same(i.get(last.key), last.value))
+        ]
         self.store.put_object(
-            collection, owner[0], owner[1], oid, root, str(root.get("last_updated") or now_timestamp())
+            path.collection,
+            path.owner[0],
+            path.owner[1],
+            path.id,
+            root,
+            str(root.get("last_updated") or now_timestamp()),
         )
 
-    def post_object(self, collection: str, owner: Owner | None, id_field: str, body: BaseModel) -> tuple[Owner, str]:
-        """Store a POSTed object under its own id (and owner, when it names one); returns both."""
+    def post_object(self, collection: str, owner: Owner | None, key: str, body: BaseModel) -> tuple[Owner, str]:
+        """Store a POSTed object under its own id (``key`` field) and owner (the body's when
+        ``owner`` is None); returns both."""
         data = as_json(body)
-        oid = _key_value(data, id_field)
+        oid = _key_value(data, key)
         if owner is None:
             owner = (_key_value(data, "country_code"), _key_value(data, "party_id"))
         self.store.put_object(
@@ -245,10 +440,29 @@ class Engine:
         self.store.put_object(collection, "-", party.party_key if party else "-", oid, as_json(body), now_timestamp())
         return oid
 
+    def authorize(
+        self, path: ObjectPath, *, token_type: str | None, location: BaseModel | None, fields: Sequence[str]
+    ) -> dict[str, Any]:
+        """An authorization answered from the store: the stored token at ``path`` (of ``token_type``
+        when given) is ALLOWED when it is valid, BLOCKED when not; an unknown token is 404 with the
+        declared status (2004 Unknown Token from 2.2 on). ``fields``: the AuthorizationInfo fields
+        of this version among ``allowed``, ``token`` and ``location``."""
+        token = self.get_object(path)
+        if token_type is not None and not _same(token.get("type", "RFID"), token_type):
+            raise self.not_found(path)
+        answer: dict[str, Any] = {"allowed": "ALLOWED" if token.get("valid") is True else "BLOCKED"}
+        if "token" in fields:
+            answer["token"] = token
+        if "location" in fields and location is not None:
+            answer["location"] = as_json(location)
+        return answer
+
     # -- asynchronous results -------------------------------------------------------------------------
 
-    async def send_result(self, party: Party | None, url: str, result: BaseModel) -> None:
-        """POST a command or charging-profile result to the peer's response_url with its token B."""
+    async def send_result(self, ctx: Context, url: str, result: BaseModel) -> None:
+        """POST a command or charging-profile result to the peer's response_url with its token B,
+        routed back to the party that asked (``Context.routing_back``)."""
+        party = ctx.party
         if party is None or not party.token_b:
             logger.warning("no token to send a result to %s; dropped", url)
             return
@@ -264,6 +478,8 @@ class Engine:
         body = result.to_json() if isinstance(result, OcpiModel) else result.model_dump_json(exclude_none=True).encode()
         try:
             async with AsyncTransport(settings) as transport:
-                await transport.request("POST", url, body=body)
+                await transport.request(
+                    "POST", url, body=body, routing=ctx.routing_back() if self.routing_headers else None
+                )
         except OcpiError as exc:
             logger.warning("sending a result to %s failed: %s", url, exc)

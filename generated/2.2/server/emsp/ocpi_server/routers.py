@@ -72,9 +72,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.get("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
     async def locations_receiver_get_location(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back a stored Location to check it."""
@@ -85,10 +85,10 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_receiver_get_evse(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back a stored EVSE to check it."""
@@ -99,11 +99,11 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_receiver_get_connector(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back a stored Connector to check it."""
@@ -116,9 +116,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.put("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
     async def locations_receiver_put_location(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a Location."""
@@ -131,10 +131,10 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_receiver_put_evse(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace an EVSE."""
@@ -147,11 +147,11 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_receiver_put_connector(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a Connector."""
@@ -164,9 +164,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.patch("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
     async def locations_receiver_patch_location(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Update some fields of a Location."""
@@ -179,10 +179,10 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_receiver_patch_evse(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Update some fields of an EVSE."""
@@ -195,11 +195,11 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_receiver_patch_connector(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Update some fields of a Connector."""
@@ -218,9 +218,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.get("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back a stored session to check it."""
@@ -231,9 +231,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.put("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a session."""
@@ -246,9 +246,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.patch("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_patch(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Update some fields of a session; sent charging periods are added."""
@@ -270,8 +270,20 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> Modul
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Fetch a posted CDR at the URL the POST response gave."""
+        raise engine.unknown("CDR", "Unknown CDR: read one at the URL its POST answered in Location")
+
+    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
+    @router.get("/{country_code}/{party_id}/{object_id}/", include_in_schema=False)
+    async def cdrs_receiver_get_stored(
+        request: Request,
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        object_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
+        auth: AuthContext = Depends(guard),
+    ) -> Response:
+        """The object a POST stored, at the URL its Location header gave."""
         ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get(ctx))
+        return ocpi_json_response(await h.get(ctx, country_code, party_id, object_id))
 
     @router.post("")
     @router.post("/", include_in_schema=False)
@@ -285,14 +297,7 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> Modul
         owner, object_id = await h.post(ctx, body)
         segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
         location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
-        return ocpi_json_response(None, headers={"Location": location})
-
-    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    async def cdrs_receiver_post_stored(
-        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
-    ) -> Response:
-        """The object a POST stored, at the URL its Location header gave."""
-        return ocpi_json_response(engine.get_object("CDR", (country_code, party_id), object_id))
+        return ocpi_json_response(None, http_status=201, headers={"Location": location})
 
     return router
 
@@ -304,9 +309,9 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     @router.get("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
     async def tariffs_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        tariff_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back a stored tariff to check it."""
@@ -317,9 +322,9 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     @router.put("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
     async def tariffs_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        tariff_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a tariff."""
@@ -332,9 +337,9 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     @router.delete("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
     async def tariffs_receiver_delete(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        tariff_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Remove a tariff that is no longer used."""
@@ -362,7 +367,7 @@ def _tokens_sender(h: TokensSenderHandlers, engine: Engine, guard: Any) -> Modul
     @router.post("/{token_uid}/authorize/", include_in_schema=False)
     async def tokens_sender_authorize(
         request: Request,
-        token_uid: Annotated[str, Path(max_length=36)],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -399,8 +404,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     @router.get("/{country_code}/{party_id}/", include_in_schema=False)
     async def hubclientinfo_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back stored client information to check it."""
@@ -411,8 +416,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     @router.put("/{country_code}/{party_id}/", include_in_schema=False)
     async def hubclientinfo_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace client information."""

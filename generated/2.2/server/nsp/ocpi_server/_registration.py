@@ -22,7 +22,8 @@ the POST response"). An HTTP 5xx would also make clients retry blindly a registr
 cannot succeed. A failed POST or PUT changes nothing: token A (or the old token C) keeps working,
 so the peer can fix its side and try again.
 
-A missing or malformed ``token``/``url`` is HTTP 400 with 2001. The 405 answers carry OCPI
+A missing or malformed ``token``/``url``, or an empty ``roles`` list (2.2+: at least one role), is
+HTTP 400 with 2001. The 405 answers (checked before the body is read) carry OCPI
 status 2000.
 """
 
@@ -139,8 +140,10 @@ def _read_body(body: Any) -> _PeerCredentials:
         raise _invalid("body.url: expected an absolute http(s) URL")
     roles_value = body.get("roles")
     roles: list[dict[str, Any]]
-    if isinstance(roles_value, list):  # 2.2+: a list of CredentialsRole
+    if isinstance(roles_value, list):  # 2.2+: a non-empty list of CredentialsRole
         roles = [dict(role) for role in roles_value if isinstance(role, Mapping)]
+        if not roles:
+            raise _invalid("body.roles: at least one role is required")
     elif body.get("party_id") is not None or body.get("country_code") is not None:  # 2.1.1: one party
         roles = [{key: body[key] for key in ("role", "party_id", "country_code", "business_details") if key in body}]
     else:
@@ -173,10 +176,21 @@ class CredentialsService:
             raise OcpiHTTPError(401, GENERIC_CLIENT_ERROR, "Unauthorized")
         return self.own_credentials(party, token)
 
-    async def post(self, auth: AuthContext, body: Any) -> dict[str, Any]:
-        """Register the caller (token A only)."""
+    @staticmethod
+    def check_post(auth: AuthContext) -> None:
+        """405 unless the caller may register (token A of a party not registered yet)."""
         if auth.token_kind != "A" or auth.party.registered:
             raise _not_allowed("Client already registered; use PUT to update the credentials")
+
+    @staticmethod
+    def check_put(auth: AuthContext) -> None:
+        """405 unless the caller is registered (token C): before its body is even read."""
+        if auth.token_kind != "C" or not auth.party.registered:
+            raise _not_allowed("Client not registered; use POST to register")
+
+    async def post(self, auth: AuthContext, body: Any) -> dict[str, Any]:
+        """Register the caller (token A only)."""
+        self.check_post(auth)
         peer = _read_body(body)
         info = await self._fetch(peer)
         token_a = auth.party.token_a
@@ -188,8 +202,7 @@ class CredentialsService:
 
     async def put(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         """Update the caller's credentials and endpoints, and issue a new token C (token C only)."""
-        if auth.token_kind != "C" or not auth.party.registered:
-            raise _not_allowed("Client not registered; use POST to register")
+        self.check_put(auth)
         peer = _read_body(body)
         info = await self._fetch(peer)
         current = self.store.party(auth.party.party_key)

@@ -89,9 +89,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.get("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
     async def locations_receiver_get_location(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """A location as the receiver stores it."""
@@ -102,10 +102,10 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_receiver_get_evse(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """An EVSE as the receiver stores it."""
@@ -116,11 +116,11 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_receiver_get_connector(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """A connector as the receiver stores it."""
@@ -133,9 +133,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.put("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
     async def locations_receiver_put_location(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a location."""
@@ -148,10 +148,10 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_receiver_put_evse(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace an EVSE."""
@@ -164,11 +164,11 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_receiver_put_connector(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a connector."""
@@ -181,9 +181,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.patch("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
     async def locations_receiver_patch_location(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Change some fields of a location (last_updated always included)."""
@@ -196,10 +196,10 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_receiver_patch_evse(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Change some fields of an EVSE (last_updated always included)."""
@@ -212,11 +212,11 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_receiver_patch_connector(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Change some fields of a connector (last_updated always included)."""
@@ -235,9 +235,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.get("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """A session as the receiver stores it."""
@@ -248,9 +248,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.put("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a session including its charging periods."""
@@ -263,9 +263,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.patch("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_patch(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Change some fields of a session; charging periods sent are appended."""
@@ -287,8 +287,20 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> Modul
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back a posted CDR at the URL the receiver returned (see ERRATA Format gaps)."""
+        raise engine.unknown("CDR", "Unknown CDR: read one at the URL its POST answered in Location")
+
+    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
+    @router.get("/{country_code}/{party_id}/{object_id}/", include_in_schema=False)
+    async def cdrs_receiver_get_stored(
+        request: Request,
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        object_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
+        auth: AuthContext = Depends(guard),
+    ) -> Response:
+        """The object a POST stored, at the URL its Location header gave."""
         ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get(ctx))
+        return ocpi_json_response(await h.get(ctx, country_code, party_id, object_id))
 
     @router.post("")
     @router.post("/", include_in_schema=False)
@@ -302,14 +314,7 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> Modul
         owner, object_id = await h.post(ctx, body)
         segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
         location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
-        return ocpi_json_response(None, headers={"Location": location})
-
-    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    async def cdrs_receiver_post_stored(
-        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
-    ) -> Response:
-        """The object a POST stored, at the URL its Location header gave."""
-        return ocpi_json_response(engine.get_object("CDR", (country_code, party_id), object_id))
+        return ocpi_json_response(None, http_status=201, headers={"Location": location})
 
     return router
 
@@ -321,9 +326,9 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     @router.get("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
     async def tariffs_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        tariff_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """A tariff as the receiver stores it."""
@@ -334,9 +339,9 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     @router.put("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
     async def tariffs_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        tariff_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a tariff."""
@@ -349,9 +354,9 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     @router.delete("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
     async def tariffs_receiver_delete(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        tariff_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Remove a tariff that will not be used again."""
@@ -379,7 +384,7 @@ def _tokens_sender(h: TokensSenderHandlers, engine: Engine, guard: Any) -> Modul
     @router.post("/{token_uid}/authorize/", include_in_schema=False)
     async def tokens_sender_authorize(
         request: Request,
-        token_uid: Annotated[str, Path(max_length=36)],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -416,8 +421,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     @router.get("/{country_code}/{party_id}/", include_in_schema=False)
     async def hubclientinfo_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """A ClientInfo as the connected party stores it."""
@@ -428,8 +433,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     @router.put("/{country_code}/{party_id}/", include_in_schema=False)
     async def hubclientinfo_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a ClientInfo."""
@@ -466,9 +471,9 @@ def _invoicereconciliation_receiver(
     @router.get("/{country_code}/{party_id}/{id}/", include_in_schema=False)
     async def invoicereconciliation_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read one record as the receiver holds it."""
@@ -485,24 +490,15 @@ def _invoicereconciliation_receiver(
         ctx = engine.context(request, auth)
         body = await read_model(request, InvoiceReconciliationRecord)
         owner, object_id = await h.post(ctx, body)
-        segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
-        location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
-        return ocpi_json_response(None, headers={"Location": location})
-
-    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    async def invoicereconciliation_receiver_post_stored(
-        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
-    ) -> Response:
-        """The object a POST stored, at the URL its Location header gave."""
-        return ocpi_json_response(engine.get_object("InvoiceReconciliationRecord", (country_code, party_id), object_id))
+        return ocpi_json_response(None, http_status=201)
 
     @router.put("/{country_code}/{party_id}/{id}")
     @router.put("/{country_code}/{party_id}/{id}/", include_in_schema=False)
     async def invoicereconciliation_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Replace a record with its corrected version."""
@@ -515,9 +511,9 @@ def _invoicereconciliation_receiver(
     @router.delete("/{country_code}/{party_id}/{id}/", include_in_schema=False)
     async def invoicereconciliation_receiver_delete(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Withdraw a record that was sent in error."""

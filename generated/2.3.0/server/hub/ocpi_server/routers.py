@@ -182,7 +182,7 @@ def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) ->
     @router.get("/{location_id}/", include_in_schema=False)
     async def locations_sender_get_location(
         request: Request,
-        location_id: Annotated[str, Path(max_length=36)],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One location."""
@@ -193,8 +193,8 @@ def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) ->
     @router.get("/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_sender_get_evse(
         request: Request,
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One EVSE of a location."""
@@ -205,9 +205,9 @@ def _locations_sender(h: LocationsSenderHandlers, engine: Engine, guard: Any) ->
     @router.get("/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_sender_get_connector(
         request: Request,
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One connector of an EVSE."""
@@ -224,9 +224,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.get("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
     async def locations_receiver_get_location(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """A location as the receiver stores it."""
@@ -237,10 +237,10 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_receiver_get_evse(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """An EVSE as the receiver stores it."""
@@ -251,11 +251,11 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_receiver_get_connector(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """A connector as the receiver stores it."""
@@ -268,9 +268,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.put("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
     async def locations_receiver_put_location(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a location."""
@@ -283,10 +283,10 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_receiver_put_evse(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace an EVSE."""
@@ -299,11 +299,11 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_receiver_put_connector(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a connector."""
@@ -316,9 +316,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.patch("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
     async def locations_receiver_patch_location(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Change some fields of a location (last_updated always included)."""
@@ -331,10 +331,10 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
     async def locations_receiver_patch_evse(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Change some fields of an EVSE (last_updated always included)."""
@@ -347,11 +347,11 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
     async def locations_receiver_patch_connector(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        location_id: Annotated[str, Path(max_length=36)],
-        evse_uid: Annotated[str, Path(max_length=36)],
-        connector_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Change some fields of a connector (last_updated always included)."""
@@ -380,7 +380,7 @@ def _sessions_sender(h: SessionsSenderHandlers, engine: Engine, guard: Any) -> M
     @router.put("/{session_id}/charging_preferences/", include_in_schema=False)
     async def sessions_sender_set_charging_preferences(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Set the driver's charging preferences for a running session."""
@@ -398,9 +398,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.get("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """A session as the receiver stores it."""
@@ -411,9 +411,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.put("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a session including its charging periods."""
@@ -426,9 +426,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     @router.patch("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
     async def sessions_receiver_patch(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        session_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Change some fields of a session; charging periods sent are appended."""
@@ -466,8 +466,20 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> Modul
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read back a posted CDR at the URL the receiver returned (see ERRATA Format gaps)."""
+        raise engine.unknown("CDR", "Unknown CDR: read one at the URL its POST answered in Location")
+
+    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
+    @router.get("/{country_code}/{party_id}/{object_id}/", include_in_schema=False)
+    async def cdrs_receiver_get_stored(
+        request: Request,
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        object_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
+        auth: AuthContext = Depends(guard),
+    ) -> Response:
+        """The object a POST stored, at the URL its Location header gave."""
         ctx = engine.context(request, auth)
-        return ocpi_json_response(await h.get(ctx))
+        return ocpi_json_response(await h.get(ctx, country_code, party_id, object_id))
 
     @router.post("")
     @router.post("/", include_in_schema=False)
@@ -481,14 +493,7 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> Modul
         owner, object_id = await h.post(ctx, body)
         segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
         location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
-        return ocpi_json_response(None, headers={"Location": location})
-
-    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    async def cdrs_receiver_post_stored(
-        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
-    ) -> Response:
-        """The object a POST stored, at the URL its Location header gave."""
-        return ocpi_json_response(engine.get_object("CDR", (country_code, party_id), object_id))
+        return ocpi_json_response(None, http_status=201, headers={"Location": location})
 
     return router
 
@@ -516,9 +521,9 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     @router.get("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
     async def tariffs_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        tariff_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """A tariff as the receiver stores it."""
@@ -529,9 +534,9 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     @router.put("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
     async def tariffs_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        tariff_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a tariff."""
@@ -544,9 +549,9 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     @router.delete("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
     async def tariffs_receiver_delete(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        tariff_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Remove a tariff that will not be used again."""
@@ -564,9 +569,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     @router.get("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
     async def tokens_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        token_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -578,9 +583,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     @router.put("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
     async def tokens_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        token_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -594,9 +599,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     @router.patch("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
     async def tokens_receiver_patch(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        token_uid: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -626,7 +631,7 @@ def _tokens_sender(h: TokensSenderHandlers, engine: Engine, guard: Any) -> Modul
     @router.post("/{token_uid}/authorize/", include_in_schema=False)
     async def tokens_sender_authorize(
         request: Request,
-        token_uid: Annotated[str, Path(max_length=36)],
+        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         type: Annotated[str | None, Query()] = None,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -655,7 +660,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.cancel_reservation_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -674,7 +680,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.reserve_now_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -693,7 +700,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.start_session_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -712,7 +720,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.stop_session_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -731,7 +740,8 @@ def _commands_receiver(h: CommandsReceiverHandlers, engine: Engine, guard: Any) 
 
         async def send_result() -> None:
             result = await h.unlock_connector_result(ctx, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -764,7 +774,7 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
     @router.get("/{session_id}/", include_in_schema=False)
     async def chargingprofiles_receiver_get(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         duration: Annotated[int, Query()],
         response_url: Annotated[str, Query(max_length=255)],
         background: BackgroundTasks,
@@ -776,7 +786,8 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
 
         async def send_result() -> None:
             result = await h.get_result(ctx, session_id, duration=duration, response_url=response_url)
-            await engine.send_result(ctx.party, str(response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -785,7 +796,7 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
     @router.put("/{session_id}/", include_in_schema=False)
     async def chargingprofiles_receiver_put(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         background: BackgroundTasks,
         auth: AuthContext = Depends(guard),
     ) -> Response:
@@ -796,7 +807,8 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
 
         async def send_result() -> None:
             result = await h.put_result(ctx, session_id, body)
-            await engine.send_result(ctx.party, str(body.response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(body.response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -805,7 +817,7 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
     @router.delete("/{session_id}/", include_in_schema=False)
     async def chargingprofiles_receiver_delete(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         response_url: Annotated[str, Query(max_length=255)],
         background: BackgroundTasks,
         auth: AuthContext = Depends(guard),
@@ -816,7 +828,8 @@ def _chargingprofiles_receiver(h: ChargingProfilesReceiverHandlers, engine: Engi
 
         async def send_result() -> None:
             result = await h.delete_result(ctx, session_id, response_url=response_url)
-            await engine.send_result(ctx.party, str(response_url), result)
+            if result is not None:
+                await engine.send_result(ctx, str(response_url), result)
 
         background.add_task(send_result)
         return ocpi_json_response(answer)
@@ -867,7 +880,7 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
     @router.put("/{session_id}/", include_in_schema=False)
     async def chargingprofiles_sender_put(
         request: Request,
-        session_id: Annotated[str, Path(max_length=36)],
+        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Be told of a changed active profile of a session."""
@@ -886,8 +899,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     @router.get("/{country_code}/{party_id}/", include_in_schema=False)
     async def hubclientinfo_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """A ClientInfo as the connected party stores it."""
@@ -898,8 +911,8 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     @router.put("/{country_code}/{party_id}/", include_in_schema=False)
     async def hubclientinfo_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Create or replace a ClientInfo."""
@@ -952,9 +965,9 @@ def _invoicereconciliation_receiver(
     @router.get("/{country_code}/{party_id}/{id}/", include_in_schema=False)
     async def invoicereconciliation_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Read one record as the receiver holds it."""
@@ -971,24 +984,15 @@ def _invoicereconciliation_receiver(
         ctx = engine.context(request, auth)
         body = await read_model(request, InvoiceReconciliationRecord)
         owner, object_id = await h.post(ctx, body)
-        segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
-        location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
-        return ocpi_json_response(None, headers={"Location": location})
-
-    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    async def invoicereconciliation_receiver_post_stored(
-        request: Request, country_code: str, party_id: str, object_id: str, auth: AuthContext = Depends(guard)
-    ) -> Response:
-        """The object a POST stored, at the URL its Location header gave."""
-        return ocpi_json_response(engine.get_object("InvoiceReconciliationRecord", (country_code, party_id), object_id))
+        return ocpi_json_response(None, http_status=201)
 
     @router.put("/{country_code}/{party_id}/{id}")
     @router.put("/{country_code}/{party_id}/{id}/", include_in_schema=False)
     async def invoicereconciliation_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Replace a record with its corrected version."""
@@ -1001,9 +1005,9 @@ def _invoicereconciliation_receiver(
     @router.delete("/{country_code}/{party_id}/{id}/", include_in_schema=False)
     async def invoicereconciliation_receiver_delete(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Withdraw a record that was sent in error."""

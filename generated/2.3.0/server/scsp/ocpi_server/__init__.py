@@ -20,6 +20,23 @@ from .routers import build_routers
 
 OCPI_VERSION = "2.3.0"
 ROLE = "SCSP"
+#: The role our credentials name (as the Role enum spells it).
+CREDENTIALS_ROLE = "SCSP"
+#: OCPI status of an unknown object, per stored collection (declared per module in spec/).
+NOT_FOUND_CODES = {
+    "ActiveChargingProfile": 2000,
+    "ActiveChargingProfileResult": 2000,
+    "CDR": 2000,
+    "ChargingProfileResult": 2000,
+    "ClearProfileResult": 2000,
+    "ClientInfo": 2000,
+    "CommandResult": 2000,
+    "InvoiceReconciliationRecord": 2000,
+    "Location": 2003,
+    "Session": 2000,
+    "Tariff": 2000,
+    "Token": 2004,
+}
 
 
 def own_credentials(settings: ServerSettings, party: Party, token: str) -> dict[str, Any]:
@@ -29,7 +46,7 @@ def own_credentials(settings: ServerSettings, party: Party, token: str) -> dict[
         "url": f"{settings.base_url}/versions",
         "roles": [
             {
-                "role": ROLE,
+                "role": CREDENTIALS_ROLE,
                 "business_details": {"name": settings.business_name},
                 "party_id": settings.party_id,
                 "country_code": settings.country_code,
@@ -42,7 +59,7 @@ SPEC = AppSpec(
     version=OCPI_VERSION,
     role=ROLE,
     routing_headers=True,
-    not_found_code=2004,
+    not_found_codes=NOT_FOUND_CODES,
     own_credentials=own_credentials,
     build_routers=build_routers,
     make_handlers=Handlers,

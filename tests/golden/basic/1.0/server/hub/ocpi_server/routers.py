@@ -53,7 +53,7 @@ def _stations_sender(h: StationsSenderHandlers, engine: Engine, guard: Any) -> M
     @router.get("/{station_id}/", include_in_schema=False)
     async def stations_sender_get_station(
         request: Request,
-        station_id: Annotated[str, Path(max_length=36)],
+        station_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One station."""
@@ -64,8 +64,8 @@ def _stations_sender(h: StationsSenderHandlers, engine: Engine, guard: Any) -> M
     @router.get("/{station_id}/{plug_id}/", include_in_schema=False)
     async def stations_sender_get_plug(
         request: Request,
-        station_id: Annotated[str, Path(max_length=36)],
-        plug_id: Annotated[str, Path(max_length=36)],
+        station_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
+        plug_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One plug."""
@@ -82,9 +82,9 @@ def _stations_receiver(h: StationsReceiverHandlers, engine: Engine, guard: Any) 
     @router.get("/{country_code}/{party_id}/{station_id}/", include_in_schema=False)
     async def stations_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        station_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        station_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """A station as stored."""
@@ -95,9 +95,9 @@ def _stations_receiver(h: StationsReceiverHandlers, engine: Engine, guard: Any) 
     @router.put("/{country_code}/{party_id}/{station_id}/", include_in_schema=False)
     async def stations_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        station_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        station_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Store a station."""
@@ -110,9 +110,9 @@ def _stations_receiver(h: StationsReceiverHandlers, engine: Engine, guard: Any) 
     @router.patch("/{country_code}/{party_id}/{station_id}/", include_in_schema=False)
     async def stations_receiver_patch(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        station_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        station_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Change some fields of a station."""

@@ -43,7 +43,7 @@ def _stations_sender(h: StationsSenderHandlers, engine: Engine, guard: Any) -> M
     @router.get("/{station_id}/", include_in_schema=False)
     async def stations_sender_get_station(
         request: Request,
-        station_id: Annotated[str, Path(max_length=36)],
+        station_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """One station."""

@@ -33,9 +33,9 @@ def _stations_receiver(h: StationsReceiverHandlers, engine: Engine, guard: Any) 
     @router.get("/{country_code}/{party_id}/{station_id}/", include_in_schema=False)
     async def stations_receiver_get(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        station_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        station_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """A station as stored."""
@@ -46,9 +46,9 @@ def _stations_receiver(h: StationsReceiverHandlers, engine: Engine, guard: Any) 
     @router.put("/{country_code}/{party_id}/{station_id}/", include_in_schema=False)
     async def stations_receiver_put(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        station_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        station_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Store a station."""
@@ -61,9 +61,9 @@ def _stations_receiver(h: StationsReceiverHandlers, engine: Engine, guard: Any) 
     @router.patch("/{country_code}/{party_id}/{station_id}/", include_in_schema=False)
     async def stations_receiver_patch(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        station_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        station_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Change some fields of a station."""
@@ -76,9 +76,9 @@ def _stations_receiver(h: StationsReceiverHandlers, engine: Engine, guard: Any) 
     @router.delete("/{country_code}/{party_id}/{station_id}/", include_in_schema=False)
     async def stations_receiver_delete(
         request: Request,
-        country_code: Annotated[str, Path(max_length=2)],
-        party_id: Annotated[str, Path(max_length=3)],
-        station_id: Annotated[str, Path(max_length=36)],
+        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
+        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
+        station_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
         auth: AuthContext = Depends(guard),
     ) -> Response:
         """Forget a station."""
