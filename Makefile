@@ -1,4 +1,5 @@
-# Developer commands. `make check` is what CI runs (.ci/run): lint, types, tests, generated/ up to date.
+# Developer commands. `make check` runs scripts/test.sh, the README's test command and CI's (.ci/run):
+# lint, types, spec, generated/ up to date, tests.
 # Every target sets up .venv first (scripts/_venv.sh), so a fresh clone needs only Python 3.11+ and make.
 
 VENV := bash -c 'source scripts/_venv.sh && "$$@"' --
@@ -6,7 +7,8 @@ PYTEST_ARGS ?= -q -p no:cacheprovider
 
 .PHONY: check lint types test spec generated generate golden fix format
 
-check: lint types spec generated test  ## everything CI checks, cheapest first
+check:  ## everything CI checks, cheapest first (scripts/test.sh: lint, types, spec, generated, test)
+	bash scripts/test.sh -q
 
 lint:  ## ruff, rules from pyproject.toml (F and I), over the repo and generated/
 	$(VENV) ruff check

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator import naming
+from generator.extensions import extensions_of
 from generator.ir import (
     IMPLIED_LENGTH,
     AsyncResult,
@@ -27,7 +28,6 @@ from generator.ir import (
     Transport,
     TypeRef,
 )
-from generator.extensions import extensions_of
 from generator.loader import PRIMITIVES, LoadedVersion
 
 #: The role that relays every module: a hub server exposes both interfaces of each.

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from generator.ir import NamedType, Spec
-from generator.typemap import named_schema
 from generator.plan import PlannedFile, dump_json
+from generator.typemap import named_schema
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _COMPONENT = "#/components/schemas/"

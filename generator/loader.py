@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from generator import naming, typemap
 from generator.client import client_files, model_symbols
-from generator.ir import EnumType, Endpoint, Interface, ObjectType, Param, Role, ServerBehaviour, Spec, TypeRef
+from generator.ir import Endpoint, EnumType, Interface, ObjectType, Param, Role, ServerBehaviour, Spec
 from generator.ir_build import BOTH, HUB
 from generator.openapi import build_document, documents
 from generator.plan import PlannedFile

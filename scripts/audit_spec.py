@@ -48,8 +48,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import ocpi_doc  # noqa: E402
-from generator.extensions import merge_adds  # noqa: E402
 from ocpi_doc import DocType, Document, yaml_file_for  # noqa: E402
+
+from generator.extensions import merge_adds  # noqa: E402
 
 try:
     import yaml

@@ -1,4 +1,11 @@
 #!/usr/bin/env bash
-# The test suite: set up .venv if needed, then run pytest (extra arguments go to pytest).
+# The README's test command (and CI's, through .ci/run): set up .venv if needed, then every check
+# cheapest first: ruff (F, I), mypy --strict (generator/, runtime/), every spec validates, generated/
+# equals a fresh generation, and the test suite (extra arguments go to pytest).
 source "$(dirname "$0")/_venv.sh"
-python -m pytest tests "$@"
+set -x
+ruff check
+mypy
+ocpi-codegen validate >/dev/null
+ocpi-codegen check -q
+python -m pytest tests -p no:cacheprovider "$@"
