@@ -390,6 +390,14 @@ def test_row15_overlong_routing_headers_are_refused(header: str) -> None:
     assert ok.status_code == 404
 
 
+def test_row15_invalid_routing_headers_are_not_echoed() -> None:
+    s = Server("2.2.1", "emsp")
+    r = s.request("GET", "/locations/NL/CPO/L1", **{"OCPI-from-party-id": "TOOLONG", "OCPI-to-party-id": "XXXX"})
+    assert r.status_code == 400
+    assert "TOOLONG" not in r.headers.get("OCPI-to-party-id", "")
+    assert r.headers.get("OCPI-from-party-id") == "SRV"  # our own id, not the invalid value
+
+
 # -- row 16: 405 lists every method served at the URL ----------------------------------------------
 
 

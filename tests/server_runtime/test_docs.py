@@ -26,7 +26,7 @@ def _scaffold_client(version: str, role: str, **settings: Any) -> TestClient:
     return TestClient(pkg.create_app(pkg.ServerSettings(base_url="https://ocpi.example.com/ocpi", country_code="NL", party_id="EXA", **settings)))
 
 
-@pytest.mark.parametrize(("version", "role"), [("2.1.1", "emsp"), ("2.2.1", "cpo"), ("2.3.0", "ptp")])
+@pytest.mark.parametrize(("version", "role"), [("2.1.1", "emsp"), ("2.2.1", "cpo"), ("2.3.0", "hub")])
 def test_scaffold_serves_its_role_document_without_a_token(version: str, role: str) -> None:
     client = _scaffold_client(version, role)
     response = client.get("/openapi.json")

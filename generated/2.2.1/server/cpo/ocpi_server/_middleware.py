@@ -64,6 +64,14 @@ _STATE_KEY = "ocpi_request_ids"
 _IN_NAMES = {name.encode("latin-1"): name for name in _OUT_NAMES}
 
 
+def _routing_value(value: str | None, length: int) -> str | None:
+    """A routing header value fit to echo: non-empty printable ASCII of at most ``length`` characters
+    (CiString(2) country code, CiString(3) party id; transport_and_format_message_routing)."""
+    if value and len(value) <= length and all(" " <= c <= "~" for c in value):
+        return value
+    return None
+
+
 def request_ids(request: Request) -> tuple[str, str]:
     """``(X-Request-ID, X-Correlation-ID)`` of this request, as the response will carry them.
 
@@ -126,11 +134,12 @@ class OcpiHeaderMiddleware:
             scope.setdefault("state", {})[_STATE_KEY] = (request_id, correlation_id)
         routing: dict[str, str] = {}
         if self._routed(str(scope.get("path", ""))):
+            # Only values that are valid CiString(2)/(3) go back; the handler answers 400 for the rest.
             swapped = {
-                TO_COUNTRY: incoming.get(FROM_COUNTRY),
-                TO_PARTY: incoming.get(FROM_PARTY),
-                FROM_COUNTRY: incoming.get(TO_COUNTRY) or self.own_country_code,
-                FROM_PARTY: incoming.get(TO_PARTY) or self.own_party_id,
+                TO_COUNTRY: _routing_value(incoming.get(FROM_COUNTRY), 2),
+                TO_PARTY: _routing_value(incoming.get(FROM_PARTY), 3),
+                FROM_COUNTRY: _routing_value(incoming.get(TO_COUNTRY), 2) or self.own_country_code,
+                FROM_PARTY: _routing_value(incoming.get(TO_PARTY), 3) or self.own_party_id,
             }
             routing = {name: value for name, value in swapped.items() if value}
 
