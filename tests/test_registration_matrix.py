@@ -19,7 +19,7 @@ from generator.pipeline import load_spec
 from generator.server import roles_with_servers
 from tests.server_support import RunningServer, free_port, server_package
 
-COUNTRY = {"cpo": "NL", "emsp": "DE", "hub": "BE", "nsp": "FR", "scsp": "AT", "ptp": "CH"}
+COUNTRY = {"cpo": "NL", "emsp": "DE", "hub": "BE", "nsp": "FR", "scsp": "AT", "ptp": "CH", "nap": "LU"}
 
 
 class Node:
@@ -34,6 +34,7 @@ class Node:
             country_code=COUNTRY[role],
             party_id=role.upper()[:3],
             token_base64=token_base64,
+            allow_private_peers=True,  # the peers are on 127.0.0.1
         )
         self.store = self.pkg.SqliteStore(":memory:")
         self.server = RunningServer(self.pkg.create_app(self.settings, store=self.store), self.port)

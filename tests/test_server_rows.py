@@ -29,12 +29,18 @@ OWNER = ("NL", "CPO")
 class Server:
     """One generated server of a version and role, in-process, with a registered peer."""
 
-    def __init__(self, version: str, role: str, handlers: Any = None) -> None:
+    def __init__(
+        self, version: str, role: str, handlers: Any = None, extensions: tuple[str, ...] = (), **settings: Any
+    ) -> None:
         self.version, self.role = version, role
-        self.spec: Spec = load_spec(SPEC_ROOT, version)
-        self.pkg = server_package(version, role)
+        self.spec: Spec = load_spec(SPEC_ROOT, version, extensions=extensions or None)
+        self.pkg = server_package(version, role, extensions)
         self.settings = self.pkg.ServerSettings(
-            base_url="http://testserver/ocpi", country_code="DE", party_id="SRV", token_base64=self.spec.token_base64
+            base_url="http://testserver/ocpi",
+            country_code="DE",
+            party_id="SRV",
+            token_base64=self.spec.token_base64,
+            **settings,
         )
         self.store = self.pkg.SqliteStore(":memory:")
         self.store.save_party(self.pkg.Party("peer", token_b="their-token", token_c="our-token", version=version))
@@ -137,7 +143,7 @@ def test_row4_bare_cdr_get_answers_no_invented_cdr(version: str) -> None:
 
 
 def test_row4_booking_post_is_the_operators_decision() -> None:
-    s = Server("2.3.0", "cpo")
+    s = Server("2.3.0", "cpo", extensions=("bookings",))
     body = s.sample("BookingRequest")
     r = s.request("POST", "/bookings", body)
     assert r.status_code == 501 and r.json()["status_code"] == 3000 and r.json()["data"] is None
@@ -180,7 +186,7 @@ def test_row4_generated_handlers_construct_no_answers() -> None:
 
 
 def test_row5_terminal_post_without_owner_is_stored_and_read_back() -> None:
-    s = Server("2.3.0", "cpo")
+    s = Server("2.3.0", "cpo", extensions=("payments",))
     terminal = s.sample("Terminal", terminal_id="TERM1")
     del terminal["country_code"], terminal["party_id"]
     assert s.request("POST", "/payments/terminals", terminal).status_code == 200
@@ -256,7 +262,9 @@ def test_row8_command_result_is_routed_back_to_the_requester() -> None:
     original = pkg._defaults.AsyncTransport
     pkg._defaults.AsyncTransport = FakeTransport
     try:
-        s = Server(version, "cpo", handlers=pkg.Handlers(commands_receiver=Commands()))
+        # The peer's result URL passes the outbound policy (no DNS here, hence allow_private_peers).
+        handlers = pkg.Handlers(commands_receiver=Commands())
+        s = Server(version, "cpo", handlers=handlers, peer_hosts=("emsp.example.com",), allow_private_peers=True)
         body = s.sample("StartSession", response_url="https://emsp.example.com/cmd/1")
         routing = {
             "OCPI-from-country-code": "NL",

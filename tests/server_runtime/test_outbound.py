@@ -7,6 +7,7 @@ import json
 import logging
 import socket
 import threading
+import types
 from collections.abc import Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from ocpi_runtime.client._settings import Routing
 from ocpi_runtime.client._transport import AsyncTransport
 from ocpi_runtime.server import _defaults
 from ocpi_runtime.server._app import _fetch_peer, register_with_peer
@@ -106,8 +108,14 @@ class Result(BaseModel):
     result: str
 
 
+def _ctx(party: Any) -> Any:
+    """What ``Engine.send_result`` reads of a request context: the party and the routing back."""
+    routing = Routing(from_country_code="NL", from_party_id="EXA")
+    return types.SimpleNamespace(party=party, routing_back=lambda: routing)
+
+
 def _engine(settings: ServerSettings) -> Engine:
-    return Engine(SqliteStore(":memory:"), settings, not_found_code=2003, routing_headers=True, request_id_headers=True)
+    return Engine(SqliteStore(":memory:"), settings, not_found_codes={}, routing_headers=True, request_id_headers=True)
 
 
 @pytest.fixture
@@ -127,8 +135,8 @@ def test_a_result_for_a_refused_response_url_is_not_sent_and_logged(
     party = Party("peer", token_b="b", token_c="c", versions_url="https://peer.example.com/ocpi/versions")
     engine = _engine(settings)
     with caplog.at_level(logging.WARNING, logger="ocpi"):
-        asyncio.run(engine.send_result(party, "http://169.254.169.254/latest", Result(result="ACCEPTED")))
-        asyncio.run(engine.send_result(party, "http://127.0.0.1:8000/ocpi/2.2.1/commands", Result(result="X")))
+        asyncio.run(engine.send_result(_ctx(party), "http://169.254.169.254/latest", Result(result="ACCEPTED")))
+        asyncio.run(engine.send_result(_ctx(party), "http://127.0.0.1:8000/ocpi/2.2.1/commands", Result(result="X")))
     assert posts == []
     lines = [r.getMessage() for r in caplog.records if "response_url" in r.getMessage()]
     assert len(lines) == 2 and "169.254.169.254" in lines[0] and "not calling" in lines[0]
@@ -137,9 +145,9 @@ def test_a_result_for_a_refused_response_url_is_not_sent_and_logged(
 def test_a_result_for_the_peers_own_host_is_sent(settings: ServerSettings, posts: list[str]) -> None:
     party = Party("peer", token_b="b", token_c="c", versions_url="http://127.0.0.1:9000/ocpi/versions")
     engine = _engine(replace(settings, allow_private_peers=True))
-    asyncio.run(engine.send_result(party, "http://127.0.0.1:9001/ocpi/2.2.1/commands/START/1", Result(result="A")))
+    asyncio.run(engine.send_result(_ctx(party), "http://127.0.0.1:9001/ocpi/2.2.1/commands/START/1", Result(result="A")))
     assert posts == ["http://127.0.0.1:9001/ocpi/2.2.1/commands/START/1"]
-    asyncio.run(engine.send_result(party, "http://127.0.0.2/x", Result(result="A")))  # another host
+    asyncio.run(engine.send_result(_ctx(party), "http://127.0.0.2/x", Result(result="A")))  # another host
     assert len(posts) == 1
 
 
