@@ -73,7 +73,7 @@ asyncio.run(main())
 
 def server_package() -> Any:
     name = "bench_ocpi_server_2_2_1_cpo"
-    folder = SERVER_DIR / "ocpi_server"
+    folder = SERVER_DIR / "ocpi_server_cpo_v2_2_1"
     spec = importlib.util.spec_from_file_location(name, folder / "__init__.py", submodule_search_locations=[str(folder)])
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

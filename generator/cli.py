@@ -321,7 +321,8 @@ def _marker(version: str, role: str, package: str) -> str:
 
 
 def _server(args: argparse.Namespace) -> int:
-    from generator.server import PACKAGE, is_user_file, roles_with_servers, server_files
+    from generator import naming
+    from generator.server import is_user_file, roles_with_servers, server_files
 
     version = _version(args, args.version)
     out: Path = args.output
@@ -333,9 +334,10 @@ def _server(args: argparse.Namespace) -> int:
     if role not in roles:
         raise UsageError(f"OCPI {version} has no server role {args.role!r}; choose from: {', '.join(roles)}")
     files = render_files(server_files(spec, role))
-    user = {p: t for p, t in files.items() if is_user_file(p)}
-    generated = {p: t for p, t in files.items() if not is_user_file(p)}
-    generated[SCAFFOLD_MARKER] = _marker(version, role, PACKAGE)
+    package = naming.server_package(role, spec.version)
+    user = {p: t for p, t in files.items() if is_user_file(p, package)}
+    generated = {p: t for p, t in files.items() if not is_user_file(p, package)}
+    generated[SCAFFOLD_MARKER] = _marker(version, role, package)
     existing_user = sorted(p for p in user if (out / p).exists())
     marker = _read_marker(out)
     if args.update:
@@ -344,13 +346,19 @@ def _server(args: argparse.Namespace) -> int:
                 f"{out} was scaffolded for OCPI {marker['version']} {marker['role'].upper()}, not {version} {role.upper()}; "
                 "add --force to switch it (your files are still not touched)"
             )
-        written = write_tree(out, generated, prune={f"{PACKAGE}/"})
+        written = write_tree(out, generated, prune={f"{package}/"})
         if existing_user:
-            print(f"updated {out}/{PACKAGE}: {len(written)} file(s) written; your {len(existing_user)} file(s) untouched")
+            print(f"updated {out}/{package}: {len(written)} file(s) written; your {len(existing_user)} file(s) untouched")
         else:
             print(
-                f"wrote only the generated package {out}/{PACKAGE} ({len(written)} file(s) written); {out} has none of the "
+                f"wrote only the generated package {out}/{package} ({len(written)} file(s) written); {out} has none of the "
                 f"project's own files ({', '.join(sorted(user)[:3])}, ...): run without --update to scaffold them"
+            )
+        old = (marker or {}).get("package") or ("ocpi_server" if (out / "ocpi_server" / "__init__.py").is_file() else None)
+        if old and old != package and (out / old).is_dir():
+            print(
+                f"note: the generated package is now {package} (was {old}); change your imports of {old} and "
+                f"delete {out / old} when nothing uses it"
             )
         return EXIT_OK
     if existing_user and not args.force:
@@ -358,7 +366,7 @@ def _server(args: argparse.Namespace) -> int:
             f"{out} already has your files ({', '.join(existing_user[:3])}{', ...' if len(existing_user) > 3 else ''}); "
             "use --update to refresh the generated package, or --force to overwrite everything"
         )
-    written = write_tree(out, {**files, SCAFFOLD_MARKER: generated[SCAFFOLD_MARKER]}, prune={f"{PACKAGE}/"})
+    written = write_tree(out, {**files, SCAFFOLD_MARKER: generated[SCAFFOLD_MARKER]}, prune={f"{package}/"})
     print(f"scaffolded an OCPI {version} {role.upper()} server in {out} ({len(written)} files written)")
     print(f"next: cd {out} && python -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/uvicorn app:app")
     return EXIT_OK

@@ -139,9 +139,16 @@ def distribution(package: str) -> str:
     return package.replace("_", "-")
 
 
-def server_project(role_slug: str) -> str:
-    """Distribution name of a scaffolded server: 'cpo' -> 'ocpi-cpo-server'."""
-    return f"ocpi-{role_slug}-server"
+def server_package(role_slug: str, version: str) -> str:
+    """Import name of a scaffold's generated package: ('cpo', '2.2.1') -> 'ocpi_server_cpo_v2_2_1'.
+
+    Distinct per role and version, so that several scaffolds install side by side in one venv."""
+    return f"ocpi_server_{role_slug}_v" + version.replace(".", "_")
+
+
+def server_project(role_slug: str, version: str) -> str:
+    """Distribution name of a scaffolded server: ('cpo', '2.2.1') -> 'ocpi-server-cpo-v2-2-1'."""
+    return distribution(server_package(role_slug, version))
 
 
 def interface_path(module_id: str, role: str, both: bool) -> str:

@@ -65,7 +65,7 @@ def _module_key(module: str) -> tuple[int, str, str]:
 class Imports:
     """The imports of one generated module."""
 
-    #: Top-level packages of the project the module belongs to (e.g. a scaffold's ``ocpi_server``).
+    #: Top-level packages of the project the module belongs to (e.g. a scaffold's ``ocpi_server_cpo_v2_2_1``).
     first_party: frozenset[str] = frozenset()
     future: bool = True
     _names: dict[str, set[str]] = field(default_factory=dict)  # module -> names ("" = ``import name``)

@@ -1,8 +1,8 @@
 """Copies of the hand-written runtime (``ocpi_runtime``) into generated packages.
 
 Generated packages are self-contained, so the runtime modules are copied into them: the client
-runtime into every client package, the server runtime into every scaffold's ``ocpi_server`` package,
-whose embedded client sits at ``ocpi_server/client``. In the source tree the server runtime imports
+runtime into every client package, the server runtime into every scaffold's generated package,
+whose embedded client sits at ``<package>/client``. In the source tree the server runtime imports
 the client runtime as ``..client``; in a scaffold that package is ``.client``. That one import prefix
 is the only change a copy makes.
 """

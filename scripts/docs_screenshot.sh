@@ -33,7 +33,7 @@ mkdir -p "$OUT"
 
 "$PY" -m generator server "$VERSION" --role "$ROLE" -o "$WORK/server" >/dev/null
 export OCPI_BASE_URL="http://127.0.0.1:$PORT/ocpi" OCPI_DATABASE="$WORK/server.sqlite"
-TOKEN="$(cd "$WORK/server" && "$PY" -m ocpi_server issue-token DOCS | head -1 | sed 's/.*: //')"
+TOKEN="$(cd "$WORK/server" && "$PY" -m "$(basename "$(ls -d "$WORK"/server/ocpi_server_*)")" issue-token DOCS | head -1 | sed 's/.*: //')"
 (cd "$WORK/server" && exec "$PY" -m uvicorn app:app \
   --host 127.0.0.1 --port "$PORT" --log-level warning) &
 SERVER_PID=$!

@@ -14,11 +14,12 @@ from typing import Any
 
 import uvicorn
 
+from generator import naming
 from tests.conftest import ROOT
 
 
 def server_package(version: str, role: str, extensions: tuple[str, ...] = ()) -> ModuleType:
-    """Import generated/<version>/server/<role>/ocpi_server under a unique name (several coexist).
+    """Import generated/<version>/server/<role>/<its package> under a unique name (several coexist).
 
     With ``extensions`` (e.g. ``("payments",)`` for 2.3.0) the server is generated with them into a
     temporary folder first, since ``generated/`` holds the default set only."""
@@ -26,7 +27,7 @@ def server_package(version: str, role: str, extensions: tuple[str, ...] = ()) ->
     if name in sys.modules:
         return sys.modules[name]
     root = _with_extensions(version, extensions) if extensions else ROOT / "generated"
-    folder = root / version / "server" / role / "ocpi_server"
+    folder = root / version / "server" / role / naming.server_package(role, version)
     spec = importlib.util.spec_from_file_location(name, folder / "__init__.py", submodule_search_locations=[str(folder)])
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -219,7 +219,7 @@ def test_server_update_on_an_empty_folder_says_what_it_did(tmp_path: Path, capsy
     assert main(["server", "2.2.1", "--role", "cpo", "-o", str(project), "--update"]) == 0
     out = capsys.readouterr().out
     assert "wrote only the generated package" in out and "untouched" not in out
-    assert not (project / "handlers.py").exists() and (project / "ocpi_server").is_dir()
+    assert not (project / "handlers.py").exists() and (project / "ocpi_server_cpo_v2_2_1").is_dir()
 
 
 def test_unknown_role_and_interface(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

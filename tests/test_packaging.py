@@ -46,6 +46,24 @@ def test_every_client_installs_side_by_side_in_a_fresh_venv(tmp_path: Path) -> N
     assert str(env) in site.stdout and (Path(site.stdout.strip()) / "py.typed").is_file()
 
 
+def test_two_scaffolds_share_one_venv(tmp_path: Path) -> None:
+    """Each scaffold installs only its own generated package (distinct per role and version), so a
+    CPO of 2.2.1 and an eMSP of 2.3.0 live in one environment; each runs its app from its folder."""
+    python = make_venv(tmp_path / "venv")
+    projects = {("cpo", "2.2.1"): tmp_path / "cpo", ("emsp", "2.3.0"): tmp_path / "emsp"}
+    for (role, version), folder in projects.items():
+        assert main(["server", version, "--role", role, "-o", str(folder)]) == 0
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", *map(str, projects.values())], check=True, cwd=tmp_path)
+    listed = subprocess.run([python, "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True, check=True).stdout
+    assert "ocpi-server-cpo-v2-2-1==" in listed and "ocpi-server-emsp-v2-3-0==" in listed
+    purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True).stdout.strip()
+    assert not (Path(purelib) / "app.py").exists() and not (Path(purelib) / "handlers.py").exists()
+    for (role, version), folder in projects.items():
+        code = "import app; print(app.app.title if hasattr(app.app, 'title') else 'ok', app.__file__)"
+        out = subprocess.run([python, "-c", code], cwd=folder, capture_output=True, text=True, check=True).stdout
+        assert str(folder / "app.py") in out
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project's wheel, built and installed (without dependencies) in a fresh venv; returns the venv."""
@@ -80,7 +98,7 @@ def test_installed_wheel_answers_every_verbs_mistakes_in_one_line(installed: Pat
     locked.mkdir()
     if os.geteuid() == 0:  # root writes through mode bits: put a file where the output's first folder goes
         (locked / "2.2").write_text("in the way")
-        (locked / "ocpi_server").write_text("in the way")
+        (locked / "ocpi_server_cpo_v2_2_1").write_text("in the way")
     else:
         locked.chmod(0o555)
     verbs = {
@@ -129,12 +147,12 @@ def test_scaffold_update_and_force_protect_user_files(tmp_path: Path, capsys: py
     project = tmp_path / "p"
     assert main(["server", "2.2.1", "--role", "cpo", "-o", str(project)]) == 0
     (project / "handlers.py").write_text("# mine\n")
-    (project / "ocpi_server" / "routers.py").write_text("# stale\n")
+    (project / "ocpi_server_cpo_v2_2_1" / "routers.py").write_text("# stale\n")
     assert main(["server", "2.2.1", "--role", "cpo", "-o", str(project)]) == 4  # refuses to overwrite
     assert "--update" in capsys.readouterr().err
     assert main(["server", "2.2.1", "--role", "cpo", "-o", str(project), "--update"]) == 0
     assert (project / "handlers.py").read_text() == "# mine\n"
-    assert (project / "ocpi_server" / "routers.py").read_text() != "# stale\n"
+    assert (project / "ocpi_server_cpo_v2_2_1" / "routers.py").read_text() != "# stale\n"
     assert main(["server", "2.2.1", "--role", "cpo", "-o", str(project), "--force"]) == 0
     assert (project / "handlers.py").read_text() != "# mine\n"
     assert main(["server", "2.2.1", "--role", "other", "-o", str(tmp_path / "x")]) == 2

@@ -1,7 +1,7 @@
 """Every runtime copy in a generated package equals its source in ``runtime/ocpi_runtime``.
 
 The only change a copy may make is the documented import prefix of the server runtime
-(``from ..client.`` in the source, ``from .client.`` inside a scaffold's ``ocpi_server``).
+(``from ..client.`` in the source, ``from .client.`` inside a scaffold's generated package).
 """
 
 from __future__ import annotations

@@ -94,7 +94,7 @@ def test_generated_server_passes_mypy_strict(version: str, tmp_path: object) -> 
     """The scaffolded CPO project (the package, with its embedded client, and the user's files)."""
     folder = ROOT / "generated" / version / "server" / "cpo"
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path), "ocpi_server", "app.py", "handlers.py"],
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path), f"ocpi_server_cpo_v{version.replace('.', '_')}", "app.py", "handlers.py"],
         cwd=folder,
         capture_output=True,
         text=True,

@@ -101,7 +101,7 @@ def test_the_generator_follows_the_declaration_not_the_names(spec_root: Path) ->
 
     edit(spec_root, "kind: get, object: Station, owner: url, id: station_id}", "kind: decision}")
     spec = load_spec(spec_root, "1.0")
-    handlers = render_files(server_files(spec, "emsp"))["ocpi_server/handlers.py"]
+    handlers = render_files(server_files(spec, "emsp"))["ocpi_server_emsp_v1_0/handlers.py"]
     get = handlers[handlers.index("    async def get(") :]
     get = get[: get.index("    async def put(")]
     assert 'raise ctx.engine.not_implemented("StationsReceiverHandlers.get")' in get and "ObjectPath" not in get

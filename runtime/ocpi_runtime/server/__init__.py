@@ -1,1 +1,1 @@
-"""Server runtime, copied into every scaffold's ``ocpi_server`` package (its client sits in ``.client``)."""
+"""Server runtime, copied into every scaffold's generated package (``ocpi_server_<role>_v<version>``) (its client sits in ``.client``)."""

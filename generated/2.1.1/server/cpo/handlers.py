@@ -12,6 +12,6 @@ and override a method to change what it does, e.g.::
 
 from __future__ import annotations
 
-from ocpi_server.handlers import Handlers
+from ocpi_server_cpo_v2_1_1.handlers import Handlers
 
 HANDLERS = Handlers()

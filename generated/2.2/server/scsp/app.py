@@ -6,6 +6,6 @@ Run it with ``uvicorn app:app``.
 from __future__ import annotations
 
 from handlers import HANDLERS
-from ocpi_server import ServerSettings, create_app
+from ocpi_server_scsp_v2_2 import ServerSettings, create_app
 
 app = create_app(ServerSettings.from_env(), handlers=HANDLERS)

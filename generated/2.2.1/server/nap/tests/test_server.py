@@ -7,7 +7,7 @@ import base64
 from fastapi.testclient import TestClient
 
 from handlers import HANDLERS
-from ocpi_server import ServerSettings, SqliteStore, create_app, issue_token_a
+from ocpi_server_nap_v2_2_1 import ServerSettings, SqliteStore, create_app, issue_token_a
 
 
 def make_client() -> tuple[TestClient, str]:
