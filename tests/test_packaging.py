@@ -98,7 +98,7 @@ def test_installed_wheel_answers_every_verbs_mistakes_in_one_line(installed: Pat
     locked.mkdir()
     if os.geteuid() == 0:  # root writes through mode bits: put a file where the output's first folder goes
         (locked / "2.2").write_text("in the way")
-        (locked / "ocpi_server_cpo_v2_2_1").write_text("in the way")
+        (locked / "ocpi_server_cpo_v2_2").write_text("in the way")
     else:
         locked.chmod(0o555)
     verbs = {
