@@ -59,25 +59,19 @@ class Pair:
         self.client = client_package(self.spec)
         self.cpo_pkg, self.emsp_pkg = server_package(version, "cpo"), server_package(version, "emsp")
         self.ports = {"cpo": free_port(), "emsp": free_port()}
+        packages = {"cpo": self.cpo_pkg, "emsp": self.emsp_pkg}
+        ids = {"cpo": ("NL", "CPO"), "emsp": ("DE", "EMS")}
         self.settings = {
-            "cpo": self.cpo_pkg.ServerSettings(
-                base_url=self.base("cpo"),
-                country_code="NL",
-                party_id="CPO",
+            who: packages[who].ServerSettings(
+                base_url=self.base(who),
+                country_code=ids[who][0],
+                party_id=ids[who][1],
                 token_base64=self.spec.token_base64,
                 max_limit=3,
                 default_limit=3,
-                allow_private_peers=True,
-            ),
-            "emsp": self.emsp_pkg.ServerSettings(
-                base_url=self.base("emsp"),
-                country_code="DE",
-                party_id="EMS",
-                token_base64=self.spec.token_base64,
-                max_limit=3,
-                default_limit=3,
-                allow_private_peers=True,
-            ),
+                allow_private_peers=True,  # both servers are on 127.0.0.1
+            )
+            for who in ("cpo", "emsp")
         }
         self.stores = {"cpo": self.cpo_pkg.SqliteStore(":memory:"), "emsp": self.emsp_pkg.SqliteStore(":memory:")}
 
