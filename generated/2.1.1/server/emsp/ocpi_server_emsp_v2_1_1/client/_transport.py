@@ -13,10 +13,10 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 import httpx
 
@@ -67,6 +67,12 @@ T = TypeVar("T")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 """Methods retried after a connection failure, a timeout, HTTP 503 or HTTP 429 (never POST or PATCH)."""
+
+_Step = tuple[Call, httpx.URL] | float
+"""What the sans-I/O core asks its driver for: send the call to that URL, or sleep that many seconds."""
+_Outcome = Reply | httpx.HTTPError | None
+"""What the driver sends back: the reply or the httpx error of a send, None after a sleep."""
+_Steps = Generator[_Step, _Outcome, OcpiResponse]
 
 
 class _TransportBase:
@@ -264,6 +270,49 @@ class _TransportBase:
         self._learn_encoding(call, switched)
         return response
 
+    def _steps(self, call: Call) -> _Steps:
+        """One request without I/O: retries, token-encoding fallback and redirects, written once.
+
+        Yields ``(call, url)`` to be sent (the driver sends back the Reply or the httpx error) or a
+        delay in seconds to sleep; returns the unwrapped response. The drivers only do the I/O.
+        """
+        attempt = 0
+        switched = False
+        while True:
+            started = time.monotonic()
+            current = self._attempt(call)
+            outcome = yield from self._hops(current)
+            if isinstance(outcome, httpx.HTTPError):
+                self._log_failure(call, outcome, started, attempt)
+                delay = self._retry_delay(call, attempt, None)
+                if delay is None:
+                    raise self._transport_error(current, outcome, attempt + 1) from outcome
+            else:
+                self._log_response(call, outcome, started, attempt)
+                other = self._switch_encoding(call, outcome, switched)
+                if other is not None:
+                    call, switched = other, True
+                    continue
+                delay = self._retry_delay(call, attempt, outcome)
+                if delay is None:
+                    return self._finish(call, outcome, attempt + 1, switched)
+            self._log_retry(call, delay, attempt)
+            yield delay
+            attempt += 1
+
+    def _hops(self, call: Call) -> Generator[_Step, _Outcome, Reply | httpx.HTTPError]:
+        """One attempt: the call's URL, then each same-origin redirect target."""
+        url = call.url
+        hops = 0
+        while True:
+            outcome = yield call, url
+            if not isinstance(outcome, Reply):
+                return cast(httpx.HTTPError, outcome)
+            target = self._redirect(call, outcome, hops)
+            if target is None:
+                return outcome
+            url, hops = target, hops + 1
+
     @staticmethod
     def _log_response(call: Call, reply: Reply, started: float, attempt: int) -> None:
         if logger.isEnabledFor(logging.DEBUG):
@@ -379,15 +428,14 @@ class SyncTransport(_TransportBase):
         finally:
             response.close()
 
-    def _exchange(self, call: Call) -> Reply:
-        url = call.url
-        hops = 0
-        while True:
-            reply = self._send_once(call, url)
-            target = self._redirect(call, reply, hops)
-            if target is None:
-                return reply
-            url, hops = target, hops + 1
+    def _perform(self, step: _Step) -> _Outcome:
+        if not isinstance(step, tuple):
+            self._sleep(step)
+            return None
+        try:
+            return self._send_once(*step)
+        except httpx.HTTPError as error:
+            return error
 
     def request(
         self,
@@ -406,31 +454,14 @@ class SyncTransport(_TransportBase):
         ``timeout`` overrides the deadline of this call; ``probe`` marks a versions call, where an
         OCPI status 2000/3000 also counts as a refused token for ``token_encoding="auto"``.
         """
-        call = self._prepare(method, url, params, body, routing, correlation_id, timeout, probe)
-        attempt = 0
-        switched = False
-        while True:
-            started = time.monotonic()
-            current = self._attempt(call)
-            try:
-                reply = self._exchange(current)
-            except httpx.HTTPError as error:
-                self._log_failure(call, error, started, attempt)
-                delay = self._retry_delay(call, attempt, None)
-                if delay is None:
-                    raise self._transport_error(current, error, attempt + 1) from error
-            else:
-                self._log_response(call, reply, started, attempt)
-                other = self._switch_encoding(call, reply, switched)
-                if other is not None:
-                    call, switched = other, True
-                    continue
-                delay = self._retry_delay(call, attempt, reply)
-                if delay is None:
-                    return self._finish(call, reply, attempt + 1, switched)
-            self._log_retry(call, delay, attempt)
-            self._sleep(delay)
-            attempt += 1
+        steps = self._steps(self._prepare(method, url, params, body, routing, correlation_id, timeout, probe))
+        outcome: _Outcome = None
+        try:
+            while True:
+                outcome = self._perform(steps.send(outcome))
+        except StopIteration as done:
+            response: OcpiResponse = done.value
+            return response
 
     def paginate(
         self,
@@ -492,6 +523,18 @@ class AsyncTransport(_TransportBase):
         await self.aclose()
 
     async def _send_once(self, call: Call, url: httpx.URL) -> Reply:
+        if call.deadline is None:
+            return await self._read(call, url)
+        remaining = call.deadline - time.monotonic()
+        if remaining <= 0:
+            raise deadline_error(call)
+        try:
+            async with asyncio.timeout(remaining):
+                return await self._read(call, url)
+        except TimeoutError as exc:
+            raise deadline_error(call, exc) from None
+
+    async def _read(self, call: Call, url: httpx.URL) -> Reply:
         request = self._http.build_request(
             call.method, url, content=call.body, headers=call.headers, timeout=self._request_timeout(call)
         )
@@ -504,27 +547,14 @@ class AsyncTransport(_TransportBase):
         finally:
             await response.aclose()
 
-    async def _redirected(self, call: Call) -> Reply:
-        url = call.url
-        hops = 0
-        while True:
-            reply = await self._send_once(call, url)
-            target = self._redirect(call, reply, hops)
-            if target is None:
-                return reply
-            url, hops = target, hops + 1
-
-    async def _exchange(self, call: Call) -> Reply:
-        if call.deadline is None:
-            return await self._redirected(call)
-        remaining = call.deadline - time.monotonic()
-        if remaining <= 0:
-            raise deadline_error(call)
+    async def _perform(self, step: _Step) -> _Outcome:
+        if not isinstance(step, tuple):
+            await self._sleep(step)
+            return None
         try:
-            async with asyncio.timeout(remaining):
-                return await self._redirected(call)
-        except TimeoutError as exc:
-            raise deadline_error(call, exc) from None
+            return await self._send_once(*step)
+        except httpx.HTTPError as error:
+            return error
 
     async def request(
         self,
@@ -539,31 +569,14 @@ class AsyncTransport(_TransportBase):
         probe: bool = False,
     ) -> OcpiResponse:
         """Send one OCPI request (retrying idempotent ones) and return the unwrapped response."""
-        call = self._prepare(method, url, params, body, routing, correlation_id, timeout, probe)
-        attempt = 0
-        switched = False
-        while True:
-            started = time.monotonic()
-            current = self._attempt(call)
-            try:
-                reply = await self._exchange(current)
-            except httpx.HTTPError as error:
-                self._log_failure(call, error, started, attempt)
-                delay = self._retry_delay(call, attempt, None)
-                if delay is None:
-                    raise self._transport_error(current, error, attempt + 1) from error
-            else:
-                self._log_response(call, reply, started, attempt)
-                other = self._switch_encoding(call, reply, switched)
-                if other is not None:
-                    call, switched = other, True
-                    continue
-                delay = self._retry_delay(call, attempt, reply)
-                if delay is None:
-                    return self._finish(call, reply, attempt + 1, switched)
-            self._log_retry(call, delay, attempt)
-            await self._sleep(delay)
-            attempt += 1
+        steps = self._steps(self._prepare(method, url, params, body, routing, correlation_id, timeout, probe))
+        outcome: _Outcome = None
+        try:
+            while True:
+                outcome = await self._perform(steps.send(outcome))
+        except StopIteration as done:
+            response: OcpiResponse = done.value
+            return response
 
     def paginate(
         self,
