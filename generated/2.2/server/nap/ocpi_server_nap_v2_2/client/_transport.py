@@ -10,13 +10,14 @@ in ``_call``, pagination in ``_pagination``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import Any, ParamSpec, Self, TypeVar, cast
 
 import httpx
 
@@ -73,6 +74,59 @@ _Step = tuple[Call, httpx.URL] | float
 _Outcome = Reply | httpx.HTTPError | None
 """What the driver sends back: the reply or the httpx error of a send, None after a sleep."""
 _Steps = Generator[_Step, _Outcome, OcpiResponse]
+
+
+R = TypeVar("R")
+P = ParamSpec("P")
+
+Ask = tuple[Any, str, str, dict[str, Any]]
+"""One request of a multi-request flow: (the transport to send it with, method, URL, ``request`` options)."""
+Flow = Generator[Ask, OcpiResponse, R]
+"""A sans-I/O exchange (discovery, registration): yields its requests, receives their responses."""
+
+
+def drive(flow: Flow[R]) -> R:
+    """Run a flow with blocking transports."""
+    response: Any = None
+    try:
+        while True:
+            via, method, url, options = flow.send(response)
+            response = via.request(method, url, **options)
+    except StopIteration as done:
+        result: R = done.value
+        return result
+
+
+async def adrive(flow: Flow[R]) -> R:
+    """Run a flow with asynchronous transports."""
+    response: Any = None
+    try:
+        while True:
+            via, method, url, options = flow.send(response)
+            response = await via.request(method, url, **options)
+    except StopIteration as done:
+        result: R = done.value
+        return result
+
+
+def blocking(steps: Callable[P, Flow[R]]) -> Callable[P, R]:
+    """The function that runs the flow ``steps`` makes with ``drive`` (same arguments)."""
+
+    @functools.wraps(steps)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return drive(steps(*args, **kwargs))
+
+    return run
+
+
+def awaiting(steps: Callable[P, Flow[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """The coroutine function that runs the flow ``steps`` makes with ``adrive`` (same arguments)."""
+
+    @functools.wraps(steps)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await adrive(steps(*args, **kwargs))
+
+    return run
 
 
 class _TransportBase:
