@@ -114,20 +114,12 @@ def choose_version(peer_versions: Any, supported: Sequence[str], wanted: str | N
     theirs = sorted(offered, key=version_key)
     if wanted is not None:
         if wanted not in ours:
-            raise VersionNegotiationError(
-                f"OCPI {wanted} was asked for but this client supports only {', '.join(ours) or 'nothing'}",
-                peer_versions=theirs,
-                supported=ours,
-                wanted=wanted,
-            )
-        if wanted not in offered:
-            raise VersionNegotiationError(
-                f"the peer does not offer OCPI {wanted}; it offers {', '.join(theirs) or 'nothing'}",
-                peer_versions=theirs,
-                supported=ours,
-                wanted=wanted,
-            )
-        return wanted, offered[wanted]
+            problem = f"OCPI {wanted} was asked for but this client supports only {', '.join(ours) or 'nothing'}"
+        elif wanted not in offered:
+            problem = f"the peer does not offer OCPI {wanted}; it offers {', '.join(theirs) or 'nothing'}"
+        else:
+            return wanted, offered[wanted]
+        raise VersionNegotiationError(problem, peer_versions=theirs, supported=ours, wanted=wanted)
     mutual = [version for version in ours if version in offered]
     if not mutual:
         raise VersionNegotiationError(
