@@ -10,6 +10,7 @@ in ``_call``, pagination in ``_pagination``.
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import logging
 import time
@@ -17,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, ParamSpec, Self, TypeVar, cast
+from typing import Any, ParamSpec, Self, TypedDict, TypeVar, Unpack, cast
 
 import httpx
 
@@ -79,6 +80,23 @@ _Steps = Generator[_Step, _Outcome, OcpiResponse]
 R = TypeVar("R")
 P = ParamSpec("P")
 
+
+class PageOptions(TypedDict, total=False):
+    """Keyword options of ``paginate`` (besides ``parse``), each one applying to every page."""
+
+    params: Mapping[str, str | int | None] | None
+    routing: Routing | None
+    correlation_id: str | None
+    timeout: float | None
+
+
+class RequestOptions(PageOptions, total=False):
+    """Keyword options of ``request``."""
+
+    body: bytes | None
+    probe: bool
+
+
 Ask = tuple[Any, str, str, dict[str, Any]]
 """One request of a multi-request flow: (the transport to send it with, method, URL, ``request`` options)."""
 Flow = Generator[Ask, OcpiResponse, R]
@@ -129,14 +147,26 @@ def awaiting(steps: Callable[P, Flow[R]]) -> Callable[P, Coroutine[Any, Any, R]]
     return run
 
 
+def _own_http(settings: Settings) -> dict[str, Any]:
+    """Options of the httpx client a transport creates for itself."""
+    return {"timeout": settings.timeout or DEFAULT_TIMEOUT, "follow_redirects": False}
+
+
 class _TransportBase:
     """What the sync and async transports share: settings, headers, redirect and retry policy, logging."""
 
     _owns_http: bool
     _http: httpx.Client | httpx.AsyncClient
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, owns_http: bool) -> None:
         self._settings = settings
+        self._owns_http = owns_http
+
+    def with_settings(self, settings: Settings) -> Self:
+        """A transport with other settings (e.g. another token) sharing this one's HTTP client."""
+        other = copy.copy(self)
+        other._settings = settings
+        return other
 
     @property
     def settings(self) -> Settings:
@@ -164,25 +194,21 @@ class _TransportBase:
         values = [v for v in (t.connect, t.read, t.write, t.pool) if v is not None]
         return (max(values) if values else None), False
 
-    def _prepare(
-        self,
-        method: str,
-        url: str,
-        params: Mapping[str, str | int | None] | None,
-        body: bytes | None,
-        routing: Routing | None,
-        correlation_id: str | None,
-        timeout: float | None,
-        probe: bool = False,
-    ) -> Call:
+    def _prepare(self, method: str, url: str, options: RequestOptions) -> Call:
+        if not options.keys() <= RequestOptions.__optional_keys__:
+            unknown = ", ".join(sorted(options.keys() - RequestOptions.__optional_keys__))
+            raise TypeError(f"request() got unexpected keyword arguments: {unknown}")
         settings = self._settings
         method = method.upper()
         full_url = httpx.URL(url)
         if has_userinfo(full_url):
             raise UnsafeUrlError(safe_url(full_url), method=method)
-        query = clean_params(params)
+        query = clean_params(options.get("params"))
         if query:
             full_url = full_url.copy_merge_params(query)
+        body = options.get("body")
+        correlation_id = options.get("correlation_id")
+        routing = options.get("routing")
         request_id = str(uuid.uuid4())
         encoding = settings.encoding()
         headers = {
@@ -201,7 +227,7 @@ class _TransportBase:
             chosen = routing if routing is not None else settings.routing
             if chosen is not None:
                 headers.update(chosen.headers())
-        budget, explicit = self._budget(timeout)
+        budget, explicit = self._budget(options.get("timeout"))
         return Call(
             method=method,
             url=full_url,
@@ -215,7 +241,7 @@ class _TransportBase:
             deadline=None if budget is None else time.monotonic() + budget,
             explicit_timeout=explicit,
             budget=budget,
-            probe=probe,
+            probe=options.get("probe", False),
         )
 
     @staticmethod
@@ -336,13 +362,12 @@ class _TransportBase:
             started = time.monotonic()
             current = self._attempt(call)
             outcome = yield from self._hops(current)
+            self._log_outcome(call, outcome, started, attempt)
             if isinstance(outcome, httpx.HTTPError):
-                self._log_failure(call, outcome, started, attempt)
                 delay = self._retry_delay(call, attempt, None)
                 if delay is None:
                     raise self._transport_error(current, outcome, attempt + 1) from outcome
             else:
-                self._log_response(call, outcome, started, attempt)
                 other = self._switch_encoding(call, outcome, switched)
                 if other is not None:
                     call, switched = other, True
@@ -368,26 +393,17 @@ class _TransportBase:
             url, hops = target, hops + 1
 
     @staticmethod
-    def _log_response(call: Call, reply: Reply, started: float, attempt: int) -> None:
+    def _log_outcome(call: Call, outcome: Reply | Exception, started: float, attempt: int) -> None:
         if logger.isEnabledFor(logging.DEBUG):
+            if isinstance(outcome, Reply):
+                result = f"HTTP {outcome.status_code} in"
+            else:
+                result = f"{type(outcome).__name__} after"
             logger.debug(
-                "%s %s -> HTTP %d in %.1f ms (request id %s, attempt %d)",
+                "%s %s -> %s %.1f ms (request id %s, attempt %d)",
                 call.method,
                 call.shown_url,
-                reply.status_code,
-                (time.monotonic() - started) * 1000,
-                call.request_id,
-                attempt + 1,
-            )
-
-    @staticmethod
-    def _log_failure(call: Call, error: Exception, started: float, attempt: int) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s -> %s after %.1f ms (request id %s, attempt %d)",
-                call.method,
-                call.shown_url,
-                type(error).__name__,
+                result,
                 (time.monotonic() - started) * 1000,
                 call.request_id,
                 attempt + 1,
@@ -434,20 +450,9 @@ class SyncTransport(_TransportBase):
         http: httpx.Client | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        super().__init__(settings)
-        self._owns_http = http is None
-        self._http = (
-            http
-            if http is not None
-            else httpx.Client(timeout=settings.timeout or DEFAULT_TIMEOUT, follow_redirects=False)
-        )
+        super().__init__(settings, owns_http=http is None)
+        self._http = http if http is not None else httpx.Client(**_own_http(settings))
         self._sleep: Callable[[float], None] = sleep if sleep is not None else time.sleep
-
-    def with_settings(self, settings: Settings) -> SyncTransport:
-        """A transport with other settings (e.g. another token) sharing this one's HTTP client."""
-        other = SyncTransport(settings, http=self._http, sleep=self._sleep)
-        other._owns_http = self._owns_http
-        return other
 
     def close(self) -> None:
         """Close the HTTP client if this transport created it."""
@@ -491,24 +496,13 @@ class SyncTransport(_TransportBase):
         except httpx.HTTPError as error:
             return error
 
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str | int | None] | None = None,
-        body: bytes | None = None,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-        timeout: float | None = None,
-        probe: bool = False,
-    ) -> OcpiResponse:
+    def request(self, method: str, url: str, **options: Unpack[RequestOptions]) -> OcpiResponse:
         """Send one OCPI request (retrying idempotent ones) and return the unwrapped response.
 
         ``timeout`` overrides the deadline of this call; ``probe`` marks a versions call, where an
         OCPI status 2000/3000 also counts as a refused token for ``token_encoding="auto"``.
         """
-        steps = self._steps(self._prepare(method, url, params, body, routing, correlation_id, timeout, probe))
+        steps = self._steps(self._prepare(method, url, options))
         outcome: _Outcome = None
         try:
             while True:
@@ -517,20 +511,9 @@ class SyncTransport(_TransportBase):
             response: OcpiResponse = done.value
             return response
 
-    def paginate(
-        self,
-        url: str,
-        *,
-        params: Mapping[str, str | int | None] | None = None,
-        parse: Callable[[Any], T],
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-        timeout: float | None = None,
-    ) -> Paginator[T]:
+    def paginate(self, url: str, *, parse: Callable[[Any], T], **options: Unpack[PageOptions]) -> Paginator[T]:
         """Iterate over a paginated list (GET), one page at a time, following ``Link: rel="next"``."""
-        return Paginator(
-            self, url, params=params, parse=parse, routing=routing, correlation_id=correlation_id, timeout=timeout
-        )
+        return Paginator(self, url, parse=parse, **options)
 
 
 class AsyncTransport(_TransportBase):
@@ -545,20 +528,9 @@ class AsyncTransport(_TransportBase):
         http: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
-        super().__init__(settings)
-        self._owns_http = http is None
-        self._http = (
-            http
-            if http is not None
-            else httpx.AsyncClient(timeout=settings.timeout or DEFAULT_TIMEOUT, follow_redirects=False)
-        )
+        super().__init__(settings, owns_http=http is None)
+        self._http = http if http is not None else httpx.AsyncClient(**_own_http(settings))
         self._sleep: Callable[[float], Awaitable[None]] = sleep if sleep is not None else asyncio.sleep
-
-    def with_settings(self, settings: Settings) -> AsyncTransport:
-        """A transport with other settings (e.g. another token) sharing this one's HTTP client."""
-        other = AsyncTransport(settings, http=self._http, sleep=self._sleep)
-        other._owns_http = self._owns_http
-        return other
 
     async def aclose(self) -> None:
         """Close the HTTP client if this transport created it."""
@@ -610,20 +582,9 @@ class AsyncTransport(_TransportBase):
         except httpx.HTTPError as error:
             return error
 
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str | int | None] | None = None,
-        body: bytes | None = None,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-        timeout: float | None = None,
-        probe: bool = False,
-    ) -> OcpiResponse:
+    async def request(self, method: str, url: str, **options: Unpack[RequestOptions]) -> OcpiResponse:
         """Send one OCPI request (retrying idempotent ones) and return the unwrapped response."""
-        steps = self._steps(self._prepare(method, url, params, body, routing, correlation_id, timeout, probe))
+        steps = self._steps(self._prepare(method, url, options))
         outcome: _Outcome = None
         try:
             while True:
@@ -632,20 +593,9 @@ class AsyncTransport(_TransportBase):
             response: OcpiResponse = done.value
             return response
 
-    def paginate(
-        self,
-        url: str,
-        *,
-        params: Mapping[str, str | int | None] | None = None,
-        parse: Callable[[Any], T],
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-        timeout: float | None = None,
-    ) -> AsyncPaginator[T]:
+    def paginate(self, url: str, *, parse: Callable[[Any], T], **options: Unpack[PageOptions]) -> AsyncPaginator[T]:
         """Iterate (``async for``) over a paginated list, one page at a time, following ``Link`` headers."""
-        return AsyncPaginator(
-            self, url, params=params, parse=parse, routing=routing, correlation_id=correlation_id, timeout=timeout
-        )
+        return AsyncPaginator(self, url, parse=parse, **options)
 
 
 from ._pagination import AsyncPaginator, Page, Paginator  # noqa: E402  (pagination builds on the transports)
