@@ -247,24 +247,19 @@ def interpret(call: Call, reply: Reply, attempts: int, settings: Settings) -> Oc
             )
             found = "no status_code" if raw_code is None else settings.redact(repr(raw_code)[:40])
 
+    reply_facts: dict[str, Any] = {
+        "http_status": status,
+        "request_id": call.request_id,
+        "body": text,
+        "method": call.method,
+        "url": shown,
+    }
     if not 200 <= status <= 299:
         cls = _http_error_class(status)
         if status in REDIRECT_STATUSES:
-            raise RedirectError(
-                "redirect without a usable Location",
-                target=None,
-                http_status=status,
-                request_id=call.request_id,
-                body=text,
-                method=call.method,
-                url=shown,
-            )
+            raise RedirectError("redirect without a usable Location", target=None, **reply_facts)
         error = cls(
-            http_status=status,
-            request_id=call.request_id,
-            body=text,
-            method=call.method,
-            url=shown,
+            **reply_facts,
             status_code=status_code,
             status_message=status_message,
             retry_after=retry_after(reply.headers) if status in RETRY_STATUSES else None,
@@ -279,11 +274,7 @@ def interpret(call: Call, reply: Reply, attempts: int, settings: Settings) -> Oc
     if problem is not None or status_code is None:
         raise InvalidResponseError(
             problem or "invalid envelope",
-            http_status=status,
-            request_id=call.request_id,
-            body=text,
-            method=call.method,
-            url=shown,
+            **reply_facts,
             expected="an OCPI envelope with an integer status_code",
             found=found,
         )

@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, NotRequired, Protocol, TypedDict, Unpack, runtime_checkable
 
 from ._json import dumps, loads
 from ._time import canonical_datetime
@@ -66,6 +66,18 @@ class Party:
         return self.token_c is not None
 
 
+class ListQuery(TypedDict):
+    """Which objects of a module ``list_objects`` returns: the date window (from inclusive, to
+    exclusive), the page, and optionally one party's objects only."""
+
+    date_from: str | None
+    date_to: str | None
+    offset: int
+    limit: int
+    country_code: NotRequired[str | None]
+    party_id: NotRequired[str | None]
+
+
 @runtime_checkable
 class Store(Protocol):
     """What the runtime and the generated handlers need from storage."""
@@ -84,17 +96,7 @@ class Store(Protocol):
         """True when an object was deleted."""
         ...
 
-    def list_objects(
-        self,
-        module: str,
-        *,
-        date_from: str | None,
-        date_to: str | None,
-        offset: int,
-        limit: int,
-        country_code: str | None = None,
-        party_id: str | None = None,
-    ) -> tuple[list[dict[str, Any]], int]:
+    def list_objects(self, module: str, **query: Unpack[ListQuery]) -> tuple[list[dict[str, Any]], int]:
         """One page ordered by last_updated then key, and the count of all matching objects."""
         ...
 
@@ -261,41 +263,16 @@ class SqliteStore(Store):
             self._counts.clear()
         return cursor.rowcount > 0
 
-    def list_objects(
-        self,
-        module: str,
-        *,
-        date_from: str | None,
-        date_to: str | None,
-        offset: int,
-        limit: int,
-        country_code: str | None = None,
-        party_id: str | None = None,
-    ) -> tuple[list[dict[str, Any]], int]:
-        rows, total = self.list_objects_json(
-            module,
-            date_from=date_from,
-            date_to=date_to,
-            offset=offset,
-            limit=limit,
-            country_code=country_code,
-            party_id=party_id,
-        )
+    def list_objects(self, module: str, **query: Unpack[ListQuery]) -> tuple[list[dict[str, Any]], int]:
+        rows, total = self.list_objects_json(module, **query)
         return [loads(row) for row in rows], total
 
-    def list_objects_json(
-        self,
-        module: str,
-        *,
-        date_from: str | None,
-        date_to: str | None,
-        offset: int,
-        limit: int,
-        country_code: str | None = None,
-        party_id: str | None = None,
-    ) -> tuple[list[bytes], int]:
+    def list_objects_json(self, module: str, **query: Unpack[ListQuery]) -> tuple[list[bytes], int]:
         """Like ``list_objects``, but each object as its stored JSON, UTF-8 bytes, nothing parsed
         or decoded: the default list handlers send these as they are."""
+        offset, limit = query["offset"], query["limit"]
+        date_from, date_to = query["date_from"], query["date_to"]
+        country_code, party_id = query.get("country_code"), query.get("party_id")
         if offset < 0:
             raise ValueError(f"offset must be >= 0, got {offset}")
         if limit < 0:

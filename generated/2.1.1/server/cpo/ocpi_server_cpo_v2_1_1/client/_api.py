@@ -16,7 +16,7 @@ from ._discovery import Discovery, adiscover, discover
 from ._links import join_path
 from ._reading import adapter, read_list, read_one, validate
 from ._settings import PeerDeviation, PeerProfile
-from ._transport import AsyncTransport, OcpiResponse, Routing, Settings, SyncTransport
+from ._transport import AsyncTransport, Flow, OcpiResponse, Routing, Settings, SyncTransport, adrive, drive
 from ._types import OcpiModel
 
 T = TypeVar("T")
@@ -67,44 +67,42 @@ def _at(url: str, path: str, profile: PeerProfile) -> str:
     return join_path(url, path)
 
 
-class Interface:
+class _InterfaceBase:
+    """What the sync and async module interfaces share: the transport and the URL the peer published."""
+
+    module_id: ClassVar[str]
+    role: ClassVar[str]
+
+    def __init__(self, transport: SyncTransport | AsyncTransport, url: str) -> None:
+        self._transport = transport
+        self._url = url
+
+    @property
+    def url(self) -> str:
+        """The URL exactly as the peer published it."""
+        return self._url
+
+    def _at(self, path: str) -> str:
+        """The published URL followed by ``path`` (one ``/`` between them)."""
+        return _at(self._url, path, self._transport.settings.profile)
+
+
+class Interface(_InterfaceBase):
     """A module interface of a peer, bound to the URL the peer published for it."""
 
-    module_id: ClassVar[str]
-    role: ClassVar[str]
+    _transport: SyncTransport
 
     def __init__(self, transport: SyncTransport, url: str) -> None:
-        self._transport = transport
-        self._url = url
-
-    @property
-    def url(self) -> str:
-        """The URL exactly as the peer published it."""
-        return self._url
-
-    def _at(self, path: str) -> str:
-        """The published URL followed by ``path`` (one ``/`` between them)."""
-        return _at(self._url, path, self._transport.settings.profile)
+        super().__init__(transport, url)
 
 
-class AsyncInterface:
+class AsyncInterface(_InterfaceBase):
     """Asynchronous twin of :class:`Interface`."""
 
-    module_id: ClassVar[str]
-    role: ClassVar[str]
+    _transport: AsyncTransport
 
     def __init__(self, transport: AsyncTransport, url: str) -> None:
-        self._transport = transport
-        self._url = url
-
-    @property
-    def url(self) -> str:
-        """The URL exactly as the peer published it."""
-        return self._url
-
-    def _at(self, path: str) -> str:
-        """The published URL followed by ``path`` (one ``/`` between them)."""
-        return _at(self._url, path, self._transport.settings.profile)
+        super().__init__(transport, url)
 
 
 class _Base(Generic[C]):
@@ -177,6 +175,37 @@ class _Base(Generic[C]):
     def _transport_settings(self) -> Settings:
         raise NotImplementedError
 
+    @classmethod
+    def _registering(
+        cls, transport: SyncTransport | AsyncTransport, versions_url: str, own: C
+    ) -> Flow[_credentials.Registration[C]]:
+        """The registration handshake for this version, sans I/O."""
+        return _credentials.registering(
+            transport,
+            versions_url,
+            own,
+            cls.credentials_model.model_validate,
+            [cls.version],
+            cls.version,
+            token_of=_token_of,
+        )
+
+    def _updating(self, transport: SyncTransport | AsyncTransport, own: C) -> Flow[_credentials.Registration[C]]:
+        """The credentials update at the known endpoints, sans I/O."""
+        return _credentials.updating(
+            transport,
+            self._discovery,
+            own,
+            self.credentials_model.model_validate,
+            token_of=_token_of,
+        )
+
+    def _adopt(self, reg: _credentials.Registration[C]) -> C:
+        """Keep the peer's credentials from a registration or update and return them."""
+        credentials: C = reg.credentials
+        self._peer_credentials = credentials
+        return credentials
+
     def _url_for(self, module: str, role: str | None) -> str:
         return self._discovery.url_for(module, role)
 
@@ -208,26 +237,14 @@ class ClientBase(_Base[C]):
         ``own`` is your Credentials object (carrying your token B, your versions URL and roles).
         """
         transport = SyncTransport(cls.settings(token_a, **options).with_secret(_token_of(own)), http=http)
-        reg = _credentials.register(
-            transport,
-            versions_url,
-            own,
-            cls.credentials_model.model_validate,
-            [cls.version],
-            cls.version,
-            token_of=_token_of,
-        )
+        reg = drive(cls._registering(transport, versions_url, own))
         return cls(transport.with_settings(transport.settings.with_token(reg.token)), reg.discovery, reg.credentials)
 
     def update_credentials(self, own: C) -> C:
         """PUT new credentials of yours (e.g. a new token B); switch to the token C the peer returns."""
-        reg = _credentials.update(
-            self._transport, self._discovery, own, self.credentials_model.model_validate, token_of=_token_of
-        )
+        reg = drive(self._updating(self._transport, own))
         self._transport = self._transport.with_settings(self._transport.settings.with_token(reg.token))
-        credentials: C = reg.credentials
-        self._peer_credentials = credentials
-        return credentials
+        return self._adopt(reg)
 
     def unregister(self) -> None:
         """DELETE the registration at the peer; its token C stops working."""
@@ -271,25 +288,13 @@ class AsyncClientBase(_Base[C]):
         cls, versions_url: str, token_a: str, own: C, *, http: httpx.AsyncClient | None = None, **options: Any
     ) -> Self:
         transport = AsyncTransport(cls.settings(token_a, **options).with_secret(_token_of(own)), http=http)
-        reg = await _credentials.aregister(
-            transport,
-            versions_url,
-            own,
-            cls.credentials_model.model_validate,
-            [cls.version],
-            cls.version,
-            token_of=_token_of,
-        )
+        reg = await adrive(cls._registering(transport, versions_url, own))
         return cls(transport.with_settings(transport.settings.with_token(reg.token)), reg.discovery, reg.credentials)
 
     async def update_credentials(self, own: C) -> C:
-        reg = await _credentials.aupdate(
-            self._transport, self._discovery, own, self.credentials_model.model_validate, token_of=_token_of
-        )
+        reg = await adrive(self._updating(self._transport, own))
         self._transport = self._transport.with_settings(self._transport.settings.with_token(reg.token))
-        credentials: C = reg.credentials
-        self._peer_credentials = credentials
-        return credentials
+        return self._adopt(reg)
 
     async def unregister(self) -> None:
         await _credentials.aunregister(self._transport, self._discovery)

@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 
-from ._transport import AsyncTransport, SyncTransport
+from ._transport import AsyncTransport, Flow, SyncTransport, adrive, drive
 from ._wire import ci_key
 from .errors import ModuleNotOfferedError, VersionNegotiationError
 
-__all__ = ["Discovery", "adiscover", "choose_version", "discover", "parse_details", "version_key"]
+__all__ = ["Discovery", "adiscover", "choose_version", "discover", "discovering", "parse_details", "version_key"]
 
 logger = logging.getLogger("ocpi_client")
 
@@ -114,20 +114,12 @@ def choose_version(peer_versions: Any, supported: Sequence[str], wanted: str | N
     theirs = sorted(offered, key=version_key)
     if wanted is not None:
         if wanted not in ours:
-            raise VersionNegotiationError(
-                f"OCPI {wanted} was asked for but this client supports only {', '.join(ours) or 'nothing'}",
-                peer_versions=theirs,
-                supported=ours,
-                wanted=wanted,
-            )
-        if wanted not in offered:
-            raise VersionNegotiationError(
-                f"the peer does not offer OCPI {wanted}; it offers {', '.join(theirs) or 'nothing'}",
-                peer_versions=theirs,
-                supported=ours,
-                wanted=wanted,
-            )
-        return wanted, offered[wanted]
+            problem = f"OCPI {wanted} was asked for but this client supports only {', '.join(ours) or 'nothing'}"
+        elif wanted not in offered:
+            problem = f"the peer does not offer OCPI {wanted}; it offers {', '.join(theirs) or 'nothing'}"
+        else:
+            return wanted, offered[wanted]
+        raise VersionNegotiationError(problem, peer_versions=theirs, supported=ours, wanted=wanted)
     mutual = [version for version in ours if version in offered]
     if not mutual:
         raise VersionNegotiationError(
@@ -187,23 +179,26 @@ def _absolute(base: str, url: str) -> str:
         raise VersionNegotiationError(f"the peer's version details URL {url!r} is invalid: {exc}") from None
 
 
+def discovering(
+    transport: SyncTransport | AsyncTransport, versions_url: str, supported: Sequence[str], wanted: str | None = None
+) -> Flow[Discovery]:
+    """GET the versions list, choose a version, GET its details (sans I/O: run by ``drive``/``adrive``)."""
+    versions = yield transport, "GET", versions_url, {"probe": True}
+    version, details_url = choose_version(versions.data, supported, wanted)
+    details_url = _absolute(versions_url, details_url)
+    details = yield transport, "GET", details_url, {}
+    return parse_details(details.data, version, details_url, versions_url)
+
+
 def discover(
     transport: SyncTransport, versions_url: str, supported: Sequence[str], wanted: str | None = None
 ) -> Discovery:
     """GET the versions list, choose a version, GET its details."""
-    versions = transport.request("GET", versions_url, probe=True)
-    version, details_url = choose_version(versions.data, supported, wanted)
-    details_url = _absolute(versions_url, details_url)
-    details = transport.request("GET", details_url)
-    return parse_details(details.data, version, details_url, versions_url)
+    return drive(discovering(transport, versions_url, supported, wanted))
 
 
 async def adiscover(
     transport: AsyncTransport, versions_url: str, supported: Sequence[str], wanted: str | None = None
 ) -> Discovery:
     """Async ``discover``."""
-    versions = await transport.request("GET", versions_url, probe=True)
-    version, details_url = choose_version(versions.data, supported, wanted)
-    details_url = _absolute(versions_url, details_url)
-    details = await transport.request("GET", details_url)
-    return parse_details(details.data, version, details_url, versions_url)
+    return await adrive(discovering(transport, versions_url, supported, wanted))

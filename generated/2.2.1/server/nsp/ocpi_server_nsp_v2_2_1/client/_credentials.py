@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from ._discovery import Discovery, adiscover, discover
+from ._discovery import Discovery, discovering
 from ._reading import read_with
 from ._settings import Settings
-from ._transport import AsyncTransport, OcpiResponse, SyncTransport
+from ._transport import AsyncTransport, Flow, OcpiResponse, SyncTransport, awaiting, blocking
 from ._types import OcpiModel
 
 __all__ = [
@@ -26,8 +26,10 @@ __all__ = [
     "aunregister",
     "aupdate",
     "register",
+    "registering",
     "unregister",
     "update",
+    "updating",
 ]
 
 C = TypeVar("C")
@@ -73,8 +75,22 @@ def _hiding(transport: Any, own: OcpiModel) -> Any:
     return transport
 
 
-def register(
-    transport: SyncTransport,
+def _sending(
+    transport: SyncTransport | AsyncTransport,
+    discovery: Discovery,
+    method: str,
+    own: OcpiModel,
+    parse: Callable[[Any], C],
+    token_of: Callable[[C], str],
+) -> Flow[Registration[C]]:
+    """POST or PUT ``own`` to the peer's credentials endpoint; the peer's credentials from the reply."""
+    sender = _hiding(transport, own)
+    response = yield sender, method, discovery.url_for(CREDENTIALS_MODULE, None), {"body": own.to_json()}
+    return _registration(discovery, response, parse, token_of, sender.settings)
+
+
+def registering(
+    transport: SyncTransport | AsyncTransport,
     versions_url: str,
     own: OcpiModel,
     parse: Callable[[Any], C],
@@ -82,17 +98,14 @@ def register(
     wanted: str | None = None,
     *,
     token_of: Callable[[C], str],
-) -> Registration[C]:
-    """Register with token A (the transport's token): discover, POST ``own``, return token C."""
-    discovery = discover(transport, versions_url, supported, wanted)
-    url = discovery.url_for(CREDENTIALS_MODULE, None)
-    sender = _hiding(transport, own)
-    response = sender.request("POST", url, body=own.to_json())
-    return _registration(discovery, response, parse, token_of, sender.settings)
+) -> Flow[Registration[C]]:
+    """Register with token A (the transport's token): discover, POST ``own``, return token C (sans I/O)."""
+    discovery = yield from discovering(transport, versions_url, supported, wanted)
+    return (yield from _sending(transport, discovery, "POST", own, parse, token_of))
 
 
-def update(
-    transport: SyncTransport,
+def updating(
+    transport: SyncTransport | AsyncTransport,
     peer: Discovery | str,
     own: OcpiModel,
     parse: Callable[[Any], C],
@@ -100,60 +113,27 @@ def update(
     wanted: str | None = None,
     *,
     token_of: Callable[[C], str],
-) -> Registration[C]:
+) -> Flow[Registration[C]]:
     """Update a registration with token C (the transport's token): PUT ``own``, return the new token C.
 
     ``peer`` is the Discovery of the registration, or the versions URL to discover again (with
-    ``supported``/``wanted``, e.g. to move to another version).
+    ``supported``/``wanted``, e.g. to move to another version). Sans I/O: run by ``drive``/``adrive``.
     """
-    discovery = peer if isinstance(peer, Discovery) else discover(transport, peer, supported, wanted)
-    url = discovery.url_for(CREDENTIALS_MODULE, None)
-    sender = _hiding(transport, own)
-    response = sender.request("PUT", url, body=own.to_json())
-    return _registration(discovery, response, parse, token_of, sender.settings)
+    if isinstance(peer, Discovery):
+        discovery = peer
+    else:
+        discovery = yield from discovering(transport, peer, supported, wanted)
+    return (yield from _sending(transport, discovery, "PUT", own, parse, token_of))
 
 
-def unregister(transport: SyncTransport, discovery: Discovery) -> None:
+def _unregistering(transport: SyncTransport | AsyncTransport, discovery: Discovery) -> Flow[None]:
     """DELETE our credentials at the peer: the peer forgets the tokens of this registration."""
-    transport.request("DELETE", discovery.url_for(CREDENTIALS_MODULE, None))
+    yield transport, "DELETE", discovery.url_for(CREDENTIALS_MODULE, None), {}
 
 
-async def aregister(
-    transport: AsyncTransport,
-    versions_url: str,
-    own: OcpiModel,
-    parse: Callable[[Any], C],
-    supported: Sequence[str],
-    wanted: str | None = None,
-    *,
-    token_of: Callable[[C], str],
-) -> Registration[C]:
-    """Async ``register``."""
-    discovery = await adiscover(transport, versions_url, supported, wanted)
-    url = discovery.url_for(CREDENTIALS_MODULE, None)
-    sender = _hiding(transport, own)
-    response = await sender.request("POST", url, body=own.to_json())
-    return _registration(discovery, response, parse, token_of, sender.settings)
-
-
-async def aupdate(
-    transport: AsyncTransport,
-    peer: Discovery | str,
-    own: OcpiModel,
-    parse: Callable[[Any], C],
-    supported: Sequence[str] = (),
-    wanted: str | None = None,
-    *,
-    token_of: Callable[[C], str],
-) -> Registration[C]:
-    """Async ``update``."""
-    discovery = peer if isinstance(peer, Discovery) else await adiscover(transport, peer, supported, wanted)
-    url = discovery.url_for(CREDENTIALS_MODULE, None)
-    sender = _hiding(transport, own)
-    response = await sender.request("PUT", url, body=own.to_json())
-    return _registration(discovery, response, parse, token_of, sender.settings)
-
-
-async def aunregister(transport: AsyncTransport, discovery: Discovery) -> None:
-    """Async ``unregister``."""
-    await transport.request("DELETE", discovery.url_for(CREDENTIALS_MODULE, None))
+register = blocking(registering)
+update = blocking(updating)
+unregister = blocking(_unregistering)
+aregister = awaiting(registering)
+aupdate = awaiting(updating)
+aunregister = awaiting(_unregistering)

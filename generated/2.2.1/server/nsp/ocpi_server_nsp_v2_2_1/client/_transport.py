@@ -10,13 +10,15 @@ in ``_call``, pagination in ``_pagination``.
 from __future__ import annotations
 
 import asyncio
+import copy
+import functools
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, ParamSpec, Self, TypedDict, TypeVar, Unpack, cast
 
 import httpx
 
@@ -68,6 +70,87 @@ T = TypeVar("T")
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 """Methods retried after a connection failure, a timeout, HTTP 503 or HTTP 429 (never POST or PATCH)."""
 
+_Step = tuple[Call, httpx.URL] | float
+"""What the sans-I/O core asks its driver for: send the call to that URL, or sleep that many seconds."""
+_Outcome = Reply | httpx.HTTPError | None
+"""What the driver sends back: the reply or the httpx error of a send, None after a sleep."""
+_Steps = Generator[_Step, _Outcome, OcpiResponse]
+
+
+R = TypeVar("R")
+P = ParamSpec("P")
+
+
+class PageOptions(TypedDict, total=False):
+    """Keyword options of ``paginate`` (besides ``parse``), each one applying to every page."""
+
+    params: Mapping[str, str | int | None] | None
+    routing: Routing | None
+    correlation_id: str | None
+    timeout: float | None
+
+
+class RequestOptions(PageOptions, total=False):
+    """Keyword options of ``request``."""
+
+    body: bytes | None
+    probe: bool
+
+
+Ask = tuple[Any, str, str, dict[str, Any]]
+"""One request of a multi-request flow: (the transport to send it with, method, URL, ``request`` options)."""
+Flow = Generator[Ask, OcpiResponse, R]
+"""A sans-I/O exchange (discovery, registration): yields its requests, receives their responses."""
+
+
+def drive(flow: Flow[R]) -> R:
+    """Run a flow with blocking transports."""
+    response: Any = None
+    try:
+        while True:
+            via, method, url, options = flow.send(response)
+            response = via.request(method, url, **options)
+    except StopIteration as done:
+        result: R = done.value
+        return result
+
+
+async def adrive(flow: Flow[R]) -> R:
+    """Run a flow with asynchronous transports."""
+    response: Any = None
+    try:
+        while True:
+            via, method, url, options = flow.send(response)
+            response = await via.request(method, url, **options)
+    except StopIteration as done:
+        result: R = done.value
+        return result
+
+
+def blocking(steps: Callable[P, Flow[R]]) -> Callable[P, R]:
+    """The function that runs the flow ``steps`` makes with ``drive`` (same arguments)."""
+
+    @functools.wraps(steps)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return drive(steps(*args, **kwargs))
+
+    return run
+
+
+def awaiting(steps: Callable[P, Flow[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """The coroutine function that runs the flow ``steps`` makes with ``adrive`` (same arguments)."""
+
+    @functools.wraps(steps)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await adrive(steps(*args, **kwargs))
+
+    return run
+
+
+def _own_http(settings: Settings) -> dict[str, Any]:
+    """Options of the httpx client a transport creates for itself."""
+    return {"timeout": settings.timeout or DEFAULT_TIMEOUT, "follow_redirects": False}
+
 
 class _TransportBase:
     """What the sync and async transports share: settings, headers, redirect and retry policy, logging."""
@@ -75,8 +158,15 @@ class _TransportBase:
     _owns_http: bool
     _http: httpx.Client | httpx.AsyncClient
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, owns_http: bool) -> None:
         self._settings = settings
+        self._owns_http = owns_http
+
+    def with_settings(self, settings: Settings) -> Self:
+        """A transport with other settings (e.g. another token) sharing this one's HTTP client."""
+        other = copy.copy(self)
+        other._settings = settings
+        return other
 
     @property
     def settings(self) -> Settings:
@@ -104,25 +194,21 @@ class _TransportBase:
         values = [v for v in (t.connect, t.read, t.write, t.pool) if v is not None]
         return (max(values) if values else None), False
 
-    def _prepare(
-        self,
-        method: str,
-        url: str,
-        params: Mapping[str, str | int | None] | None,
-        body: bytes | None,
-        routing: Routing | None,
-        correlation_id: str | None,
-        timeout: float | None,
-        probe: bool = False,
-    ) -> Call:
+    def _prepare(self, method: str, url: str, options: RequestOptions) -> Call:
+        if not options.keys() <= RequestOptions.__optional_keys__:
+            unknown = ", ".join(sorted(options.keys() - RequestOptions.__optional_keys__))
+            raise TypeError(f"request() got unexpected keyword arguments: {unknown}")
         settings = self._settings
         method = method.upper()
         full_url = httpx.URL(url)
         if has_userinfo(full_url):
             raise UnsafeUrlError(safe_url(full_url), method=method)
-        query = clean_params(params)
+        query = clean_params(options.get("params"))
         if query:
             full_url = full_url.copy_merge_params(query)
+        body = options.get("body")
+        correlation_id = options.get("correlation_id")
+        routing = options.get("routing")
         request_id = str(uuid.uuid4())
         encoding = settings.encoding()
         headers = {
@@ -141,7 +227,7 @@ class _TransportBase:
             chosen = routing if routing is not None else settings.routing
             if chosen is not None:
                 headers.update(chosen.headers())
-        budget, explicit = self._budget(timeout)
+        budget, explicit = self._budget(options.get("timeout"))
         return Call(
             method=method,
             url=full_url,
@@ -155,7 +241,7 @@ class _TransportBase:
             deadline=None if budget is None else time.monotonic() + budget,
             explicit_timeout=explicit,
             budget=budget,
-            probe=probe,
+            probe=options.get("probe", False),
         )
 
     @staticmethod
@@ -264,27 +350,60 @@ class _TransportBase:
         self._learn_encoding(call, switched)
         return response
 
-    @staticmethod
-    def _log_response(call: Call, reply: Reply, started: float, attempt: int) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s -> HTTP %d in %.1f ms (request id %s, attempt %d)",
-                call.method,
-                call.shown_url,
-                reply.status_code,
-                (time.monotonic() - started) * 1000,
-                call.request_id,
-                attempt + 1,
-            )
+    def _steps(self, call: Call) -> _Steps:
+        """One request without I/O: retries, token-encoding fallback and redirects, written once.
+
+        Yields ``(call, url)`` to be sent (the driver sends back the Reply or the httpx error) or a
+        delay in seconds to sleep; returns the unwrapped response. The drivers only do the I/O.
+        """
+        attempt = 0
+        switched = False
+        while True:
+            started = time.monotonic()
+            current = self._attempt(call)
+            outcome = yield from self._hops(current)
+            self._log_outcome(call, outcome, started, attempt)
+            if isinstance(outcome, httpx.HTTPError):
+                delay = self._retry_delay(call, attempt, None)
+                if delay is None:
+                    raise self._transport_error(current, outcome, attempt + 1) from outcome
+            else:
+                other = self._switch_encoding(call, outcome, switched)
+                if other is not None:
+                    call, switched = other, True
+                    continue
+                delay = self._retry_delay(call, attempt, outcome)
+                if delay is None:
+                    return self._finish(call, outcome, attempt + 1, switched)
+            self._log_retry(call, delay, attempt)
+            yield delay
+            attempt += 1
+
+    def _hops(self, call: Call) -> Generator[_Step, _Outcome, Reply | httpx.HTTPError]:
+        """One attempt: the call's URL, then each same-origin redirect target."""
+        url = call.url
+        hops = 0
+        while True:
+            outcome = yield call, url
+            if not isinstance(outcome, Reply):
+                return cast(httpx.HTTPError, outcome)
+            target = self._redirect(call, outcome, hops)
+            if target is None:
+                return outcome
+            url, hops = target, hops + 1
 
     @staticmethod
-    def _log_failure(call: Call, error: Exception, started: float, attempt: int) -> None:
+    def _log_outcome(call: Call, outcome: Reply | Exception, started: float, attempt: int) -> None:
         if logger.isEnabledFor(logging.DEBUG):
+            if isinstance(outcome, Reply):
+                result = f"HTTP {outcome.status_code} in"
+            else:
+                result = f"{type(outcome).__name__} after"
             logger.debug(
-                "%s %s -> %s after %.1f ms (request id %s, attempt %d)",
+                "%s %s -> %s %.1f ms (request id %s, attempt %d)",
                 call.method,
                 call.shown_url,
-                type(error).__name__,
+                result,
                 (time.monotonic() - started) * 1000,
                 call.request_id,
                 attempt + 1,
@@ -331,20 +450,9 @@ class SyncTransport(_TransportBase):
         http: httpx.Client | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        super().__init__(settings)
-        self._owns_http = http is None
-        self._http = (
-            http
-            if http is not None
-            else httpx.Client(timeout=settings.timeout or DEFAULT_TIMEOUT, follow_redirects=False)
-        )
+        super().__init__(settings, owns_http=http is None)
+        self._http = http if http is not None else httpx.Client(**_own_http(settings))
         self._sleep: Callable[[float], None] = sleep if sleep is not None else time.sleep
-
-    def with_settings(self, settings: Settings) -> SyncTransport:
-        """A transport with other settings (e.g. another token) sharing this one's HTTP client."""
-        other = SyncTransport(settings, http=self._http, sleep=self._sleep)
-        other._owns_http = self._owns_http
-        return other
 
     def close(self) -> None:
         """Close the HTTP client if this transport created it."""
@@ -379,73 +487,33 @@ class SyncTransport(_TransportBase):
         finally:
             response.close()
 
-    def _exchange(self, call: Call) -> Reply:
-        url = call.url
-        hops = 0
-        while True:
-            reply = self._send_once(call, url)
-            target = self._redirect(call, reply, hops)
-            if target is None:
-                return reply
-            url, hops = target, hops + 1
+    def _perform(self, step: _Step) -> _Outcome:
+        if not isinstance(step, tuple):
+            self._sleep(step)
+            return None
+        try:
+            return self._send_once(*step)
+        except httpx.HTTPError as error:
+            return error
 
-    def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str | int | None] | None = None,
-        body: bytes | None = None,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-        timeout: float | None = None,
-        probe: bool = False,
-    ) -> OcpiResponse:
+    def request(self, method: str, url: str, **options: Unpack[RequestOptions]) -> OcpiResponse:
         """Send one OCPI request (retrying idempotent ones) and return the unwrapped response.
 
         ``timeout`` overrides the deadline of this call; ``probe`` marks a versions call, where an
         OCPI status 2000/3000 also counts as a refused token for ``token_encoding="auto"``.
         """
-        call = self._prepare(method, url, params, body, routing, correlation_id, timeout, probe)
-        attempt = 0
-        switched = False
-        while True:
-            started = time.monotonic()
-            current = self._attempt(call)
-            try:
-                reply = self._exchange(current)
-            except httpx.HTTPError as error:
-                self._log_failure(call, error, started, attempt)
-                delay = self._retry_delay(call, attempt, None)
-                if delay is None:
-                    raise self._transport_error(current, error, attempt + 1) from error
-            else:
-                self._log_response(call, reply, started, attempt)
-                other = self._switch_encoding(call, reply, switched)
-                if other is not None:
-                    call, switched = other, True
-                    continue
-                delay = self._retry_delay(call, attempt, reply)
-                if delay is None:
-                    return self._finish(call, reply, attempt + 1, switched)
-            self._log_retry(call, delay, attempt)
-            self._sleep(delay)
-            attempt += 1
+        steps = self._steps(self._prepare(method, url, options))
+        outcome: _Outcome = None
+        try:
+            while True:
+                outcome = self._perform(steps.send(outcome))
+        except StopIteration as done:
+            response: OcpiResponse = done.value
+            return response
 
-    def paginate(
-        self,
-        url: str,
-        *,
-        params: Mapping[str, str | int | None] | None = None,
-        parse: Callable[[Any], T],
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-        timeout: float | None = None,
-    ) -> Paginator[T]:
+    def paginate(self, url: str, *, parse: Callable[[Any], T], **options: Unpack[PageOptions]) -> Paginator[T]:
         """Iterate over a paginated list (GET), one page at a time, following ``Link: rel="next"``."""
-        return Paginator(
-            self, url, params=params, parse=parse, routing=routing, correlation_id=correlation_id, timeout=timeout
-        )
+        return Paginator(self, url, parse=parse, **options)
 
 
 class AsyncTransport(_TransportBase):
@@ -460,20 +528,9 @@ class AsyncTransport(_TransportBase):
         http: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
-        super().__init__(settings)
-        self._owns_http = http is None
-        self._http = (
-            http
-            if http is not None
-            else httpx.AsyncClient(timeout=settings.timeout or DEFAULT_TIMEOUT, follow_redirects=False)
-        )
+        super().__init__(settings, owns_http=http is None)
+        self._http = http if http is not None else httpx.AsyncClient(**_own_http(settings))
         self._sleep: Callable[[float], Awaitable[None]] = sleep if sleep is not None else asyncio.sleep
-
-    def with_settings(self, settings: Settings) -> AsyncTransport:
-        """A transport with other settings (e.g. another token) sharing this one's HTTP client."""
-        other = AsyncTransport(settings, http=self._http, sleep=self._sleep)
-        other._owns_http = self._owns_http
-        return other
 
     async def aclose(self) -> None:
         """Close the HTTP client if this transport created it."""
@@ -492,6 +549,18 @@ class AsyncTransport(_TransportBase):
         await self.aclose()
 
     async def _send_once(self, call: Call, url: httpx.URL) -> Reply:
+        if call.deadline is None:
+            return await self._read(call, url)
+        remaining = call.deadline - time.monotonic()
+        if remaining <= 0:
+            raise deadline_error(call)
+        try:
+            async with asyncio.timeout(remaining):
+                return await self._read(call, url)
+        except TimeoutError as exc:
+            raise deadline_error(call, exc) from None
+
+    async def _read(self, call: Call, url: httpx.URL) -> Reply:
         request = self._http.build_request(
             call.method, url, content=call.body, headers=call.headers, timeout=self._request_timeout(call)
         )
@@ -504,81 +573,29 @@ class AsyncTransport(_TransportBase):
         finally:
             await response.aclose()
 
-    async def _redirected(self, call: Call) -> Reply:
-        url = call.url
-        hops = 0
-        while True:
-            reply = await self._send_once(call, url)
-            target = self._redirect(call, reply, hops)
-            if target is None:
-                return reply
-            url, hops = target, hops + 1
-
-    async def _exchange(self, call: Call) -> Reply:
-        if call.deadline is None:
-            return await self._redirected(call)
-        remaining = call.deadline - time.monotonic()
-        if remaining <= 0:
-            raise deadline_error(call)
+    async def _perform(self, step: _Step) -> _Outcome:
+        if not isinstance(step, tuple):
+            await self._sleep(step)
+            return None
         try:
-            async with asyncio.timeout(remaining):
-                return await self._redirected(call)
-        except TimeoutError as exc:
-            raise deadline_error(call, exc) from None
+            return await self._send_once(*step)
+        except httpx.HTTPError as error:
+            return error
 
-    async def request(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, str | int | None] | None = None,
-        body: bytes | None = None,
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-        timeout: float | None = None,
-        probe: bool = False,
-    ) -> OcpiResponse:
+    async def request(self, method: str, url: str, **options: Unpack[RequestOptions]) -> OcpiResponse:
         """Send one OCPI request (retrying idempotent ones) and return the unwrapped response."""
-        call = self._prepare(method, url, params, body, routing, correlation_id, timeout, probe)
-        attempt = 0
-        switched = False
-        while True:
-            started = time.monotonic()
-            current = self._attempt(call)
-            try:
-                reply = await self._exchange(current)
-            except httpx.HTTPError as error:
-                self._log_failure(call, error, started, attempt)
-                delay = self._retry_delay(call, attempt, None)
-                if delay is None:
-                    raise self._transport_error(current, error, attempt + 1) from error
-            else:
-                self._log_response(call, reply, started, attempt)
-                other = self._switch_encoding(call, reply, switched)
-                if other is not None:
-                    call, switched = other, True
-                    continue
-                delay = self._retry_delay(call, attempt, reply)
-                if delay is None:
-                    return self._finish(call, reply, attempt + 1, switched)
-            self._log_retry(call, delay, attempt)
-            await self._sleep(delay)
-            attempt += 1
+        steps = self._steps(self._prepare(method, url, options))
+        outcome: _Outcome = None
+        try:
+            while True:
+                outcome = await self._perform(steps.send(outcome))
+        except StopIteration as done:
+            response: OcpiResponse = done.value
+            return response
 
-    def paginate(
-        self,
-        url: str,
-        *,
-        params: Mapping[str, str | int | None] | None = None,
-        parse: Callable[[Any], T],
-        routing: Routing | None = None,
-        correlation_id: str | None = None,
-        timeout: float | None = None,
-    ) -> AsyncPaginator[T]:
+    def paginate(self, url: str, *, parse: Callable[[Any], T], **options: Unpack[PageOptions]) -> AsyncPaginator[T]:
         """Iterate (``async for``) over a paginated list, one page at a time, following ``Link`` headers."""
-        return AsyncPaginator(
-            self, url, params=params, parse=parse, routing=routing, correlation_id=correlation_id, timeout=timeout
-        )
+        return AsyncPaginator(self, url, parse=parse, **options)
 
 
 from ._pagination import AsyncPaginator, Page, Paginator  # noqa: E402  (pagination builds on the transports)

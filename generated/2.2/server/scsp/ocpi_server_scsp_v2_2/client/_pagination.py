@@ -18,7 +18,6 @@ import httpx
 
 from ._links import clean_params, has_userinfo, int_header, next_link, origin, origin_text, safe_url
 from ._reading import READ_ERRORS, describe, drop_nulls, error_summary
-from ._settings import Settings
 from ._types import Deviation
 from .errors import InvalidResponseError, LinkCycleError, OcpiError, PaginationError, UnsafeLinkError
 
@@ -32,6 +31,19 @@ logger = logging.getLogger("ocpi_client")
 T = TypeVar("T")
 
 _NULL_WORDS = frozenset({"none", "null", "undefined", "nan"})
+
+
+def _invalid(response: OcpiResponse, message: str, *, expected: str, found: str) -> InvalidResponseError:
+    """The error for a page (a GET) whose content is not what a paginated list must carry."""
+    return InvalidResponseError(
+        message,
+        http_status=response.http_status,
+        request_id=response.request_id,
+        method="GET",
+        url=response.url,
+        expected=expected,
+        found=found,
+    )
 
 
 @dataclass(frozen=True)
@@ -58,17 +70,22 @@ class _PaginatorBase(Generic[T]):
     """Items that failed ``parse`` (lenient mode), with their index in the whole stream."""
     pages_fetched: int
 
+    _transport: SyncTransport | AsyncTransport
+
     def __init__(
         self,
-        settings: Settings,
+        transport: SyncTransport | AsyncTransport,
         url: str,
         *,
-        params: Mapping[str, str | int | None] | None,
+        params: Mapping[str, str | int | None] | None = None,
         parse: Callable[[Any], T],
-        routing: Any,
-        correlation_id: str | None,
-        timeout: float | None,
+        routing: Any = None,
+        correlation_id: str | None = None,
+        timeout: float | None = None,
     ) -> None:
+        settings = transport.settings
+        self._transport = transport
+        self._items: Iterator[T] = iter(())
         self.total_count = None
         self.limit = None
         self.deviations = []
@@ -103,6 +120,26 @@ class _PaginatorBase(Generic[T]):
         if error is not None:
             raise error
 
+    def _needs_page(self) -> bool:
+        """Whether to fetch the next page (False at the end); raises the error held for after the last items."""
+        self._raise_pending()
+        if self._next_url is None:
+            return False
+        self._items = iter(())  # drop the used-up page before fetching the next
+        return True
+
+    def _request(self) -> dict[str, Any]:
+        """The arguments of the transport's ``request`` for the next page."""
+        url, params = self._next_request()
+        return {
+            "method": "GET",
+            "url": url,
+            "params": params,
+            "routing": self._routing,
+            "correlation_id": self._correlation_id,
+            "timeout": self._timeout,
+        }
+
     def _next_request(self) -> tuple[str, Mapping[str, str | int | None] | None]:
         if self._next_url is None:  # pragma: no cover - callers check first
             raise PaginationError("no further page")
@@ -127,12 +164,9 @@ class _PaginatorBase(Generic[T]):
         except READ_ERRORS as exc:
             if not self._lenient:
                 self._next_url = None
-                raise InvalidResponseError(
+                raise _invalid(
+                    response,
                     f"item {index} of the page is not valid: {self._settings.redact(error_summary(exc))}",
-                    http_status=response.http_status,
-                    request_id=response.request_id,
-                    method="GET",
-                    url=response.url,
                     expected="a valid list item",
                     found=describe(raw),
                 ) from None
@@ -151,12 +185,9 @@ class _PaginatorBase(Generic[T]):
         except ValueError as exc:
             message = self._settings.redact(str(exc))
             if not self._lenient:
-                self._pending = self._pending or InvalidResponseError(
+                self._pending = self._pending or _invalid(
+                    response,
                     message,
-                    http_status=response.http_status,
-                    request_id=response.request_id,
-                    method="GET",
-                    url=response.url,
                     expected=f"{name} in ASCII digits",
                     found=repr(response.headers.get(name, ""))[:40],
                 )
@@ -167,12 +198,9 @@ class _PaginatorBase(Generic[T]):
         data = response.data
         if not isinstance(data, list):
             self._next_url = None
-            raise InvalidResponseError(
+            raise _invalid(
+                response,
                 "a page's data is not a JSON list",
-                http_status=response.http_status,
-                request_id=response.request_id,
-                method="GET",
-                url=response.url,
                 expected="a JSON list",
                 found=describe(data),
             )
@@ -286,40 +314,10 @@ class Paginator(_PaginatorBase[T]):
     ``pages()`` iterates over whole pages instead (use one or the other).
     """
 
-    def __init__(
-        self,
-        transport: SyncTransport,
-        url: str,
-        *,
-        params: Mapping[str, str | int | None] | None = None,
-        parse: Callable[[Any], T],
-        routing: Any = None,
-        correlation_id: str | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        super().__init__(
-            transport.settings,
-            url,
-            params=params,
-            parse=parse,
-            routing=routing,
-            correlation_id=correlation_id,
-            timeout=timeout,
-        )
-        self._transport = transport
-        self._items: Iterator[T] = iter(())
+    _transport: SyncTransport
 
     def _fetch(self) -> Page[T]:
-        url, params = self._next_request()
-        response = self._transport.request(
-            "GET",
-            url,
-            params=params,
-            routing=self._routing,
-            correlation_id=self._correlation_id,
-            timeout=self._timeout,
-        )
-        return self._accept(response)
+        return self._accept(self._transport.request(**self._request()))
 
     def __iter__(self) -> Paginator[T]:
         return self
@@ -328,59 +326,23 @@ class Paginator(_PaginatorBase[T]):
         while True:
             for item in self._items:
                 return item
-            self._raise_pending()
-            if self._next_url is None:
+            if not self._needs_page():
                 raise StopIteration
-            self._items = iter(())  # drop the used-up page before fetching the next
             self._items = iter(self._fetch().items)
 
     def pages(self) -> Iterator[Page[T]]:
         """Iterate over the remaining pages."""
-        while True:
-            self._raise_pending()
-            if self._next_url is None:
-                return
-            self._items = iter(())
+        while self._needs_page():
             yield self._fetch()
 
 
 class AsyncPaginator(_PaginatorBase[T]):
     """Async iterator over the items of a paginated list; fetches a page only when the previous one is used up."""
 
-    def __init__(
-        self,
-        transport: AsyncTransport,
-        url: str,
-        *,
-        params: Mapping[str, str | int | None] | None = None,
-        parse: Callable[[Any], T],
-        routing: Any = None,
-        correlation_id: str | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        super().__init__(
-            transport.settings,
-            url,
-            params=params,
-            parse=parse,
-            routing=routing,
-            correlation_id=correlation_id,
-            timeout=timeout,
-        )
-        self._transport = transport
-        self._items: Iterator[T] = iter(())
+    _transport: AsyncTransport
 
     async def _fetch(self) -> Page[T]:
-        url, params = self._next_request()
-        response = await self._transport.request(
-            "GET",
-            url,
-            params=params,
-            routing=self._routing,
-            correlation_id=self._correlation_id,
-            timeout=self._timeout,
-        )
-        return self._accept(response)
+        return self._accept(await self._transport.request(**self._request()))
 
     def __aiter__(self) -> AsyncPaginator[T]:
         return self
@@ -389,17 +351,11 @@ class AsyncPaginator(_PaginatorBase[T]):
         while True:
             for item in self._items:
                 return item
-            self._raise_pending()
-            if self._next_url is None:
+            if not self._needs_page():
                 raise StopAsyncIteration
-            self._items = iter(())
             self._items = iter((await self._fetch()).items)
 
     async def pages(self) -> AsyncIterator[Page[T]]:
         """Iterate over the remaining pages."""
-        while True:
-            self._raise_pending()
-            if self._next_url is None:
-                return
-            self._items = iter(())
+        while self._needs_page():
             yield await self._fetch()

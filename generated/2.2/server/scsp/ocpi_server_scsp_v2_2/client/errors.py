@@ -7,7 +7,7 @@ readable line that ends with the request id when there is one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 __all__ = [
     "AuthenticationError",
@@ -117,28 +117,45 @@ class UnsafeUrlError(OcpiError):
         self.method = method
 
 
-class HttpError(OcpiError):
-    """The peer answered with an HTTP status outside 2xx."""
+class ReplyFacts(TypedDict, total=False):
+    """Where a reply came from, kept by every error about a reply: request id, method, URL."""
 
     request_id: str
+    method: str | None
+    url: str | None
+
+
+class _ReplyError(OcpiError):
+    """An error about a peer's reply: keeps its HTTP status, request id, method and URL."""
+
+    request_id: str
+
+    def __init__(self, message: str, http_status: int, reply: ReplyFacts) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+        self.request_id = reply.get("request_id", "")
+        self.method = reply.get("method")
+        self.url = reply.get("url")
+
+
+class HttpError(_ReplyError):
+    """The peer answered with an HTTP status outside 2xx."""
 
     def __init__(
         self,
         message: str | None = None,
         *,
         http_status: int,
-        request_id: str = "",
         body: str = "",
-        method: str | None = None,
-        url: str | None = None,
         status_code: int | None = None,
         status_message: str | None = None,
         retry_after: float | None = None,
         attempts: int = 1,
+        **reply: Unpack[ReplyFacts],
     ) -> None:
         body = body[:BODY_LIMIT]
         if message is None:
-            message = f"{_where(method, url)} returned HTTP {http_status}"
+            message = f"{_where(reply.get('method'), reply.get('url'))} returned HTTP {http_status}"
             if status_code is not None:
                 message += f", OCPI status {status_code}"
             detail = status_message or body
@@ -146,12 +163,8 @@ class HttpError(OcpiError):
                 message += f": {_one_line(detail)}"
             if attempts > 1:
                 message += f" (after {attempts} attempts)"
-        super().__init__(message)
-        self.http_status = http_status
-        self.request_id = request_id
+        super().__init__(message, http_status, reply)
         self.body = body
-        self.method = method
-        self.url = url
         self.status_code = status_code
         self.status_message = status_message
         self.retry_after = retry_after
@@ -186,48 +199,38 @@ class RateLimitedError(HttpError):
     """HTTP 429 (after the retries allowed for idempotent calls); see ``retry_after``."""
 
 
-class InvalidResponseError(OcpiError):
+class InvalidResponseError(_ReplyError):
     """The body is not an OCPI response: not JSON, no envelope, or an envelope without status_code."""
-
-    request_id: str
 
     def __init__(
         self,
         message: str,
         *,
         http_status: int,
-        request_id: str = "",
         body: str = "",
-        method: str | None = None,
-        url: str | None = None,
         expected: str | None = None,
         found: str | None = None,
+        **reply: Unpack[ReplyFacts],
     ) -> None:
         body = body[:BODY_LIMIT]
-        full = f"{_where(method, url)} (HTTP {http_status}): {message}"
+        full = f"{_where(reply.get('method'), reply.get('url'))} (HTTP {http_status}): {message}"
         if expected is not None:
             full += f"; expected {expected}" + (f", found {found}" if found is not None else "")
         if body:
             full += f"; body: {_one_line(body, 120)}"
-        super().__init__(full)
+        super().__init__(full, http_status, reply)
         self.reason = message
         self.expected = expected
         self.found = found
-        self.http_status = http_status
-        self.request_id = request_id
         self.body = body
-        self.method = method
-        self.url = url
 
 
 class ResponseTooLargeError(InvalidResponseError):
     """The response body is larger than ``Settings.max_response_bytes``; reading stopped there."""
 
 
-class OcpiStatusError(OcpiError):
+class OcpiStatusError(_ReplyError):
     """The envelope's ``status_code`` is not a success (1xxx)."""
-
-    request_id: str
 
     def __init__(
         self,
@@ -236,25 +239,19 @@ class OcpiStatusError(OcpiError):
         status_code: int,
         status_message: str | None = None,
         http_status: int = 200,
-        request_id: str = "",
         data: Any = None,
-        method: str | None = None,
-        url: str | None = None,
+        **reply: Unpack[ReplyFacts],
     ) -> None:
         if message is None:
-            message = f"{_where(method, url)} returned OCPI status {status_code}"
+            message = f"{_where(reply.get('method'), reply.get('url'))} returned OCPI status {status_code}"
             if status_message:
                 message += f": {_one_line(status_message)}"
             if http_status != 200:
                 message += f" (HTTP {http_status})"
-        super().__init__(message)
+        super().__init__(message, http_status, reply)
         self.status_code = status_code
         self.status_message = status_message
-        self.http_status = http_status
-        self.request_id = request_id
         self.data = data
-        self.method = method
-        self.url = url
 
     @staticmethod
     def for_status(
@@ -262,10 +259,8 @@ class OcpiStatusError(OcpiError):
         *,
         status_message: str | None = None,
         http_status: int = 200,
-        request_id: str = "",
         data: Any = None,
-        method: str | None = None,
-        url: str | None = None,
+        **reply: Unpack[ReplyFacts],
     ) -> OcpiStatusError:
         """The subclass matching the status code's range (2xxx, 3xxx, 4xxx; others: this class)."""
         cls: type[OcpiStatusError]
@@ -277,15 +272,7 @@ class OcpiStatusError(OcpiError):
             cls = OcpiHubError
         else:
             cls = OcpiStatusError
-        return cls(
-            status_code=status_code,
-            status_message=status_message,
-            http_status=http_status,
-            request_id=request_id,
-            data=data,
-            method=method,
-            url=url,
-        )
+        return cls(status_code=status_code, status_message=status_message, http_status=http_status, data=data, **reply)
 
 
 class OcpiClientError(OcpiStatusError):
