@@ -7,7 +7,7 @@ PYTEST_ARGS ?= -q -p no:cacheprovider
 
 .PHONY: check lint types test spec generated generate golden fix format
 
-check:  ## everything CI checks, cheapest first (scripts/test.sh: lint, types, spec, generated, test)
+check:  ## everything CI checks, cheapest first (scripts/test.sh: lint, format, types, spec, generated, test)
 	bash scripts/test.sh -q
 
 lint:  ## ruff, rules from pyproject.toml (F and I), over the repo and generated/

@@ -57,7 +57,9 @@ def timed(fn: Callable[[], Any], runs: int) -> list[float]:
     return out
 
 
-def run_timed(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120) -> tuple[float, subprocess.CompletedProcess[str]]:
+def run_timed(
+    cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
+) -> tuple[float, subprocess.CompletedProcess[str]]:
     """Wall seconds of one fresh process (bounded by ``timeout``)."""
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)

@@ -18,11 +18,22 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, env_with, fmt_ratio, free_port, median, python, stop, table, verdict, wait_for_port  # noqa: E402
+from _common import (
+    ROOT,
+    env_with,
+    fmt_ratio,
+    free_port,
+    median,
+    python,
+    stop,
+    table,
+    verdict,
+    wait_for_port,
+)  # noqa: E402
 
 PAGE = 100
 
-PEER_APP = r'''
+PEER_APP = r"""
 import json, os
 from starlette.applications import Starlette
 from starlette.responses import Response
@@ -48,10 +59,10 @@ async def locations(request):
         headers["Link"] = '<%s/2.2.1/locations?offset=%d&limit=%d>; rel="next"' % (BASE, end, limit)
     return Response(envelope("[" + items + "]"), media_type="application/json", headers=headers)
 app = Starlette(routes=[Route("/ocpi/versions", versions), Route("/ocpi/2.2.1", details), Route("/ocpi/2.2.1/locations", locations)])
-'''
+"""
 
 # One pull in a fresh process; prints JSON. argv: mode (client|raw), base URL, expected count, trace (0|1).
-PULL = r'''
+PULL = r"""
 import json, resource, sys, time, tracemalloc
 mode, base, expected, trace = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
 sys.path.insert(0, sys.argv[5])
@@ -80,7 +91,7 @@ elapsed = time.perf_counter() - start
 peak = tracemalloc.get_traced_memory()[1] if trace else 0
 assert count == expected, count
 print(json.dumps({"seconds": elapsed, "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "traced_peak": peak}))
-'''
+"""
 
 
 def location_template() -> str:
@@ -100,8 +111,19 @@ def location_template() -> str:
 
 def pull(mode: str, base: str, count: int, trace: bool) -> dict[str, float]:
     out = subprocess.run(
-        [python(), "-c", PULL, mode, base, str(count), "1" if trace else "0", str(ROOT / "generated" / "2.2.1" / "client")],
-        capture_output=True, text=True, timeout=900,
+        [
+            python(),
+            "-c",
+            PULL,
+            mode,
+            base,
+            str(count),
+            "1" if trace else "0",
+            str(ROOT / "generated" / "2.2.1" / "client"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
@@ -120,7 +142,12 @@ def main() -> None:
         port = free_port()
         base = f"http://127.0.0.1:{port}/ocpi"
         env = env_with(BENCH_BASE=base, BENCH_TOTAL=str(count), BENCH_LOCATION=template)
-        cmd = [python(), "-c", "import uvicorn, sys; sys.argv=['x']; exec(compile(__import__('os').environ['BENCH_APP'], 'peer', 'exec')); uvicorn.run(app, host='127.0.0.1', port=%d, log_level='warning', access_log=False)" % port]
+        cmd = [
+            python(),
+            "-c",
+            "import uvicorn, sys; sys.argv=['x']; exec(compile(__import__('os').environ['BENCH_APP'], 'peer', 'exec')); uvicorn.run(app, host='127.0.0.1', port=%d, log_level='warning', access_log=False)"
+            % port,
+        ]
         env["BENCH_APP"] = PEER_APP
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
@@ -134,18 +161,46 @@ def main() -> None:
         rss = median([r["maxrss_kib"] for r in ours]) / 1024
         rss_raw = median([r["maxrss_kib"] for r in raw]) / 1024
         peaks[count] = (traced["traced_peak"] / 2**20, rss)
-        rows.append([
-            f"{count:,}", f"{count // PAGE:,}", f"{t_ours:.2f} s", f"{count / t_ours:,.0f}", f"{t_raw:.2f} s", fmt_ratio(t_ours / t_raw),
-            f"{rss:.1f} MiB", f"{rss_raw:.1f} MiB", f"{traced['traced_peak'] / 2**20:.2f} MiB",
-        ])
-    print(f"### Client: generated 2.2.1 CpoClient pulling Locations in pages of {PAGE} ({len(template) / 1024:.1f} KiB Location with every field; fresh process per pull; median of {args.runs})\n")
-    print(table(["locations", "pages", "client time", "locations/s", "raw httpx+json.loads", "client/raw", "client ru_maxrss", "raw ru_maxrss", "client tracemalloc peak"], rows))
+        rows.append(
+            [
+                f"{count:,}",
+                f"{count // PAGE:,}",
+                f"{t_ours:.2f} s",
+                f"{count / t_ours:,.0f}",
+                f"{t_raw:.2f} s",
+                fmt_ratio(t_ours / t_raw),
+                f"{rss:.1f} MiB",
+                f"{rss_raw:.1f} MiB",
+                f"{traced['traced_peak'] / 2**20:.2f} MiB",
+            ]
+        )
+    print(
+        f"### Client: generated 2.2.1 CpoClient pulling Locations in pages of {PAGE} ({len(template) / 1024:.1f} KiB Location with every field; fresh process per pull; median of {args.runs})\n"
+    )
+    print(
+        table(
+            [
+                "locations",
+                "pages",
+                "client time",
+                "locations/s",
+                "raw httpx+json.loads",
+                "client/raw",
+                "client ru_maxrss",
+                "raw ru_maxrss",
+                "client tracemalloc peak",
+            ],
+            rows,
+        )
+    )
     counts = sorted(peaks)
     if len(counts) >= 2:
         small, large = peaks[counts[0]], peaks[counts[-1]]
         flat = large[0] <= small[0] * 1.25 + 1 and large[1] <= small[1] * 1.25 + 5
-        print(f"\nPeak memory from {counts[0]:,} to {counts[-1]:,} locations: tracemalloc {small[0]:.2f} -> {large[0]:.2f} MiB, "
-              f"ru_maxrss {small[1]:.1f} -> {large[1]:.1f} MiB: {'flat (does not grow with the count)' if flat else 'GROWS with the count'}: {verdict(flat)}")
+        print(
+            f"\nPeak memory from {counts[0]:,} to {counts[-1]:,} locations: tracemalloc {small[0]:.2f} -> {large[0]:.2f} MiB, "
+            f"ru_maxrss {small[1]:.1f} -> {large[1]:.1f} MiB: {'flat (does not grow with the count)' if flat else 'GROWS with the count'}: {verdict(flat)}"
+        )
 
 
 if __name__ == "__main__":

@@ -67,7 +67,13 @@ def ensure_opc() -> tuple[Path | None, str]:
     if not exe.exists():
         try:
             subprocess.run([sys.executable, "-m", "venv", str(OPC_VENV)], check=True, capture_output=True, timeout=120)
-            subprocess.run([str(OPC_VENV / "bin" / "pip"), "install", "-q", "openapi-python-client"], check=True, capture_output=True, text=True, timeout=600)
+            subprocess.run(
+                [str(OPC_VENV / "bin" / "pip"), "install", "-q", "openapi-python-client"],
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
         except (subprocess.SubprocessError, OSError) as exc:
             detail = getattr(exc, "stderr", "") or str(exc)
             return None, f"install failed: {str(detail).strip().splitlines()[-1:]}"
@@ -82,13 +88,19 @@ def bench_opc(exe: Path, runs: int) -> tuple[float | None, str]:
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "out"
-            seconds, proc = run_timed([str(exe), "generate", "--path", str(OPC_DOC), "--output-path", str(out), "--overwrite"], env=env, timeout=300)
+            seconds, proc = run_timed(
+                [str(exe), "generate", "--path", str(OPC_DOC), "--output-path", str(out), "--overwrite"],
+                env=env,
+                timeout=300,
+            )
             text = (proc.stdout + proc.stderr).strip()
             if proc.returncode != 0 or not out.exists():
                 first = " ".join(line.strip() for line in text.splitlines() if line.strip())[:300]
                 return None, f"FAILED (exit {proc.returncode}): {first}"
             files = sum(1 for _ in out.rglob("*.py"))
-            warn = [line.strip() for line in text.splitlines() if "warning" in line.lower() or "skipping" in line.lower()]
+            warn = [
+                line.strip() for line in text.splitlines() if "warning" in line.lower() or "skipping" in line.lower()
+            ]
             notes = f"{files} .py files" + (f"; warnings: {' / '.join(warn)[:300]}" if warn else "; no warnings")
         times.append(seconds)
     return median(times), notes
@@ -107,28 +119,56 @@ def main() -> None:
     opc, opc_notes = bench_opc(exe, runs) if exe else (None, opc_version)
 
     print(f"### Generation (wall time of a fresh process, median of {runs})\n")
-    print(table(
-        ["command", "median", "target", "result"],
-        [
-            ["`generate` (all versions), cold: OCPI_CODEGEN_NO_CACHE=1", fmt_s(cold), f"< {GENERATE_TARGET:g} s", verdict(cold < GENERATE_TARGET)],
-            ["`generate` (all versions), warm black cache", fmt_s(warm), f"< {GENERATE_TARGET:g} s", verdict(warm < GENERATE_TARGET)],
-            ["`openapi 2.2.1 -o DIR` (25 documents)", fmt_s(openapi), f"< {OPENAPI_TARGET:g} s", verdict(openapi < OPENAPI_TARGET)],
-        ],
-    ))
+    print(
+        table(
+            ["command", "median", "target", "result"],
+            [
+                [
+                    "`generate` (all versions), cold: OCPI_CODEGEN_NO_CACHE=1",
+                    fmt_s(cold),
+                    f"< {GENERATE_TARGET:g} s",
+                    verdict(cold < GENERATE_TARGET),
+                ],
+                [
+                    "`generate` (all versions), warm black cache",
+                    fmt_s(warm),
+                    f"< {GENERATE_TARGET:g} s",
+                    verdict(warm < GENERATE_TARGET),
+                ],
+                [
+                    "`openapi 2.2.1 -o DIR` (25 documents)",
+                    fmt_s(openapi),
+                    f"< {OPENAPI_TARGET:g} s",
+                    verdict(openapi < OPENAPI_TARGET),
+                ],
+            ],
+        )
+    )
     print(f"\n### `generate --timings` per stage (seconds, median of {runs})\n")
-    print(table(
-        ["stage", *STAGES, "sum"],
-        [
-            ["cold", *(f"{cold_stages[s]:.3f}" for s in STAGES), f"{sum(cold_stages.values()):.3f}"],
-            ["warm", *(f"{warm_stages[s]:.3f}" for s in STAGES), f"{sum(warm_stages.values()):.3f}"],
-        ],
-    ))
+    print(
+        table(
+            ["stage", *STAGES, "sum"],
+            [
+                ["cold", *(f"{cold_stages[s]:.3f}" for s in STAGES), f"{sum(cold_stages.values()):.3f}"],
+                ["warm", *(f"{warm_stages[s]:.3f}" for s in STAGES), f"{sum(warm_stages.values()):.3f}"],
+            ],
+        )
+    )
     print(f"\n### Client generation side by side (median of {runs})\n")
-    rows = [["ocpi-codegen `client 2.2.1 -o DIR`", fmt_s(client), "1.00x", "typed pydantic v2 + httpx package, black-formatted"]]
+    rows = [
+        [
+            "ocpi-codegen `client 2.2.1 -o DIR`",
+            fmt_s(client),
+            "1.00x",
+            "typed pydantic v2 + httpx package, black-formatted",
+        ]
+    ]
     if opc is None:
         rows.append([f"openapi-python-client {opc_version} on roles/cpo.yaml", "-", "-", opc_notes])
     else:
-        rows.append([f"openapi-python-client ({opc_version}) on roles/cpo.yaml", fmt_s(opc), fmt_ratio(opc / client), opc_notes])
+        rows.append(
+            [f"openapi-python-client ({opc_version}) on roles/cpo.yaml", fmt_s(opc), fmt_ratio(opc / client), opc_notes]
+        )
     print(table(["generator", "median", "ratio to ours", "notes"], rows))
 
 

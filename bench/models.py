@@ -105,9 +105,22 @@ def plain_models() -> Any:
     tmp = Path(tempfile.mkdtemp(prefix="ocpi-bench-plain-"))
     target = tmp / "plain_models.py"
     subprocess.run(
-        [python(), "-m", "datamodel_code_generator", "--input", str(DOC), "--input-file-type", "openapi",
-         "--output-model-type", "pydantic_v2.BaseModel", "--output", str(target)],
-        check=True, capture_output=True, timeout=300,
+        [
+            python(),
+            "-m",
+            "datamodel_code_generator",
+            "--input",
+            str(DOC),
+            "--input-file-type",
+            "openapi",
+            "--output-model-type",
+            "pydantic_v2.BaseModel",
+            "--output",
+            str(target),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     spec = importlib.util.spec_from_file_location("plain_models", target)
     assert spec is not None and spec.loader is not None
@@ -151,19 +164,44 @@ def main() -> None:
         t_ours_s = median(timed(lambda: to_json_list(parsed), args.runs))
         t_plain_s = median(timed(lambda: adapter.dump_json(plain_parsed), args.runs))
         mb = len(body) / 1e6
-        for what, ours_t, plain_t in (("parse+validate", t_ours_p, t_plain_p), ("serialise", t_ours_s, t_plain_s), ("both", t_ours_p + t_ours_s, t_plain_p + t_plain_s)):
+        for what, ours_t, plain_t in (
+            ("parse+validate", t_ours_p, t_plain_p),
+            ("serialise", t_ours_s, t_plain_s),
+            ("both", t_ours_p + t_ours_s, t_plain_p + t_plain_s),
+        ):
             ratio = ours_t / plain_t
             ok = ratio <= TARGET
             if not ok:
                 misses.append(f"{name} {what}")
-            rows.append([
-                f"{args.count:,} {name} ({mb:.1f} MB)", what, f"{ours_t:.3f} s", f"{plain_t:.3f} s",
-                f"{t_json:.3f} s" if what == "parse+validate" else "-",
-                fmt_ratio(ratio), fmt_ratio(ours_t / t_json) if what == "parse+validate" else "-", verdict(ok),
-            ])
+            rows.append(
+                [
+                    f"{args.count:,} {name} ({mb:.1f} MB)",
+                    what,
+                    f"{ours_t:.3f} s",
+                    f"{plain_t:.3f} s",
+                    f"{t_json:.3f} s" if what == "parse+validate" else "-",
+                    fmt_ratio(ratio),
+                    fmt_ratio(ours_t / t_json) if what == "parse+validate" else "-",
+                    verdict(ok),
+                ]
+            )
 
     print(f"### Models: OCPI 2.2.1, one JSON array per kind (median of {args.runs})\n")
-    print(table(["data", "operation", "ours", "plain pydantic", "json.loads", "ours/plain (target <= 1.5x)", "ours/json.loads", "result"], rows))
+    print(
+        table(
+            [
+                "data",
+                "operation",
+                "ours",
+                "plain pydantic",
+                "json.loads",
+                "ours/plain (target <= 1.5x)",
+                "ours/json.loads",
+                "result",
+            ],
+            rows,
+        )
+    )
 
     # Where our time goes: one parse + serialise of the Locations under cProfile.
     ours_model, _, body = kinds["Location"]
@@ -179,7 +217,9 @@ def main() -> None:
     for (file, line, func), (cc, nc, tt, ct, _callers) in entries:
         where = f"{Path(file).parent.name}/{Path(file).name}:{line}" if file != "~" else "(builtin)"
         prof_rows.append([f"`{func}`", where, f"{nc:,}", f"{tt:.3f} s", f"{100 * tt / total:.1f}%", f"{ct:.3f} s"])
-    print(f"\n### Profile: parse + serialise of {args.count:,} Locations with the generated models (cProfile, top 12 by own time; total {total:.2f} s under the profiler)\n")
+    print(
+        f"\n### Profile: parse + serialise of {args.count:,} Locations with the generated models (cProfile, top 12 by own time; total {total:.2f} s under the profiler)\n"
+    )
     print(table(["function", "where", "calls", "own time", "share", "cumulative"], prof_rows))
     if misses:
         print(f"\nTarget missed (> {TARGET}x plain pydantic): {', '.join(misses)}")

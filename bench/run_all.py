@@ -24,9 +24,15 @@ def main() -> None:
     for name in SCRIPTS:
         start = time.perf_counter()
         print(f"== {name}", file=sys.stderr, flush=True)
-        proc = subprocess.run([python(), str(ROOT / "bench" / name)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(
+            [python(), str(ROOT / "bench" / name)], cwd=ROOT, capture_output=True, text=True, timeout=900
+        )
         took = time.perf_counter() - start
-        body = proc.stdout.strip() if proc.returncode == 0 else f"FAILED (exit {proc.returncode}):\n\n```\n{proc.stderr[-3000:]}\n```"
+        body = (
+            proc.stdout.strip()
+            if proc.returncode == 0
+            else f"FAILED (exit {proc.returncode}):\n\n```\n{proc.stderr[-3000:]}\n```"
+        )
         sections.append(f"## bench/{name}\n\nReproduce: `python bench/{name}` ({took:.0f} s in this run)\n\n{body}\n")
         print(body, flush=True)
     elapsed = time.perf_counter() - total
@@ -44,7 +50,9 @@ def main() -> None:
         "",
     ]
     notes = [NOTES.read_text().strip() + "\n"] if NOTES.exists() else []
-    (ROOT / "BENCHMARKS.md").write_text("\n".join(head) + "\n" + "\n".join(sections) + ("\n" + "\n".join(notes) if notes else ""))
+    (ROOT / "BENCHMARKS.md").write_text(
+        "\n".join(head) + "\n" + "\n".join(sections) + ("\n" + "\n".join(notes) if notes else "")
+    )
     print(f"BENCHMARKS.md written ({elapsed:.0f} s)", file=sys.stderr)
 
 

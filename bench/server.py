@@ -23,7 +23,18 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, env_with, fmt_ratio, free_port, median, python, stop, table, verdict, wait_for_port  # noqa: E402
+from _common import (
+    ROOT,
+    env_with,
+    fmt_ratio,
+    free_port,
+    median,
+    python,
+    stop,
+    table,
+    verdict,
+    wait_for_port,
+)  # noqa: E402
 
 SERVER_DIR = ROOT / "generated" / "2.2.1" / "server" / "cpo"
 PATH = "/ocpi/2.2.1/locations?offset=0&limit=50"
@@ -31,7 +42,7 @@ TOKEN = "bench-token-c"
 SEED = 1000
 TARGET = 0.5
 
-BARE_APP = '''
+BARE_APP = """
 import json, pathlib
 from starlette.applications import Starlette
 from starlette.responses import Response
@@ -42,10 +53,10 @@ HEADERS = json.loads((here / "headers.json").read_text())
 async def locations(request):
     return Response(BODY, status_code=200, headers=HEADERS)
 app = Starlette(routes=[Route("/ocpi/2.2.1/locations", locations)])
-'''
+"""
 
 # The fallback load generator: N connections share a fixed number of requests; bounded in time.
-HTTPX_LOAD = r'''
+HTTPX_LOAD = r"""
 import asyncio, json, sys, time
 import httpx
 url, token, conns, total, limit_s = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
@@ -68,13 +79,15 @@ async def main():
     lat.sort()
     print(json.dumps({"rps": len(lat) / wall, "p50": lat[len(lat) // 2], "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))], "n": len(lat), "errors": errors}))
 asyncio.run(main())
-'''
+"""
 
 
 def server_package() -> Any:
     name = "bench_ocpi_server_2_2_1_cpo"
     folder = SERVER_DIR / "ocpi_server_cpo_v2_2_1"
-    spec = importlib.util.spec_from_file_location(name, folder / "__init__.py", submodule_search_locations=[str(folder)])
+    spec = importlib.util.spec_from_file_location(
+        name, folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -96,7 +109,14 @@ def seed(db: Path) -> None:
         loc["country_code"], loc["party_id"] = "NL", "EXA"
         loc["last_updated"] = f"2024-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}Z"
         store.put_object("Location", "NL", "EXA", loc["id"], json.loads(dumps(loc)), loc["last_updated"])
-    store.save_party(pkg.Party(party_key="DE/EMS", token_c=TOKEN, version="2.2.1", roles=[{"role": "EMSP", "country_code": "DE", "party_id": "EMS", "business_details": {"name": "bench"}}]))
+    store.save_party(
+        pkg.Party(
+            party_key="DE/EMS",
+            token_c=TOKEN,
+            version="2.2.1",
+            roles=[{"role": "EMSP", "country_code": "DE", "party_id": "EMS", "business_details": {"name": "bench"}}],
+        )
+    )
     store.close()
 
 
@@ -107,7 +127,21 @@ def start(cmd: list[str], cwd: Path, port: int, env: dict[str, str]) -> subproce
 
 
 def uvicorn_cmd(port: int) -> list[str]:
-    return [python(), "-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning", "--no-access-log"]
+    return [
+        python(),
+        "-m",
+        "uvicorn",
+        "app:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
 
 
 def _ms(text: str) -> float:
@@ -121,8 +155,21 @@ def load(port: int, connections: int, seconds: int, requests: int) -> dict[str, 
     wrk = shutil.which("wrk")
     if wrk:
         out = subprocess.run(
-            [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s", "-H", f"Authorization: Token {TOKEN}", url],
-            capture_output=True, text=True, timeout=seconds + 60,
+            [
+                wrk,
+                "-t1",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--latency",
+                "--timeout",
+                "10s",
+                "-H",
+                f"Authorization: Token {TOKEN}",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
         ).stdout
         rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
         p50 = _ms(re.search(r"^\s+50%\s+([0-9.]+[a-z]+)", out, re.M).group(1))  # type: ignore[union-attr]
@@ -130,10 +177,29 @@ def load(port: int, connections: int, seconds: int, requests: int) -> dict[str, 
         n = int(re.search(r"([0-9]+) requests in", out).group(1))  # type: ignore[union-attr]
         bad = re.search(r"Non-2xx or 3xx responses: ([0-9]+)", out)
         errs = re.search(r"Socket errors: .*", out)
-        return {"rps": rps, "p50": p50, "p99": p99, "n": n, "errors": int(bad.group(1)) if bad else 0, "socket_errors": bool(errs)}
-    out = subprocess.run([python(), "-c", HTTPX_LOAD, url, TOKEN, str(connections), str(requests), str(seconds * 3)], capture_output=True, text=True, timeout=seconds * 3 + 60).stdout
+        return {
+            "rps": rps,
+            "p50": p50,
+            "p99": p99,
+            "n": n,
+            "errors": int(bad.group(1)) if bad else 0,
+            "socket_errors": bool(errs),
+        }
+    out = subprocess.run(
+        [python(), "-c", HTTPX_LOAD, url, TOKEN, str(connections), str(requests), str(seconds * 3)],
+        capture_output=True,
+        text=True,
+        timeout=seconds * 3 + 60,
+    ).stdout
     r = json.loads(out)
-    return {"rps": r["rps"], "p50": r["p50"] * 1000, "p99": r["p99"] * 1000, "n": r["n"], "errors": r["errors"], "socket_errors": False}
+    return {
+        "rps": r["rps"],
+        "p50": r["p50"] * 1000,
+        "p99": r["p99"] * 1000,
+        "n": r["n"],
+        "errors": r["errors"],
+        "socket_errors": False,
+    }
 
 
 def main() -> None:
@@ -155,7 +221,9 @@ def main() -> None:
 
         import httpx
 
-        first = httpx.get(f"http://127.0.0.1:{ocpi_port}{PATH}", headers={"Authorization": f"Token {TOKEN}"}, timeout=30)
+        first = httpx.get(
+            f"http://127.0.0.1:{ocpi_port}{PATH}", headers={"Authorization": f"Token {TOKEN}"}, timeout=30
+        )
         assert first.status_code == 200, first.text[:500]
         assert len(first.json()["data"]) == 50 and first.headers["x-total-count"] == str(SEED)
         # Every header of the real response, the request ids frozen at their first values; uvicorn and
@@ -187,11 +255,25 @@ def main() -> None:
     tool = "wrk -t1" if shutil.which("wrk") else "async httpx loop"
     ratio = med("ocpi", "rps") / med("bare", "rps")
     kb = len(first.content) / 1024
-    print(f"### Server: GET {PATH} ({kb:.0f} KiB page, {SEED:,} Locations in sqlite), {tool}, {args.connections} connections, {args.runs} runs of {args.seconds} s, medians\n")
+    print(
+        f"### Server: GET {PATH} ({kb:.0f} KiB page, {SEED:,} Locations in sqlite), {tool}, {args.connections} connections, {args.runs} runs of {args.seconds} s, medians\n"
+    )
     rows = []
-    for kind, label in (("ocpi", "scaffolded 2.2.1 CPO server (uvicorn app:app, 1 worker)"), ("bare", "bare Starlette endpoint, same bytes precomputed (1 worker)")):
+    for kind, label in (
+        ("ocpi", "scaffolded 2.2.1 CPO server (uvicorn app:app, 1 worker)"),
+        ("bare", "bare Starlette endpoint, same bytes precomputed (1 worker)"),
+    ):
         errors = sum(int(r["errors"]) for r in results[kind])
-        rows.append([label, f"{med(kind, 'rps'):.1f}", f"{med(kind, 'p50'):.1f} ms", f"{med(kind, 'p99'):.1f} ms", f"{sum(int(r['n']) for r in results[kind]):,}", str(errors)])
+        rows.append(
+            [
+                label,
+                f"{med(kind, 'rps'):.1f}",
+                f"{med(kind, 'p50'):.1f} ms",
+                f"{med(kind, 'p99'):.1f} ms",
+                f"{sum(int(r['n']) for r in results[kind]):,}",
+                str(errors),
+            ]
+        )
     print(table(["endpoint", "requests/s", "p50", "p99", "requests", "non-200"], rows))
     print(f"\nRatio ocpi/bare: {fmt_ratio(ratio)} (target >= {TARGET}x): {verdict(ratio >= TARGET)}")
 

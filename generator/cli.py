@@ -26,9 +26,13 @@ EXIT_INTERNAL, EXIT_INTERRUPTED = 70, 130
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ocpi-codegen", description="Generate OpenAPI documents, clients and servers for OCPI.")
+    p = argparse.ArgumentParser(
+        prog="ocpi-codegen", description="Generate OpenAPI documents, clients and servers for OCPI."
+    )
     p.add_argument("--version", action="version", version=f"ocpi-codegen {__version__}")
-    p.add_argument("--spec-root", type=Path, default=SPEC_ROOT, help="folder of version transcriptions (default: bundled spec/)")
+    p.add_argument(
+        "--spec-root", type=Path, default=SPEC_ROOT, help="folder of version transcriptions (default: bundled spec/)"
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def versions_arg(sp: argparse.ArgumentParser) -> None:
@@ -44,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
         )
 
     def progress_args(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--progress", action="store_true", help="a line per stage on stderr even when it is not a terminal")
+        sp.add_argument(
+            "--progress", action="store_true", help="a line per stage on stderr even when it is not a terminal"
+        )
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress lines and no summary")
 
     g = sub.add_parser("generate", help="write every output of every version to generated/")
@@ -67,7 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     sel = o.add_mutually_exclusive_group()
     sel.add_argument("--role", help="one document for a server in this role (cpo, emsp, hub, ...)")
     sel.add_argument("--interface", help="one document for a module interface (e.g. locations-sender)")
-    o.add_argument("-o", "--output", type=Path, help="file (one document) or folder (all); default: stdout / generated/<version>/openapi")
+    o.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="file (one document) or folder (all); default: stdout / generated/<version>/openapi",
+    )
     o.add_argument("--format", choices=["yaml", "json"], default="yaml")
 
     js = sub.add_parser("schema", help="JSON Schema (draft 2020-12) files, one per object and enum of one version")
@@ -83,15 +94,21 @@ def _parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("server", help="scaffold (or --update) a FastAPI server project for a version and role")
     sv.add_argument("version")
     with_arg(sv)
-    sv.add_argument("--role", required=True, help="market role: cpo, emsp, hub, nsp, scsp, ptp ... as the version defines them")
+    sv.add_argument(
+        "--role", required=True, help="market role: cpo, emsp, hub, nsp, scsp, ptp ... as the version defines them"
+    )
     sv.add_argument("-o", "--output", type=Path, required=True, help="project folder")
     sv.add_argument("--update", action="store_true", help="rewrite only the generated package; never touch your files")
     sv.add_argument(
-        "--force", action="store_true", help="overwrite your files too; with --update, switch the project to another version or role"
+        "--force",
+        action="store_true",
+        help="overwrite your files too; with --update, switch the project to another version or role",
     )
 
     d = sub.add_parser("diff", help="what changed between two versions, editions or extension sets")
-    d.add_argument("old", help="VERSION[+EXT...]: a version or edition folder, e.g. 2.3.0-booking-1.0, 2.3.0+payments+bookings")
+    d.add_argument(
+        "old", help="VERSION[+EXT...]: a version or edition folder, e.g. 2.3.0-booking-1.0, 2.3.0+payments+bookings"
+    )
     d.add_argument("new", help="the same form as OLD")
     d.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     return p
@@ -125,7 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - a bug in ocpi-codegen: still one line, unless asked
         if os.environ.get("OCPI_CODEGEN_DEBUG"):
             raise
-        return _error(f"internal error ({type(exc).__name__}: {exc}); set OCPI_CODEGEN_DEBUG=1 for a traceback and please report it", EXIT_INTERNAL)
+        return _error(
+            f"internal error ({type(exc).__name__}: {exc}); set OCPI_CODEGEN_DEBUG=1 for a traceback and please report it",
+            EXIT_INTERNAL,
+        )
 
 
 def _error(message: str, code: int) -> int:
@@ -216,7 +236,9 @@ def _generate(args: argparse.Namespace) -> int:
         written = write_tree(args.output, files, prune={f"{v}/" for v in versions})
     elapsed = time.perf_counter() - started
     if not getattr(args, "quiet", False):
-        print(f"{len(files)} files generated for {len(versions)} version(s), {len(written)} written to {args.output} in {elapsed:.1f}s")
+        print(
+            f"{len(files)} files generated for {len(versions)} version(s), {len(written)} written to {args.output} in {elapsed:.1f}s"
+        )
     if args.timings:
         for stage, seconds in timings.stages.items():
             print(f"{stage:>8}: {seconds:.3f}s", file=sys.stderr)
@@ -227,7 +249,9 @@ def _check(args: argparse.Namespace) -> int:
     versions = _versions(args)
     if args.output.exists() and not args.output.is_dir():
         raise OutputError(f"output path {args.output} is a file, not a folder")
-    files = generate(args.spec_root, versions, list(TARGETS), Timings(on_stage=_progress(args).stage), _extensions(args, versions))
+    files = generate(
+        args.spec_root, versions, list(TARGETS), Timings(on_stage=_progress(args).stage), _extensions(args, versions)
+    )
     diffs = compare(args.output, files, owned={f"{v}/" for v in versions})
     for d in diffs:
         print(f"{d.kind}: {args.output / d.path}")
@@ -244,13 +268,17 @@ def _validate(args: argparse.Namespace) -> int:
     from generator.server_check import behaviour_warnings
 
     for version in _versions(args):
-        loaded = load_version(args.spec_root, _version(args, version), resolve(args.spec_root / version, _extensions(args, [version])))
+        loaded = load_version(
+            args.spec_root, _version(args, version), resolve(args.spec_root / version, _extensions(args, [version]))
+        )
         spec = build_spec(loaded)
         for problem in behaviour_warnings(loaded, spec):
             print(f"warning: {problem}")
         n_fields = sum(len(getattr(t, "fields", ())) for t in spec.types)
         n_eps = sum(len(i.endpoints) for i in spec.interfaces)
-        print(f"{spec.label}: ok ({len(spec.types)} types, {n_fields} fields, {len(spec.modules)} modules, {n_eps} endpoints)")
+        print(
+            f"{spec.label}: ok ({len(spec.types)} types, {n_fields} fields, {len(spec.modules)} modules, {n_eps} endpoints)"
+        )
     return EXIT_OK
 
 
@@ -262,7 +290,9 @@ def _openapi(args: argparse.Namespace) -> int:
         key = f"{stem}.{args.format}"
         if key not in files:
             choices = sorted(k.split("/")[1].rsplit(".", 1)[0] for k in files if k.startswith(stem.split("/")[0]))
-            raise UsageError(f"OCPI {args.version} has no {stem.split('/')[0][:-1]} {stem.split('/')[1]!r}; choose from: {', '.join(choices)}")
+            raise UsageError(
+                f"OCPI {args.version} has no {stem.split('/')[0][:-1]} {stem.split('/')[1]!r}; choose from: {', '.join(choices)}"
+            )
         if args.output is None:
             sys.stdout.write(files[key])
         else:
@@ -316,7 +346,13 @@ def _read_marker(out: Path) -> dict[str, str] | None:
 
 
 def _marker(version: str, role: str, package: str) -> str:
-    data = {"generator": "ocpi-codegen", "generator_version": __version__, "version": version, "role": role, "package": package}
+    data = {
+        "generator": "ocpi-codegen",
+        "generator_version": __version__,
+        "version": version,
+        "role": role,
+        "package": package,
+    }
     return json.dumps(data, indent=2) + "\n"
 
 
@@ -348,13 +384,17 @@ def _server(args: argparse.Namespace) -> int:
             )
         written = write_tree(out, generated, prune={f"{package}/"})
         if existing_user:
-            print(f"updated {out}/{package}: {len(written)} file(s) written; your {len(existing_user)} file(s) untouched")
+            print(
+                f"updated {out}/{package}: {len(written)} file(s) written; your {len(existing_user)} file(s) untouched"
+            )
         else:
             print(
                 f"wrote only the generated package {out}/{package} ({len(written)} file(s) written); {out} has none of the "
                 f"project's own files ({', '.join(sorted(user)[:3])}, ...): run without --update to scaffold them"
             )
-        old = (marker or {}).get("package") or ("ocpi_server" if (out / "ocpi_server" / "__init__.py").is_file() else None)
+        old = (marker or {}).get("package") or (
+            "ocpi_server" if (out / "ocpi_server" / "__init__.py").is_file() else None
+        )
         if old and old != package and (out / old).is_dir():
             print(
                 f"note: the generated package is now {package} (was {old}); change your imports of {old} and "

@@ -26,7 +26,17 @@ HANDLED_BY_RUNTIME = ("versions",)
 RUNTIME_SYMBOLS: dict[str, str] = {
     name: module
     for module, names in {
-        "._api": ("NO_ROUTING", "AsyncClientBase", "AsyncInterface", "ClientBase", "Interface", "dump_value", "parse", "parse_list", "parser"),
+        "._api": (
+            "NO_ROUTING",
+            "AsyncClientBase",
+            "AsyncInterface",
+            "ClientBase",
+            "Interface",
+            "dump_value",
+            "parse",
+            "parse_list",
+            "parser",
+        ),
         "._call": ("OcpiResponse",),
         "._links": ("path_segment",),
         "._pagination": ("AsyncPaginator", "Paginator"),
@@ -104,7 +114,16 @@ class PyMethod:
         params = [x for p in self.path_params + self.query_params for x in (p.annotation, p.convert)]
         paging = ("parser", "Async" + self.returns) if self.paginated else ()
         routing = "Routing" if self.routed else "NO_ROUTING"
-        return (*params, self.body_annotation, self.body_expr, self.returns, self.parse_expr, self.item_type, *paging, routing)
+        return (
+            *params,
+            self.body_annotation,
+            self.body_expr,
+            self.returns,
+            self.parse_expr,
+            self.item_type,
+            *paging,
+            routing,
+        )
 
     @property
     def url_expr(self) -> str:
@@ -184,7 +203,22 @@ def _method(spec: Spec, ep: Endpoint) -> PyMethod:
             body_expr = f"None if {body_arg} is None else {body_expr}"
     if ep.paginated and ep.response is not None:
         item = _model_annotation(ep.response.type)
-        return PyMethod(ep.operation, ep.doc, ep.method, path_expr, path_params, query_params, body_arg, body_ann, body_expr, True, item, f"Paginator[{item}]", None, ep.routed)
+        return PyMethod(
+            ep.operation,
+            ep.doc,
+            ep.method,
+            path_expr,
+            path_params,
+            query_params,
+            body_arg,
+            body_ann,
+            body_expr,
+            True,
+            item,
+            f"Paginator[{item}]",
+            None,
+            ep.routed,
+        )
     if ep.response is None:
         returns, parse = "OcpiResponse", None
     else:
@@ -192,13 +226,35 @@ def _method(spec: Spec, ep: Endpoint) -> PyMethod:
         if not ep.response.required:
             returns = f"{returns} | None"
             parse = f"None if response.data is None else {parse}"
-    return PyMethod(ep.operation, ep.doc, ep.method, path_expr, path_params, query_params, body_arg, body_ann, body_expr, False, None, returns, parse, ep.routed)
+    return PyMethod(
+        ep.operation,
+        ep.doc,
+        ep.method,
+        path_expr,
+        path_params,
+        query_params,
+        body_arg,
+        body_ann,
+        body_expr,
+        False,
+        None,
+        returns,
+        parse,
+        ep.routed,
+    )
 
 
 def _interface(spec: Spec, iface: Interface) -> PyInterface:
     discovery_role = iface.role if iface.role in ("SENDER", "RECEIVER") else None
     methods = tuple(_method(spec, ep) for ep in iface.endpoints)
-    return PyInterface(naming.interface_class(iface.module_name, iface.role), iface.module_id, iface.role, discovery_role, iface.doc, methods)
+    return PyInterface(
+        naming.interface_class(iface.module_name, iface.role),
+        iface.module_id,
+        iface.role,
+        discovery_role,
+        iface.doc,
+        methods,
+    )
 
 
 def model_symbols(spec: Spec) -> dict[str, str]:
@@ -219,7 +275,9 @@ def interfaces_imports(spec: Spec, interfaces: list[PyInterface]) -> Imports:
 
 def client_imports(interfaces: list[PyInterface], clients: list[PyRoleClient]) -> Imports:
     """Imports of ``client.py``: the interface classes the role clients hand out."""
-    used = {i.class_name for i in interfaces if i.module_id == "credentials"} | {a.interface.class_name for c in clients for a in c.attrs}
+    used = {i.class_name for i in interfaces if i.module_id == "credentials"} | {
+        a.interface.class_name for c in clients for a in c.attrs
+    }
     imports = Imports().add("._api", "AsyncClientBase", "ClientBase").add(".models", "Credentials")
     return imports.add(".interfaces", *used, *(f"Async{name}" for name in used))
 
@@ -231,7 +289,9 @@ def package_exports(clients: list[PyRoleClient]) -> dict[str, tuple[str, ...]]:
 
 
 def view(spec: Spec) -> tuple[list[PyInterface], list[PyRoleClient]]:
-    interfaces = {(i.module_id, i.role): _interface(spec, i) for i in spec.interfaces if i.module_id not in HANDLED_BY_RUNTIME}
+    interfaces = {
+        (i.module_id, i.role): _interface(spec, i) for i in spec.interfaces if i.module_id not in HANDLED_BY_RUNTIME
+    }
     clients = []
     for role in spec.roles:
         attrs = []
@@ -295,7 +355,9 @@ def _models_text(spec: Spec, header: str) -> str:
     schema = models_schema(spec)
     key = json.dumps(schema, sort_keys=True) + header
     if key not in _MODELS_MEMO:
-        _MODELS_MEMO[key] = postprocess(run_datamodel_codegen(schema), spec, f"OCPI {spec.version} models.\n\n{header}\n")
+        _MODELS_MEMO[key] = postprocess(
+            run_datamodel_codegen(schema), spec, f"OCPI {spec.version} models.\n\n{header}\n"
+        )
     return _MODELS_MEMO[key]
 
 

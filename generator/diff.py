@@ -13,7 +13,19 @@ from typing import Any
 
 from generator.ir import Endpoint, EnumType, Field, ObjectType, Param, Payload, Spec, TypeRef
 
-CATEGORIES = ("version", "extension", "module", "interface", "endpoint", "parameter", "type", "field", "enum_value", "header", "status_code")
+CATEGORIES = (
+    "version",
+    "extension",
+    "module",
+    "interface",
+    "endpoint",
+    "parameter",
+    "type",
+    "field",
+    "enum_value",
+    "header",
+    "status_code",
+)
 _PLACEHOLDER = re.compile(r"\{[^}]+\}")
 
 
@@ -53,7 +65,10 @@ def _endpoints(spec: Spec, roles: dict[tuple[str, str], str] | None = None) -> d
     for i in spec.interfaces:
         role = (roles or {}).get((i.module_id, i.role), i.role)
         for e in i.endpoints:
-            out[f"{i.module_id}.{role} {e.method} {_PLACEHOLDER.sub('{}', e.path)}"] = (f"{i.module_id}.{role} {e.method} {e.path or '/'}", e)
+            out[f"{i.module_id}.{role} {e.method} {_PLACEHOLDER.sub('{}', e.path)}"] = (
+                f"{i.module_id}.{role} {e.method} {e.path or '/'}",
+                e,
+            )
     return out
 
 
@@ -68,7 +83,14 @@ def role_map(old: Spec, new: Spec) -> dict[tuple[str, str], str]:
         return {}
     out = {}
     for o in old.interfaces:
-        matches = [n for n in new.interfaces if n.module_id == o.module_id and n.role != o.role and set(n.implemented_by) & set(o.implemented_by) and n.role in new.interface_roles]
+        matches = [
+            n
+            for n in new.interfaces
+            if n.module_id == o.module_id
+            and n.role != o.role
+            and set(n.implemented_by) & set(o.implemented_by)
+            and n.role in new.interface_roles
+        ]
         if len(matches) == 1:
             out[(o.module_id, o.role)] = matches[0].role
     return out
@@ -86,7 +108,9 @@ def diff_specs(old: Spec, new: Spec) -> SpecDiff:
     return SpecDiff(old.label, new.label, tuple(changes))
 
 
-def _added_removed(category: str, old: dict[str, Any], new: dict[str, Any], out: list[Change], label: Any = None) -> list[str]:
+def _added_removed(
+    category: str, old: dict[str, Any], new: dict[str, Any], out: list[Change], label: Any = None
+) -> list[str]:
     for key in new.keys() - old.keys():
         out.append(Change(category, key, "added", after=label(new[key]) if label else ""))
     for key in old.keys() - new.keys():
@@ -108,7 +132,14 @@ def _diff_modules(old: Spec, new: Spec, out: list[Change]) -> None:
     ni = {f"{i.module_id}.{i.role}": i for i in new.interfaces}
     for key in _added_removed("interface", oi, ni, out):
         _changed(out, "interface", key, "role", oi[key].role, ni[key].role)
-        _changed(out, "interface", key, "implemented_by", ", ".join(oi[key].implemented_by), ", ".join(ni[key].implemented_by))
+        _changed(
+            out,
+            "interface",
+            key,
+            "implemented_by",
+            ", ".join(oi[key].implemented_by),
+            ", ".join(ni[key].implemented_by),
+        )
     by_shape_old, by_shape_new = _endpoints(old, roles), _endpoints(new)
     # Display an endpoint by its real path; one that exists in both versions by its new path.
     oe = {(by_shape_new.get(k) or v)[0]: v[1] for k, v in by_shape_old.items()}
@@ -215,7 +246,12 @@ def _markdown(d: SpecDiff) -> str:
         rows = [c for c in d.changes if c.category == category]
         if not rows:
             continue
-        lines += [f"## {category.replace('_', ' ').title()}s ({len(rows)})", "", "| change | subject | what | before | after |", "| --- | --- | --- | --- | --- |"]
+        lines += [
+            f"## {category.replace('_', ' ').title()}s ({len(rows)})",
+            "",
+            "| change | subject | what | before | after |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for c in rows:
             cells = [c.op, c.subject, c.aspect, c.before, c.after]
             lines.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")

@@ -65,7 +65,9 @@ def build_spec(loaded: LoadedVersion) -> Spec:
         source = f.path.name
         for t in f.data.get("types", []):
             if "values" in t:
-                values = tuple(EnumValue(str(v["value"]), v["doc"], naming.constant(str(v["value"]))) for v in t["values"])
+                values = tuple(
+                    EnumValue(str(v["value"]), v["doc"], naming.constant(str(v["value"]))) for v in t["values"]
+                )
                 types.append(EnumType(t["name"], t["kind"] == "OpenEnum", t["anchor"], t["doc"], values, source))
             else:
                 types.append(ObjectType(t["name"], t["kind"], t["anchor"], t["doc"], fields(t["fields"]), source))
@@ -144,7 +146,9 @@ def _module(raw: dict[str, Any], source: str, ref: Any) -> Module:
                 slug=naming.interface_slug(raw["id"], i["role"]),
             )
         )
-    return Module(raw["id"], raw["name"], raw["anchor"], raw["doc"], tuple(interfaces), source, int(raw.get("not_found", 2000)))
+    return Module(
+        raw["id"], raw["name"], raw["anchor"], raw["doc"], tuple(interfaces), source, int(raw.get("not_found", 2000))
+    )
 
 
 def _server(raw: dict[str, Any] | None) -> ServerBehaviour | None:

@@ -44,7 +44,10 @@ def type_json_schema(spec: Spec, t: NamedType) -> dict[str, Any]:
 
 def schema_files(spec: Spec, prefix: str = "") -> list[PlannedFile]:
     """One planned ``<Name>.json`` per named type of the version, in spec order."""
-    return [PlannedFile(f"{prefix}{file_name(t.name)}", "", {"text": dump_json(type_json_schema(spec, t))}) for t in spec.types]
+    return [
+        PlannedFile(f"{prefix}{file_name(t.name)}", "", {"text": dump_json(type_json_schema(spec, t))})
+        for t in spec.types
+    ]
 
 
 __all__ = ["DRAFT", "file_name", "schema_files", "type_json_schema"]

@@ -243,7 +243,9 @@ def parse_file(path: Path, display: str) -> tuple[LoadedFile | None, list[Proble
             holder = LoadedFile(path, display, data if isinstance(data, dict) else {})
             raise _ParseProblems(builder.bad[:MAX_PARSE_PROBLEMS])
     except _ParseProblems as exc:
-        return None, [Problem(display, line, holder.key(key) if key else "", message) for line, key, message in exc.items]
+        return None, [
+            Problem(display, line, holder.key(key) if key else "", message) for line, key, message in exc.items
+        ]
     loaded = LoadedFile(path, display, data if isinstance(data, dict) else {}, builder.lines)
     problems = [loaded.problem(p, f"duplicate key {k!r}") for p, k in builder.dupes]
     if not isinstance(data, dict):
@@ -287,8 +289,14 @@ def load_version(spec_root: Path, version: str, extensions: Sequence[str] = ()) 
         raise SpecError(errs)
     soft += errs
     problems += schema_problems(index)
-    if "version" in index.data and version != index.data["version"] and not version.startswith(f"{index.data['version']}-"):
-        problems.append(index.problem(("version",), f"version {index.data['version']!r} does not match folder {version!r}"))
+    if (
+        "version" in index.data
+        and version != index.data["version"]
+        and not version.startswith(f"{index.data['version']}-")
+    ):
+        problems.append(
+            index.problem(("version",), f"version {index.data['version']!r} does not match folder {version!r}")
+        )
     files: list[LoadedFile] = []
     listed = index.data.get("files")
     for i, name in enumerate(listed if isinstance(listed, list) else []):
@@ -341,7 +349,9 @@ def semantic_problems(spec: LoadedVersion) -> list[Problem]:
                 problems.append(f.problem(("types", i, "name"), f"type name {t['name']!r} shadows a primitive"))
             elif t["name"] in defined:
                 other, _ = defined[t["name"]]
-                problems.append(f.problem(("types", i, "name"), f"duplicate type {t['name']!r} (also in {other.display})"))
+                problems.append(
+                    f.problem(("types", i, "name"), f"duplicate type {t['name']!r} (also in {other.display})")
+                )
             else:
                 defined[t["name"]] = (f, ("types", i))
 
@@ -368,7 +378,11 @@ def semantic_problems(spec: LoadedVersion) -> list[Problem]:
         if module is None:
             continue
         if module["id"] in modules:
-            problems.append(f.problem(("module", "id"), f"duplicate module {module['id']!r} (also in {modules[module['id']].display})"))
+            problems.append(
+                f.problem(
+                    ("module", "id"), f"duplicate module {module['id']!r} (also in {modules[module['id']].display})"
+                )
+            )
         modules[module["id"]] = f
         problems += _unique(module["interfaces"], "role", f, ("module", "interfaces"), "interface role")
         for i, iface in enumerate(module["interfaces"]):
@@ -380,7 +394,12 @@ def semantic_problems(spec: LoadedVersion) -> list[Problem]:
                 problems += _server_problems(f, ibase + ("endpoints", j), ep, module["id"], defined)
                 route = (ep["method"], PLACEHOLDER.sub("{}", ep["path"]))
                 if route in routes:
-                    problems.append(f.problem(ibase + ("endpoints", j, "path"), f"{ep['method']} {ep['path']!r} matches the same URLs as another endpoint of this interface"))
+                    problems.append(
+                        f.problem(
+                            ibase + ("endpoints", j, "path"),
+                            f"{ep['method']} {ep['path']!r} matches the same URLs as another endpoint of this interface",
+                        )
+                    )
                 routes[route] = j
     problems += _version_problems(spec, modules, defined)
     return problems
@@ -395,16 +414,22 @@ BOTH_MODULES = frozenset({"versions", "credentials"})
 ROLES_OUTSIDE_ENUM = frozenset({"HUB", "PTP"})
 
 
-def _version_problems(spec: LoadedVersion, modules: dict[str, LoadedFile], defined: dict[str, tuple[LoadedFile, KeyPath]]) -> list[Problem]:
+def _version_problems(
+    spec: LoadedVersion, modules: dict[str, LoadedFile], defined: dict[str, tuple[LoadedFile, KeyPath]]
+) -> list[Problem]:
     """Whole-version checks: required modules and transport, interface roles, implementers, headers."""
     problems: list[Problem] = []
     index = spec.index
     for module_id in REQUIRED_MODULES:
         if module_id not in modules:
-            problems.append(index.problem(("files",), f"no listed file defines module {module_id!r}; every version needs it"))
+            problems.append(
+                index.problem(("files",), f"no listed file defines module {module_id!r}; every version needs it")
+            )
     transports = [f for f in spec.files if "transport" in f.data]
     if not transports:
-        problems.append(index.problem(("files",), "no listed file defines 'transport' (envelope, headers, status codes)"))
+        problems.append(
+            index.problem(("files",), "no listed file defines 'transport' (envelope, headers, status codes)")
+        )
     for extra in transports[1:]:
         problems.append(extra.problem(("transport",), f"second 'transport' (also in {transports[0].display})"))
     interface_roles = [str(r) for r in index.data.get("interface_roles", [])]
@@ -421,18 +446,38 @@ def _version_problems(spec: LoadedVersion, modules: dict[str, LoadedFile], defin
             role = iface["role"]
             if role == "BOTH":
                 if module_id not in BOTH_MODULES:
-                    problems.append(f.problem(base + ("role",), f"role BOTH is only for {' and '.join(sorted(BOTH_MODULES))}; use one of {', '.join(interface_roles)}"))
+                    problems.append(
+                        f.problem(
+                            base + ("role",),
+                            f"role BOTH is only for {' and '.join(sorted(BOTH_MODULES))}; use one of {', '.join(interface_roles)}",
+                        )
+                    )
             elif role not in interface_roles:
-                problems.append(f.problem(base + ("role",), f"interface role {role!r} is not one of this version's interface roles ({', '.join(interface_roles)})"))
+                problems.append(
+                    f.problem(
+                        base + ("role",),
+                        f"interface role {role!r} is not one of this version's interface roles ({', '.join(interface_roles)})",
+                    )
+                )
             for j, name in enumerate(iface["implemented_by"]):
                 if name not in market:
-                    problems.append(f.problem(base + ("implemented_by", j), f"unknown market role {name!r}; known: {', '.join(sorted(market))}"))
+                    problems.append(
+                        f.problem(
+                            base + ("implemented_by", j),
+                            f"unknown market role {name!r}; known: {', '.join(sorted(market))}",
+                        )
+                    )
     for f in transports[:1]:
         seen: dict[str, int] = {}
         for j, header in enumerate(f.data["transport"]["headers"]):
             low = str(header["name"]).lower()
             if low in seen:
-                problems.append(f.problem(("transport", "headers", j, "name"), f"header {header['name']!r} is declared twice (header names ignore case)"))
+                problems.append(
+                    f.problem(
+                        ("transport", "headers", j, "name"),
+                        f"header {header['name']!r} is declared twice (header names ignore case)",
+                    )
+                )
             seen.setdefault(low, j)
     return problems
 
@@ -461,9 +506,15 @@ def _server_problems(
     decl = ep.get("server")
     where = base + ("server",)
     if module_id in RUNTIME_MODULES:
-        return [f.problem(where, "versions and credentials are served by the runtime; no server declaration")] if decl else []
+        return (
+            [f.problem(where, "versions and credentials are served by the runtime; no server declaration")]
+            if decl
+            else []
+        )
     if decl is None:
-        return [f.problem(base, "function module endpoint lacks a server: declaration (spec/README.md, Server behaviour)")]
+        return [
+            f.problem(base, "function module endpoint lacks a server: declaration (spec/README.md, Server behaviour)")
+        ]
     problems: list[Problem] = []
 
     def fields_of(name: str | None) -> dict[str, dict[str, Any]] | None:
@@ -520,7 +571,9 @@ def _server_problems(
         if fields_of(result["type"]) is None:
             problems.append(f.problem(where + ("result", "type"), f"unknown result type {result['type']!r}"))
         if result["url"] not in queries and (body is None or result["url"] not in body):
-            problems.append(f.problem(where + ("result", "url"), f"{result['url']!r} is neither a query parameter nor a body field"))
+            problems.append(
+                f.problem(where + ("result", "url"), f"{result['url']!r} is neither a query parameter nor a body field")
+            )
     return problems
 
 
@@ -533,7 +586,11 @@ def _endpoint_problems(f: LoadedFile, base: KeyPath, ep: dict[str, Any], ref: An
             problems.append(f.problem(base + ("path",), f"path placeholder {{{name}}} has no path_params entry"))
     for j, name in enumerate(declared):
         if name not in placeholders:
-            problems.append(f.problem(base + ("path_params", j, "name"), f"path parameter {name!r} does not appear in path {ep['path']!r}"))
+            problems.append(
+                f.problem(
+                    base + ("path_params", j, "name"), f"path parameter {name!r} does not appear in path {ep['path']!r}"
+                )
+            )
     for kind in ("path_params", "query_params"):
         problems += _unique(ep.get(kind, []), "name", f, base + (kind,), "parameter")
         for j, p in enumerate(ep.get(kind, [])):
@@ -545,7 +602,9 @@ def _endpoint_problems(f: LoadedFile, base: KeyPath, ep: dict[str, Any], ref: An
         names = {p["name"] for p in ep.get("query_params", [])}
         for needed in ("offset", "limit"):
             if needed not in names:
-                problems.append(f.problem(base + ("query_params",), f"paginated endpoint lacks query parameter {needed!r}"))
+                problems.append(
+                    f.problem(base + ("query_params",), f"paginated endpoint lacks query parameter {needed!r}")
+                )
         if ep["method"] != "GET":
             problems.append(f.problem(base + ("paginated",), "only GET endpoints can be paginated"))
         if ep.get("response", {}).get("card") not in ("*", "+"):

@@ -43,7 +43,9 @@ def models_schema(spec: Spec) -> dict[str, Any]:
     for name in patch_types(spec):
         obj = spec.type(name)
         assert isinstance(obj, ObjectType)
-        schemas[naming.patch_schema(name)] = typemap.object_schema(obj, patch=True, patch_last_updated=spec.patch_last_updated, target="models")
+        schemas[naming.patch_schema(name)] = typemap.object_schema(
+            obj, patch=True, patch_last_updated=spec.patch_last_updated, target="models"
+        )
     return {
         "openapi": "3.1.0",
         "info": {"title": f"OCPI {spec.version} models", "version": spec.version},

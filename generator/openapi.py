@@ -29,6 +29,7 @@ LOCATION_HEADER = {
 }
 Schema = typemap.Schema
 
+
 @dataclass(frozen=True)
 class DocumentInfo:
     """``info.license`` and ``info.contact`` of every document (linters ask for both).
@@ -67,10 +68,16 @@ class Document:
 
 def documents(spec: Spec) -> list[Document]:
     """Every document of a version: per role, then per module interface, in spec order."""
-    docs = [Document(f"roles/{r.slug}", "role", f"OCPI {spec.version} {r.name} server", r.interfaces) for r in spec.roles]
+    docs = [
+        Document(f"roles/{r.slug}", "role", f"OCPI {spec.version} {r.name} server", r.interfaces) for r in spec.roles
+    ]
     for iface in spec.interfaces:
         role = "" if iface.role == BOTH else f" {iface.role.title()} interface"
-        docs.append(Document(f"interfaces/{iface.slug}", "interface", f"OCPI {spec.version} {iface.module_name}{role}", (iface,)))
+        docs.append(
+            Document(
+                f"interfaces/{iface.slug}", "interface", f"OCPI {spec.version} {iface.module_name}{role}", (iface,)
+            )
+        )
     return docs
 
 
@@ -111,7 +118,9 @@ class _Builder:
                 "contact": self.info.contact(),
                 "license": self.info.license(),
             },
-            "servers": [{"url": f"/ocpi/{spec.version}", "description": "Relative base; real URLs come from version details."}],
+            "servers": [
+                {"url": f"/ocpi/{spec.version}", "description": "Relative base; real URLs come from version details."}
+            ],
             "security": [{"TokenAuth": []}],
             "tags": [{"name": naming.tag(m.name), "description": f"{m.doc} (spec: {m.anchor})"} for m in modules],
             "paths": paths,
@@ -151,7 +160,9 @@ class _Builder:
                 self.patches.add(ep.body.type.name)
             op["requestBody"] = {
                 "required": ep.body.required,
-                "content": {JSON: {"schema": payload_schema(ep.body, patch=ep.is_patch and not ep.body.type.primitive)}},
+                "content": {
+                    JSON: {"schema": payload_schema(ep.body, patch=ep.is_patch and not ep.body.type.primitive)}
+                },
             }
         op["responses"] = self.responses(ep)
         return op
@@ -190,9 +201,14 @@ class _Builder:
         headers = {
             h.name: {"$ref": f"#/components/headers/{h.component}"}
             for h in self.spec.transport.headers
-            if h.response and (ep.paginated or not h.paginated_only) and (not h.routing or (self.spec.routing_headers and ep.routed))
+            if h.response
+            and (ep.paginated or not h.paginated_only)
+            and (not h.routing or (self.spec.routing_headers and ep.routed))
         }
-        ok: dict[str, Any] = {"description": "Success (OCPI status 1xxx).", "content": {JSON: {"schema": typemap.ref(name)}}}
+        ok: dict[str, Any] = {
+            "description": "Success (OCPI status 1xxx).",
+            "content": {JSON: {"schema": typemap.ref(name)}},
+        }
         if headers:
             ok["headers"] = headers
         declared = ep.server
@@ -223,7 +239,9 @@ class _Builder:
         for name in sorted(self.patches):
             obj = spec.type(name)
             if isinstance(obj, ObjectType):
-                schemas[naming.patch_schema(name)] = typemap.object_schema(obj, patch=True, patch_last_updated=spec.patch_last_updated)
+                schemas[naming.patch_schema(name)] = typemap.object_schema(
+                    obj, patch=True, patch_last_updated=spec.patch_last_updated
+                )
         schemas["OcpiResponse"] = self.envelope_base()
         for name in sorted(self.envelopes):
             schemas[name] = self.envelopes[name]
@@ -232,11 +250,19 @@ class _Builder:
         return {
             "schemas": schemas,
             "parameters": {
-                h.component: {"name": h.name, "in": "header", "required": False, "description": h.doc, "schema": self.header_schema(h.name)}
+                h.component: {
+                    "name": h.name,
+                    "in": "header",
+                    "required": False,
+                    "description": h.doc,
+                    "schema": self.header_schema(h.name),
+                }
                 for h in headers
                 if h.request and h.name != "Authorization"
             },
-            "headers": {h.component: {"description": h.doc, "schema": self.header_schema(h.name)} for h in headers if h.response},
+            "headers": {
+                h.component: {"description": h.doc, "schema": self.header_schema(h.name)} for h in headers if h.response
+            },
             "responses": {
                 "BadRequest": {"description": "Malformed request (OCPI status 2001 or 2xxx).", "content": error},
                 "Unauthorized": {"description": "Missing or unknown credentials token.", "content": error},
@@ -248,7 +274,11 @@ class _Builder:
                     "in": "header",
                     "name": "Authorization",
                     "description": "`Token ` followed by "
-                    + ("the Base64 encoding of the credentials token." if spec.token_base64 else "the credentials token."),
+                    + (
+                        "the Base64 encoding of the credentials token."
+                        if spec.token_base64
+                        else "the credentials token."
+                    ),
                 }
             },
         }

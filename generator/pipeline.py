@@ -98,7 +98,9 @@ class Timings:
             self.stages[name] = self.stages.get(name, 0.0) + time.perf_counter() - start
 
 
-def load_spec(spec_root: Path, version: str, timings: Timings | None = None, extensions: Iterable[str] | None = None) -> Spec:
+def load_spec(
+    spec_root: Path, version: str, timings: Timings | None = None, extensions: Iterable[str] | None = None
+) -> Spec:
     """Load one version folder with ``extensions`` (ids, ``all`` or ``none``; ``None``: the default set).
 
     Raises ``SpecError`` on bad input, ``ValueError`` for an unknown extension.
@@ -117,11 +119,19 @@ def render_files(planned: list[PlannedFile], timings: Timings | None = None) -> 
         for pf in planned:
             rendered.append((pf, render(pf.template, pf.context) if pf.template else pf.context["text"]))
     with t.stage("format"):
-        format_many([b for pf, text in rendered if pf.formatter in PYTHON_FORMATTERS for b in black_blocks(text, pf.formatter)])
+        format_many(
+            [b for pf, text in rendered if pf.formatter in PYTHON_FORMATTERS for b in black_blocks(text, pf.formatter)]
+        )
         return {pf.path: pf.formatter(text) if pf.formatter is not None else text for pf, text in rendered}
 
 
-def plan(spec_root: Path, versions: list[str], targets: list[str], timings: Timings | None = None, extensions: Iterable[str] | None = None) -> list[PlannedFile]:
+def plan(
+    spec_root: Path,
+    versions: list[str],
+    targets: list[str],
+    timings: Timings | None = None,
+    extensions: Iterable[str] | None = None,
+) -> list[PlannedFile]:
     """Every planned file of every target of every version, plus the manifest; raises SpecError on bad input.
 
     ``extensions`` applies to every version (``None``: each version's default set).
@@ -142,7 +152,13 @@ def plan(spec_root: Path, versions: list[str], targets: list[str], timings: Timi
     return planned
 
 
-def generate(spec_root: Path, versions: list[str], targets: list[str], timings: Timings | None = None, extensions: Iterable[str] | None = None) -> dict[str, str]:
+def generate(
+    spec_root: Path,
+    versions: list[str],
+    targets: list[str],
+    timings: Timings | None = None,
+    extensions: Iterable[str] | None = None,
+) -> dict[str, str]:
     """Render every target of every version, plus the manifest; raises SpecError on bad input."""
     t = timings or Timings()
     return render_files(plan(spec_root, versions, targets, t, extensions), t)

@@ -32,7 +32,9 @@ class PlannedFile:
 
 
 def dump_yaml(data: Any) -> str:
-    text: str = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
+    text: str = yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+    )
     return text
 
 
@@ -47,7 +49,9 @@ class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[mi
         return True
 
 
-def openapi_files(spec: Spec, fmt: str = "yaml", prefix: str = "", info: DocumentInfo = DEFAULT_INFO) -> list[PlannedFile]:
+def openapi_files(
+    spec: Spec, fmt: str = "yaml", prefix: str = "", info: DocumentInfo = DEFAULT_INFO
+) -> list[PlannedFile]:
     """One file per OpenAPI document of the version."""
     out = []
     for doc in documents(spec):

@@ -129,7 +129,7 @@ def insert_imports(text: str, symbols: Symbols, base: Imports) -> str:
     head, marker, body = text.partition(IMPORTS_MARKER)
     if not marker:
         raise ValueError(f"template output has no {IMPORTS_MARKER!r} line")
-    code = _COMMENT.sub("", _STRING.sub('""', body.replace('\"\"\"', '"')))
+    code = _COMMENT.sub("", _STRING.sub('""', body.replace('"""', '"')))
     defined = set(re.findall(r"^(?:class|def|async def)\s+([A-Za-z_]\w*)", body, re.M))
     used = {name for name in _IDENT.findall(code) if name in symbols and name not in defined}
     imports = Imports(base.first_party, base.future, {m: set(n) for m, n in base._names.items()})

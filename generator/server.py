@@ -315,8 +315,16 @@ SERVER_SYMBOLS: dict[str, str] = {
 def _symbols(spec: Spec, interfaces: list[ServerInterface], module: str) -> Symbols:
     """What ``handlers.py`` or ``routers.py`` may import: stdlib and typing names, the embedded client's
     models, the runtime's names and (for the routers) the handler classes."""
-    handlers = {i.class_name: ".handlers" for i in interfaces} | {"Handlers": ".handlers"} if module == "routers" else {}
-    return {**STDLIB_SYMBOLS, "Annotated": "typing", **{n: ".client" + m for n, m in model_symbols(spec).items()}, **SERVER_SYMBOLS, **handlers}
+    handlers = (
+        {i.class_name: ".handlers" for i in interfaces} | {"Handlers": ".handlers"} if module == "routers" else {}
+    )
+    return {
+        **STDLIB_SYMBOLS,
+        "Annotated": "typing",
+        **{n: ".client" + m for n, m in model_symbols(spec).items()},
+        **SERVER_SYMBOLS,
+        **handlers,
+    }
 
 
 class _ImportsThenFormat:
@@ -377,7 +385,9 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
     gen = f"{prefix}{package}/"
     files = [
         PlannedFile(f"{gen}__init__.py", "server/package_init.py.j2", ctx, format_template),
-        PlannedFile(f"{gen}handlers.py", "server/handlers.py.j2", ctx, _ImportsThenFormat(spec, interfaces, "handlers")),
+        PlannedFile(
+            f"{gen}handlers.py", "server/handlers.py.j2", ctx, _ImportsThenFormat(spec, interfaces, "handlers")
+        ),
         PlannedFile(f"{gen}routers.py", "server/routers.py.j2", ctx, _ImportsThenFormat(spec, interfaces, "routers")),
     ]
     files += copies("server", gen)

@@ -82,7 +82,9 @@ def write_tree(root: Path, files: dict[str, str], *, prune: set[str] | None = No
             data = text.encode("utf-8")
             if not (path.is_file() and path.read_bytes() == data):
                 changed.append((rel, path, data))
-        stale = sorted(rel for rel in _existing(root) - set(files) if prune is not None and any(rel.startswith(p) for p in prune))
+        stale = sorted(
+            rel for rel in _existing(root) - set(files) if prune is not None and any(rel.startswith(p) for p in prune)
+        )
     except OSError as exc:
         raise OutputError(f"cannot read {root}: {exc.strerror or exc}", errno=exc.errno) from None
     if not changed and not stale:

@@ -35,6 +35,7 @@ spec/<VERSION>/ERRATA*.md; explained differences print with the prefix ``explain
 ``--dump`` prints what was parsed from the document (types with kinds, fields with type/length/card, enum
 values, module ids, interface methods, tables not taken for types, parser warnings) and exits 0.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,7 +44,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-sys.dont_write_bytecode = True          # keep scripts/ free of __pycache__
+sys.dont_write_bytecode = True  # keep scripts/ free of __pycache__
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -60,6 +61,7 @@ except ImportError:  # pragma: no cover
 
 
 # --------------------------------------------------------------------------------------------- dump
+
 
 def dump(doc: Document, out=sys.stdout) -> None:
     p = lambda *a: print(*a, file=out)  # noqa: E731
@@ -82,7 +84,11 @@ def dump(doc: Document, out=sys.stdout) -> None:
         for f in t.fields:
             ln = f"({f.length})" if f.length is not None else ""
             ch = "  (choice)" if f.choice else ""
-            raw = f"  raw={f.raw_type!r}" if f.type is None or f.raw_type.split("(")[0].split("[")[0].strip() != f.type else ""
+            raw = (
+                f"  raw={f.raw_type!r}"
+                if f.type is None or f.raw_type.split("(")[0].split("[")[0].strip() != f.type
+                else ""
+            )
             p(f"    {f.name}: {f.type}{ln} [{f.card}]{ch}{raw}")
         if t.values:
             p(f"    values: {' '.join(v.value for v in t.values)}")
@@ -98,8 +104,10 @@ def dump(doc: Document, out=sys.stdout) -> None:
             p(f"    {mt.role:8} [{htitle}] line {mt.table.line}: offered {offered or '-'}; n/a {na or '-'}")
         for role in m.roles():
             off, na = m.methods(role)
-            p(f"    => {role}: offered {' '.join(off) or '-'}; n/a only "
-              f"{' '.join(k for k in na if k not in off) or '-'}")
+            p(
+                f"    => {role}: offered {' '.join(off) or '-'}; n/a only "
+                f"{' '.join(k for k in na if k not in off) or '-'}"
+            )
             both = [k for k in na if k in off]
             if both:
                 p(f"    ! {role}: listed both as offered and as n/a: {' '.join(both)} (taken as offered)")
@@ -115,11 +123,14 @@ def dump(doc: Document, out=sys.stdout) -> None:
         p("  Property tables under non-type headings:")
         for t in unnamed:
             h = t.heading
-            p(f"    {t.file}:{t.line} [{ocpi_doc.strip_markup(h.title) if h else '-'}] anchor "
-              f"{(h.anchor if h else None) or '-'}: {', '.join(ocpi_doc.strip_markup(r[0]) for r in t.rows)}")
+            p(
+                f"    {t.file}:{t.line} [{ocpi_doc.strip_markup(h.title) if h else '-'}] anchor "
+                f"{(h.anchor if h else None) or '-'}: {', '.join(ocpi_doc.strip_markup(r[0]) for r in t.rows)}"
+            )
     names = set(doc.types_by_name())
-    dangling = [(t, f) for t in real for f in t.fields
-                if f.type not in names and f.type not in ocpi_doc.PRIMITIVES.values()]
+    dangling = [
+        (t, f) for t in real for f in t.fields if f.type not in names and f.type not in ocpi_doc.PRIMITIVES.values()
+    ]
     if dangling:
         p("\n== field types that name no type heading of the document (link text as written)")
         for t, f in dangling:
@@ -134,13 +145,16 @@ def dump(doc: Document, out=sys.stdout) -> None:
         for w in doc.warnings:
             p(f"    {w}")
     heads = sum(1 for h in doc.headings if ocpi_doc.parse_type_heading(h.title))
-    p(f"\ndump: {len(real)} types ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}), "
-      f"{len(prims)} primitive type headings, {heads} type headings in all, {nfields} fields, "
-      f"{nvalues} enum values, {len(doc.modules)} modules, "
-      f"{sum(len(m.method_tables) for m in doc.modules)} method tables")
+    p(
+        f"\ndump: {len(real)} types ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}), "
+        f"{len(prims)} primitive type headings, {heads} type headings in all, {nfields} fields, "
+        f"{nvalues} enum values, {len(doc.modules)} modules, "
+        f"{sum(len(m.method_tables) for m in doc.modules)} method tables"
+    )
 
 
 # --------------------------------------------------------------------------------------------- YAML side
+
 
 def _extension_parts(folder: Path, ext: str, notes: list[str]) -> tuple[dict, dict[str, dict]]:
     """An extension's manifest and its files (by file name), from spec/<version>/extensions/<ext>/."""
@@ -161,11 +175,11 @@ class Spec:
         self.folder = folder
         self.extensions = list(extensions or [])
         self.notes: list[str] = []
-        self.files: list[str] = []            # loaded, in index order
-        self.missing: list[str] = []          # listed in index but not on disk
-        self.types: dict[str, tuple[str, int, dict]] = {}   # name -> (file, position in file, entry)
+        self.files: list[str] = []  # loaded, in index order
+        self.missing: list[str] = []  # listed in index but not on disk
+        self.types: dict[str, tuple[str, int, dict]] = {}  # name -> (file, position in file, entry)
         self.type_order: dict[str, list[str]] = {}
-        self.modules: dict[str, dict] = {}    # file -> module
+        self.modules: dict[str, dict] = {}  # file -> module
         self.transport: dict[str, dict] = {}
         index = folder / "index.yaml"
         data = yaml.safe_load(index.read_text(encoding="utf-8")) or {}
@@ -231,9 +245,10 @@ class Spec:
 
 # --------------------------------------------------------------------------------------------- comparison
 
+
 class Report:
     def __init__(self):
-        self.items: list[tuple[str, str, str]] = []   # (yaml file, key "CODE Subject.detail", message)
+        self.items: list[tuple[str, str, str]] = []  # (yaml file, key "CODE Subject.detail", message)
 
     def add(self, file: str, code: str, subject: str, msg: str) -> None:
         self.items.append((file, f"{code} {subject}", msg))
@@ -293,9 +308,13 @@ def compare(doc: Document, spec: Spec) -> Report:
         if len(defs) > 1:
             same = all(_same_def(defs[0], d) for d in defs[1:])
             where = ", ".join(f"{d.file}:{d.line} ({d.kind})" for d in defs)
-            rep.add(spec.types[name][0] if name in spec.types else want_file, "DUP-TYPE", name,
-                    f"document defines it {len(defs)} times: {where}"
-                    f"{' (identical tables)' if same else ' (the definitions differ; compared with the first)'}")
+            rep.add(
+                spec.types[name][0] if name in spec.types else want_file,
+                "DUP-TYPE",
+                name,
+                f"document defines it {len(defs)} times: {where}"
+                f"{' (identical tables)' if same else ' (the definitions differ; compared with the first)'}",
+            )
         yname = name
         if name not in spec.types:
             alias = _alias_by_anchor(dt, spec, by_name)
@@ -305,8 +324,13 @@ def compare(doc: Document, spec: Spec) -> Report:
                 rep.add(want_file, "MISSING-TYPE", name, f"{dt.kind} at {dt.file}:{dt.line} has no YAML entry")
                 continue
             yname = alias
-            rep.add(spec.types[alias][0], "NAME", name, f"YAML names it {alias!r}; the document's heading is "
-                                                        f"{dt.title!r} ({dt.file}:{dt.line}); matched by anchor")
+            rep.add(
+                spec.types[alias][0],
+                "NAME",
+                name,
+                f"YAML names it {alias!r}; the document's heading is "
+                f"{dt.title!r} ({dt.file}:{dt.line}); matched by anchor",
+            )
         seen.add(yname)
         renamed[yname] = name
         fn, _, yt = spec.types[yname]
@@ -316,10 +340,13 @@ def compare(doc: Document, spec: Spec) -> Report:
         if ykind != dt.kind:
             rep.add(fn, "KIND", name, f"YAML kind {ykind!r}, document heading {dt.title!r} ({dt.kind})")
         anchor = yt.get("anchor")
-        if isinstance(anchor, str) and (dt.heading.anchor or doc.fmt == "markdown") and \
-                not _anchor_matches(anchor, dt):
-            rep.add(fn, "ANCHOR", name, f"YAML anchor {anchor!r}, document heading anchor "
-                                         f"{dt.heading.anchor!r} ({dt.file}:{dt.line})")
+        if isinstance(anchor, str) and (dt.heading.anchor or doc.fmt == "markdown") and not _anchor_matches(anchor, dt):
+            rep.add(
+                fn,
+                "ANCHOR",
+                name,
+                f"YAML anchor {anchor!r}, document heading anchor " f"{dt.heading.anchor!r} ({dt.file}:{dt.line})",
+            )
         if dt.table is None:
             rep.add(fn, "NO-TABLE", name, f"the document gives no Property/Value table ({dt.file}:{dt.line})")
             continue
@@ -349,8 +376,13 @@ def compare(doc: Document, spec: Spec) -> Report:
         t = unnamed.get(key)
         if t is not None:
             h = ocpi_doc.strip_markup(t.heading.title)
-            rep.add(fn, "EXTRA-TYPE", name, f"no type heading of that name in the document; its anchor is the "
-                                            f"unnamed Property table under {h!r} ({t.file}:{t.line}), fields compared")
+            rep.add(
+                fn,
+                "EXTRA-TYPE",
+                name,
+                f"no type heading of that name in the document; its anchor is the "
+                f"unnamed Property table under {h!r} ({t.file}:{t.line}), fields compared",
+            )
             fake = DocType(name, yt.get("kind") or "class", h, t.file, t.line, t.heading, t, "fields")
             fake.fields, _ = ocpi_doc._fields_from(t)
             _compare_fields(rep, fn, name, fake, yt.get("fields") or [], set(by_name))
@@ -386,30 +418,48 @@ def compare(doc: Document, spec: Spec) -> Report:
         ym = spec.modules.get(yf)
         if ym is None:
             if yf in spec.files or dm.method_tables:
-                rep.add(yf, "METHOD", f"{_mid(dm, None)}", f"document chapter {dm.stem} has interfaces "
-                        f"({', '.join(dm.roles()) or 'none'}) but {yf} holds no module")
+                rep.add(
+                    yf,
+                    "METHOD",
+                    f"{_mid(dm, None)}",
+                    f"document chapter {dm.stem} has interfaces "
+                    f"({', '.join(dm.roles()) or 'none'}) but {yf} holds no module",
+                )
             continue
         mid = _mid(dm, ym)
         if dm.module_id is not None and ym.get("id") != dm.module_id:
-            rep.add(yf, "MODULE-ID", mid, f"YAML id {ym.get('id')!r}, document 'Module Identifier: "
-                                          f"{dm.module_id}' ({dm.stem}:{dm.module_id_line})")
+            rep.add(
+                yf,
+                "MODULE-ID",
+                mid,
+                f"YAML id {ym.get('id')!r}, document 'Module Identifier: "
+                f"{dm.module_id}' ({dm.stem}:{dm.module_id_line})",
+            )
         _compare_methods(rep, yf, mid, dm, ym)
         _check_anchors(rep, yf, mid, ym, doc)
     for yf, ym in spec.modules.items():
         if yf not in doc_mods:
-            rep.add(yf, "METHOD", yf[:-len(".yaml")], "module in YAML, but no document chapter with interfaces "
-                                                      f"maps to {yf}")
-            _check_anchors(rep, yf, yf[:-len(".yaml")], ym, doc)
+            rep.add(
+                yf,
+                "METHOD",
+                yf[: -len(".yaml")],
+                "module in YAML, but no document chapter with interfaces " f"maps to {yf}",
+            )
+            _check_anchors(rep, yf, yf[: -len(".yaml")], ym, doc)
     for yf, tr in spec.transport.items():
         env = tr.get("envelope") or {}
         if isinstance(env.get("anchor"), str) and not _anchor_ok(env["anchor"], doc):
             rep.add(yf, "ANCHOR", "transport.envelope", f"anchor {env['anchor']!r} not in the document")
         for h in tr.get("headers") or []:
             if isinstance(h, dict) and isinstance(h.get("anchor"), str) and not _anchor_ok(h["anchor"], doc):
-                rep.add(yf, "ANCHOR", f"transport.header.{h.get('name')}", f"anchor {h['anchor']!r} not in the document")
+                rep.add(
+                    yf, "ANCHOR", f"transport.header.{h.get('name')}", f"anchor {h['anchor']!r} not in the document"
+                )
         for s in tr.get("status_codes") or []:
             if isinstance(s, dict) and isinstance(s.get("anchor"), str) and not _anchor_ok(s["anchor"], doc):
-                rep.add(yf, "ANCHOR", f"transport.status.{s.get('code')}", f"anchor {s['anchor']!r} not in the document")
+                rep.add(
+                    yf, "ANCHOR", f"transport.status.{s.get('code')}", f"anchor {s['anchor']!r} not in the document"
+                )
     for name, (fn, _, yt) in spec.types.items():
         a = yt.get("anchor")
         if isinstance(a, str) and name not in seen and not _anchor_ok(a, doc):
@@ -432,7 +482,7 @@ def _alias_by_anchor(dt: DocType, spec: Spec, by_name: dict) -> str | None:
 
 def _mid(dm, ym) -> str:
     """Subject of module-level differences: the YAML file's stem (stable even when the id is wrong)."""
-    return dm.yaml_file[:-len(".yaml")]
+    return dm.yaml_file[: -len(".yaml")]
 
 
 def _same_def(a: DocType, b: DocType) -> bool:
@@ -441,8 +491,9 @@ def _same_def(a: DocType, b: DocType) -> bool:
     return a.kind == b.kind and fa == fb and [v.value for v in a.values] == [v.value for v in b.values]
 
 
-def _compare_fields(rep: Report, fn: str, name: str, dt: DocType, yfields: list,
-                    doc_names: set[str] | None = None) -> None:
+def _compare_fields(
+    rep: Report, fn: str, name: str, dt: DocType, yfields: list, doc_names: set[str] | None = None
+) -> None:
     dnames = [f.name for f in dt.fields]
     dmap = {}
     for f in dt.fields:
@@ -462,8 +513,13 @@ def _compare_fields(rep: Report, fn: str, name: str, dt: DocType, yfields: list,
     for n in ynames:
         if n not in dmap:
             y = ymap[n]
-            rep.add(fn, "EXTRA-FIELD", f"{name}.{n}", f"{y.get('type')}{_l(y.get('length'))} [{y.get('card')}] "
-                                                      f"not in the document's table ({dt.file}:{dt.table.line})")
+            rep.add(
+                fn,
+                "EXTRA-FIELD",
+                f"{name}.{n}",
+                f"{y.get('type')}{_l(y.get('length'))} [{y.get('card')}] "
+                f"not in the document's table ({dt.file}:{dt.table.line})",
+            )
     for n in ynames:
         if n not in dmap:
             continue
@@ -472,11 +528,19 @@ def _compare_fields(rep: Report, fn: str, name: str, dt: DocType, yfields: list,
             hint = ""
             if doc_names is not None and d.type not in doc_names and d.type not in ocpi_doc.PRIMITIVES.values():
                 hint = f"; the document has no type heading named {d.type!r}"
-            rep.add(fn, "TYPE", f"{name}.{n}", f"YAML {y.get('type')!r}, document {d.type!r} "
-                                               f"(cell {d.raw_type!r}, {dt.file}:{d.line}){hint}")
+            rep.add(
+                fn,
+                "TYPE",
+                f"{name}.{n}",
+                f"YAML {y.get('type')!r}, document {d.type!r} " f"(cell {d.raw_type!r}, {dt.file}:{d.line}){hint}",
+            )
         if d.length != y.get("length"):
-            rep.add(fn, "LENGTH", f"{name}.{n}", f"YAML {y.get('length')!r}, document {d.length!r} "
-                                                 f"(cell {d.raw_type!r}, {dt.file}:{d.line})")
+            rep.add(
+                fn,
+                "LENGTH",
+                f"{name}.{n}",
+                f"YAML {y.get('length')!r}, document {d.length!r} " f"(cell {d.raw_type!r}, {dt.file}:{d.line})",
+            )
         if d.card != str(y.get("card")):
             rep.add(fn, "CARD", f"{name}.{n}", f"YAML {y.get('card')!r}, document {d.card!r} ({dt.file}:{d.line})")
     dseq = [n for n in dnames if n in ymap]
@@ -526,25 +590,41 @@ def _compare_methods(rep: Report, yf: str, mid: str, dm, ym: dict) -> None:
         where = ", ".join(f"{dm.stem}:{mt.table.line}" for mt in dm.method_tables if mt.role == role)
         for meth in offered:
             if meth not in ymeth:
-                rep.add(yf, "METHOD", f"{mid}.{role}.{meth}",
-                        f"the document offers {meth} ({where}); no YAML endpoint of the {role} interface has it")
+                rep.add(
+                    yf,
+                    "METHOD",
+                    f"{mid}.{role}.{meth}",
+                    f"the document offers {meth} ({where}); no YAML endpoint of the {role} interface has it",
+                )
         for meth, ops in ymeth.items():
             if meth in offered:
                 continue
             if meth in na:
-                rep.add(yf, "METHOD", f"{mid}.{role}.{meth}",
-                        f"the document marks {meth} n/a ({where}); YAML endpoint(s) {', '.join(ops)}")
+                rep.add(
+                    yf,
+                    "METHOD",
+                    f"{mid}.{role}.{meth}",
+                    f"the document marks {meth} n/a ({where}); YAML endpoint(s) {', '.join(ops)}",
+                )
             else:
-                rep.add(yf, "METHOD", f"{mid}.{role}.{meth}",
-                        f"the document's method table does not list {meth} ({where}); YAML endpoint(s) {', '.join(ops)}")
+                rep.add(
+                    yf,
+                    "METHOD",
+                    f"{mid}.{role}.{meth}",
+                    f"the document's method table does not list {meth} ({where}); YAML endpoint(s) {', '.join(ops)}",
+                )
     for role, eps in yroles.items():
         if role in droles:
             continue
         for meth in dict.fromkeys(str(e.get("method")) for e in eps):
             ops = [str(e.get("operation")) for e in eps if str(e.get("method")) == meth]
-            rep.add(yf, "METHOD", f"{mid}.{role}.{meth}",
-                    f"the document has no {role} interface method table "
-                    f"(it has: {', '.join(droles) or 'none'}); YAML endpoint(s) {', '.join(ops)}")
+            rep.add(
+                yf,
+                "METHOD",
+                f"{mid}.{role}.{meth}",
+                f"the document has no {role} interface method table "
+                f"(it has: {', '.join(droles) or 'none'}); YAML endpoint(s) {', '.join(ops)}",
+            )
 
 
 def _check_anchors(rep: Report, yf: str, mid: str, ym: dict, doc: Document) -> None:
@@ -560,11 +640,16 @@ def _check_anchors(rep: Report, yf: str, mid: str, ym: dict, doc: Document) -> N
             rep.add(yf, "ANCHOR", f"{mid}.{role}", f"interface anchor {a!r} not in the document")
         for e in itf.get("endpoints") or []:
             if isinstance(e, dict) and isinstance(e.get("anchor"), str) and not _anchor_ok(e["anchor"], doc):
-                rep.add(yf, "ANCHOR", f"{mid}.{role}.{e.get('operation')}",
-                        f"endpoint anchor {e['anchor']!r} not in the document")
+                rep.add(
+                    yf,
+                    "ANCHOR",
+                    f"{mid}.{role}.{e.get('operation')}",
+                    f"endpoint anchor {e['anchor']!r} not in the document",
+                )
 
 
 # --------------------------------------------------------------------------------------------- main
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="audit_spec.py", description=__doc__.split("\n\n")[0])
@@ -572,8 +657,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("version", help="version folder under the spec root, e.g. 2.2.1")
     ap.add_argument("--spec-root", default="spec", help="folder holding the version folders (default: spec)")
     ap.add_argument("--dump", action="store_true", help="print what was parsed from the document and exit")
-    ap.add_argument("--with", dest="extensions", default="", metavar="EXT[,EXT]",
-                    help="merge these extensions of the version (spec/<VERSION>/extensions/<EXT>) before comparing")
+    ap.add_argument(
+        "--with",
+        dest="extensions",
+        default="",
+        metavar="EXT[,EXT]",
+        help="merge these extensions of the version (spec/<VERSION>/extensions/<EXT>) before comparing",
+    )
     try:
         args = ap.parse_args(argv)
     except SystemExit as e:

@@ -12,6 +12,7 @@ so that ``--dump`` can show what was deliberately not taken for a type.
 
 Plain Python 3.11, no dependencies.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,10 +24,26 @@ SKIP_STEMS = {"template-object-description", "changelog", "copyright", "pdf_layo
 
 # Reading order of the chapters (the document has no master file in our copy); others follow by name.
 CHAPTER_ORDER = [
-    "introduction", "terminology", "topology", "version_history", "transport_and_format", "status_codes",
-    "version_information_endpoint", "credentials", "mod_locations", "mod_sessions", "mod_cdrs",
-    "mod_tariffs", "mod_tokens", "mod_commands", "mod_charging_profiles", "mod_hub_client_info",
-    "mod_payments", "mod_bookings", "smart_charging", "types",
+    "introduction",
+    "terminology",
+    "topology",
+    "version_history",
+    "transport_and_format",
+    "status_codes",
+    "version_information_endpoint",
+    "credentials",
+    "mod_locations",
+    "mod_sessions",
+    "mod_cdrs",
+    "mod_tariffs",
+    "mod_tokens",
+    "mod_commands",
+    "mod_charging_profiles",
+    "mod_hub_client_info",
+    "mod_payments",
+    "mod_bookings",
+    "smart_charging",
+    "types",
 ]
 
 # Document chapter (file stem) -> YAML file of the transcription (spec/README.md, "Layout").
@@ -38,8 +55,17 @@ FIXED_YAML_FILE = {
     "credentials": "credentials.yaml",
 }
 
-PRIMITIVES = {"string": "string", "cistring": "CiString", "datetime": "DateTime", "number": "number",
-              "int": "int", "integer": "int", "boolean": "boolean", "url": "URL", "any": "any"}
+PRIMITIVES = {
+    "string": "string",
+    "cistring": "CiString",
+    "datetime": "DateTime",
+    "number": "number",
+    "int": "int",
+    "integer": "int",
+    "boolean": "boolean",
+    "url": "URL",
+    "any": "any",
+}
 
 KIND_WORDS = {"object": "object", "class": "class", "enum": "enum", "openenum": "OpenEnum", "type": "type"}
 
@@ -64,13 +90,14 @@ def yaml_file_for(stem: str) -> str:
 
 # --------------------------------------------------------------------------------------------- model
 
+
 @dataclass
 class Heading:
     file: str
     line: int
     level: int
-    title: str               # as written (markup kept)
-    anchor: str | None       # explicit anchor ([[id]]) or Markdown slug
+    title: str  # as written (markup kept)
+    anchor: str | None  # explicit anchor ([[id]]) or Markdown slug
     auto_anchors: list[str] = field(default_factory=list)  # generated ids the renderer would give
 
 
@@ -96,7 +123,7 @@ class DocField:
     length: int | None
     card: str
     line: int
-    choice: bool = False     # row of a "Choice: one of N" group (marked with '>')
+    choice: bool = False  # row of a "Choice: one of N" group (marked with '>')
 
 
 @dataclass
@@ -108,7 +135,7 @@ class DocValue:
 @dataclass
 class DocType:
     name: str
-    kind: str                # object | class | enum | OpenEnum | type (primitive, not transcribed)
+    kind: str  # object | class | enum | OpenEnum | type (primitive, not transcribed)
     title: str
     file: str
     line: int
@@ -166,11 +193,11 @@ class DocModule:
 @dataclass
 class Document:
     root: Path
-    fmt: str                                   # asciidoc | markdown
+    fmt: str  # asciidoc | markdown
     files: list[str] = field(default_factory=list)
     headings: list[Heading] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
-    types: list[DocType] = field(default_factory=list)        # in document order, duplicates kept
+    types: list[DocType] = field(default_factory=list)  # in document order, duplicates kept
     modules: list[DocModule] = field(default_factory=list)
     other_tables: list[Table] = field(default_factory=list)
     anchors: dict[str, set[str]] = field(default_factory=dict)  # file stem -> anchors defined there
@@ -205,7 +232,7 @@ def unentity(s: str) -> str:
 def strip_markup(s: str) -> str:
     """Remove emphasis/code markers and links (keeping link text) from a short cell or title."""
     s = unentity(s)
-    s = re.sub(r"\[\[[^\]]*\]\]", "", s)                   # inline anchors [[id]]
+    s = re.sub(r"\[\[[^\]]*\]\]", "", s)  # inline anchors [[id]]
     s = _ADOC_LINK.sub(lambda m: m.group(2) if m.group(2) else m.group(1).split("#")[-1], s)
     s = _MD_LINK.sub(lambda m: m.group(1), s)
     s = re.sub(r"\[line-through\]#([^#]*)#", r"\1", s)
@@ -219,7 +246,7 @@ def clean_card(s: str) -> str:
     c = unentity(s).strip().strip("`").strip()
     if c in CARDS:
         return c
-    m = re.fullmatch(r"([_*]{1,2})(.+)\1", c)         # emphasised: *1*, _?_
+    m = re.fullmatch(r"([_*]{1,2})(.+)\1", c)  # emphasised: *1*, _?_
     if m and m.group(2).strip() in CARDS:
         return m.group(2).strip()
     return re.sub(r"\s+", " ", c)
@@ -269,6 +296,7 @@ def md_slugs(title: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------- readers
+
 
 def _read_asciidoc(path: Path, stem: str, doc: Document) -> tuple[list[Heading], list[Table], list[str]]:
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -347,13 +375,17 @@ def _read_asciidoc(path: Path, stem: str, doc: Document) -> tuple[list[Heading],
     return headings, tables, lines
 
 
-def _adoc_table(stem: str, start: int, heading: Heading | None, attr: str | None,
-                body: list[tuple[int, str]]) -> Table | None:
+def _adoc_table(
+    stem: str, start: int, heading: Heading | None, attr: str | None, body: list[tuple[int, str]]
+) -> Table | None:
     warnings: list[str] = []
     ncols = None
     if attr:
-        m = re.search(r'cols\s*=\s*"([^"]*)"', attr) or re.search(r"cols\s*=\s*'([^']*)'", attr) \
+        m = (
+            re.search(r'cols\s*=\s*"([^"]*)"', attr)
+            or re.search(r"cols\s*=\s*'([^']*)'", attr)
             or re.search(r"cols\s*=\s*([^,\]]+)", attr)
+        )
         if m:
             spec = m.group(1).strip()
             if re.fullmatch(r"\d+", spec):
@@ -380,7 +412,7 @@ def _adoc_table(stem: str, start: int, heading: Heading | None, attr: str | None
             m1 = _CELL_SPEC_END.search(chunks[k])
             pre_specs.append(m1.group(1) if m1 else "")
             if m1:
-                chunks[k] = chunks[k][:m1.start()]
+                chunks[k] = chunks[k][: m1.start()]
         lead = chunks[0]
         if cells and (lead.strip() or not chunks[1:]):
             c, cl, st = cells[-1]
@@ -405,15 +437,14 @@ def _adoc_table(stem: str, start: int, heading: Heading | None, attr: str | None
         return None
     rows: list[list[str]] = []
     row_lines: list[int] = []
-    if len(cells) % ncols and all(not c[0].strip() for c in cells[-(len(cells) % ncols):]):
+    if len(cells) % ncols and all(not c[0].strip() for c in cells[-(len(cells) % ncols) :]):
         n = len(cells) % ncols
         warnings.append(f"line {cells[-n][1]}: trailing '|' leaves an incomplete row of {n} empty cell(s); dropped")
         cells = cells[:-n]
     for k in range(0, len(cells), ncols):
-        grp = cells[k:k + ncols]
+        grp = cells[k : k + ncols]
         if not grp[0][2]:
-            warnings.append(f"line {grp[0][1]}: row does not start at the beginning of a line "
-                            f"(cell count drift?)")
+            warnings.append(f"line {grp[0][1]}: row does not start at the beginning of a line " f"(cell count drift?)")
         if len(grp) < ncols:
             warnings.append(f"line {grp[0][1]}: last row has {len(grp)} of {ncols} cells")
         rows.append([c[0].strip() for c in grp] + [""] * (ncols - len(grp)))
@@ -470,8 +501,11 @@ def _read_markdown(path: Path, stem: str, doc: Document) -> tuple[list[Heading],
             cur_heading = h
             i += 1
             continue
-        if s.lstrip().startswith("|") and i + 1 < len(lines) and \
-                re.fullmatch(r"\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*", lines[i + 1].rstrip()):
+        if (
+            s.lstrip().startswith("|")
+            and i + 1 < len(lines)
+            and re.fullmatch(r"\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*", lines[i + 1].rstrip())
+        ):
             start = ln
             header = _md_cells(s)
             rows: list[list[str]] = []
@@ -480,12 +514,12 @@ def _read_markdown(path: Path, stem: str, doc: Document) -> tuple[list[Heading],
             i += 2
             while i < len(lines) and lines[i].lstrip().startswith("|"):
                 cells = _md_cells(lines[i].rstrip())
-                if len(cells) > len(header) and not any(c for c in cells[len(header):]):
+                if len(cells) > len(header) and not any(c for c in cells[len(header) :]):
                     warnings.append(f"line {i + 1}: {len(cells)} cells (extra ones empty), header has {len(header)}")
-                    cells = cells[:len(header)]
+                    cells = cells[: len(header)]
                 elif len(cells) != len(header):
                     warnings.append(f"line {i + 1}: {len(cells)} cells, header has {len(header)}")
-                    cells = (cells + [""] * len(header))[:len(header)]
+                    cells = (cells + [""] * len(header))[: len(header)]
                 rows.append(cells)
                 row_lines.append(i + 1)
                 i += 1
@@ -506,30 +540,33 @@ def _md_cells(line: str) -> list[str]:
 
 # --------------------------------------------------------------------------------------------- interpretation
 
+
 def parse_type_heading(title: str) -> tuple[str, str] | None:
     """(name, kind) when the heading introduces a type, else None."""
     t = unentity(title).strip()
-    t = re.sub(r"^\d+(\.\d+)*\.?\s+", "", t)          # Markdown section numbers "4.1 "
+    t = re.sub(r"^\d+(\.\d+)*\.?\s+", "", t)  # Markdown section numbers "4.1 "
     m = re.fullmatch(r"(.+?)\s+([_*]{0,2})(Object|object|class|enum|OpenEnum|type)\2", t)
     if not m:
         return None
     raw_name, marker, word = m.group(1), m.group(2), m.group(3)
     if word.lower() != "object" and not marker:
-        return None                                    # "... class" without emphasis is prose
+        return None  # "... class" without emphasis is prose
     name = raw_name.strip()
     if re.fullmatch(r"([_*]{1,2})(.+?)\1", name):
         name = re.fullmatch(r"([_*]{1,2})(.+?)\1", name).group(2)
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9 ]*", name):
         return None
-    if word.lower() == "object" and (not name[0].isupper() or len(name.split()) > 1 and not raw_name.strip().startswith(("_", "*"))):
-        return None                                    # "Client Owned Object ..." prose headings
+    if word.lower() == "object" and (
+        not name[0].isupper() or len(name.split()) > 1 and not raw_name.strip().startswith(("_", "*"))
+    ):
+        return None  # "Client Owned Object ..." prose headings
     return name.replace(" ", ""), KIND_WORDS[word.lower()]
 
 
 _SPEC = r"(?:\d+\*)?(?:\d+(?:\.\d+)?\+)?(?:[<^>])?(?:\.[<^>])?[adehlmsv]?"
 _CELL_SPEC_END = re.compile(r"[ \t]+(" + _SPEC + r")$")
 _CELL_SPEC_START = re.compile(r"[ \t]*(" + _SPEC + r")[ \t]*")
-_LEN = re.compile(r"^\s*[\(\[]\s*(?:\d+\s*\.\.\s*)?(\d+)\s*[\)\]]")     # (36), [36], [1..255]
+_LEN = re.compile(r"^\s*[\(\[]\s*(?:\d+\s*\.\.\s*)?(\d+)\s*[\)\]]")  # (36), [36], [1..255]
 
 
 def parse_type_cell(cell: str) -> tuple[str | None, int | None]:
@@ -540,15 +577,15 @@ def parse_type_cell(cell: str) -> tuple[str | None, int | None]:
     mm = _MD_LINK.search(c)
     if m and (not mm or m.start() < mm.start()):
         name = (m.group(2) or m.group(1).split("#")[-1]).strip()
-        rest = c[m.end():]
+        rest = c[m.end() :]
     elif mm:
         name = mm.group(1).strip()
-        rest = c[mm.end():]
+        rest = c[mm.end() :]
     else:
         m2 = re.match(r"\s*[_*`]*([A-Za-z][A-Za-z0-9_]*)[_*`]*", c)
         if m2:
             name = m2.group(1)
-            rest = c[m2.end():]
+            rest = c[m2.end() :]
     if name is not None:
         name = strip_markup(name)
         name = PRIMITIVES.get(name.lower(), name)
@@ -568,15 +605,18 @@ def classify_table(t: Table, type_name: str | None = None) -> str | None:
     h = t.hdr()
     if not h:
         return None
-    if h[0] in ("property", "field name") and _col(h, "type", "datatype", "field type") is not None \
-            and _col(h, "card", "cardinality") is not None:
+    if (
+        h[0] in ("property", "field name")
+        and _col(h, "type", "datatype", "field type") is not None
+        and _col(h, "card", "cardinality") is not None
+    ):
         return "fields"
     if h[0] == "value":
         return "values"
     if type_name and type_name.lower() in h:
         return "values"
     if type_name and h[0] == "property" and len(h) == 2:
-        return "values"                                # 2.1.1 SessionStatus: "Property | Description"
+        return "values"  # 2.1.1 SessionStatus: "Property | Description"
     return None
 
 
@@ -663,8 +703,7 @@ def load_document(root: Path) -> Document:
     return doc
 
 
-def _interpret_file(doc: Document, stem: str, headings: list[Heading], tables: list[Table],
-                    lines: list[str]) -> None:
+def _interpret_file(doc: Document, stem: str, headings: list[Heading], tables: list[Table], lines: list[str]) -> None:
     # Module identifier
     mod_id = None
     mod_line = None

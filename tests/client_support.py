@@ -34,7 +34,9 @@ def envelope(data: Any = None, status_code: int = 1000) -> dict[str, Any]:
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.Response(status, content=dumps(body).encode(), headers={"content-type": "application/json", **(headers or {})})
+    return httpx.Response(
+        status, content=dumps(body).encode(), headers={"content-type": "application/json", **(headers or {})}
+    )
 
 
 def transport(pkg: ModuleType, handler: Callable[[httpx.Request], httpx.Response], **settings: Any) -> Any:

@@ -38,7 +38,9 @@ def assert_tree(expected_root: Path, actual: dict[str, str], update: bool) -> No
     for rel in sorted(on_disk & set(actual)):
         want = (expected_root / rel).read_text(encoding="utf-8")
         if want != actual[rel]:
-            diff = difflib.unified_diff(want.splitlines(True), actual[rel].splitlines(True), f"golden/{rel}", f"generated/{rel}")
+            diff = difflib.unified_diff(
+                want.splitlines(True), actual[rel].splitlines(True), f"golden/{rel}", f"generated/{rel}"
+            )
             problems.append("".join(list(diff)[:80]))
     if problems:
         pytest.fail("\n".join(problems) + f"\n\nIf the change is intended, update the golden files: {UPDATE_COMMAND}")

@@ -44,7 +44,9 @@ def value(spec: Spec, t: TypeRef, name: str = "", *, unknown_enums: bool = False
     return obj(spec, target, unknown_enums=unknown_enums, depth=depth + 1)
 
 
-def obj(spec: Spec, t: ObjectType, *, unknown_enums: bool = False, extra: bool = False, depth: int = 0) -> dict[str, Any]:
+def obj(
+    spec: Spec, t: ObjectType, *, unknown_enums: bool = False, extra: bool = False, depth: int = 0
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in t.fields:
         if depth > 6 and not f.required:

@@ -28,7 +28,9 @@ def server_package(version: str, role: str, extensions: tuple[str, ...] = ()) ->
         return sys.modules[name]
     root = _with_extensions(version, extensions) if extensions else ROOT / "generated"
     folder = root / version / "server" / role / naming.server_package(role, version)
-    spec = importlib.util.spec_from_file_location(name, folder / "__init__.py", submodule_search_locations=[str(folder)])
+    spec = importlib.util.spec_from_file_location(
+        name, folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -64,7 +66,9 @@ class RunningServer:
 
     def __init__(self, app: Any, port: int) -> None:
         self.port = port
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> RunningServer:

@@ -49,7 +49,9 @@ def argv(verb: str, version: str, out: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("verb", sorted(VERBS_WITH_VERSION))
-def test_unknown_version_is_the_same_sentence_for_every_verb(verb: str, spec_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_version_is_the_same_sentence_for_every_verb(
+    verb: str, spec_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, err = run(capsys, "--spec-root", str(spec_root), *argv(verb, "9.9", tmp_path / "out"))
     assert code == EXIT_INPUT
     assert err == f"ocpi-codegen: error: unknown OCPI version '9.9' in {spec_root}; known: 1.0, 1.1\n"
@@ -73,7 +75,9 @@ def test_missing_or_wrong_spec_root_is_one_line(verb: str, tmp_path: Path, capsy
 
 
 @pytest.mark.parametrize("verb", ["generate", "check", "openapi", "client", "server"])
-def test_output_path_that_is_a_file(verb: str, spec_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_output_path_that_is_a_file(
+    verb: str, spec_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     out.write_text("keep me")
     code, err = run(capsys, "--spec-root", str(spec_root), *argv(verb, "1.0", out))
@@ -122,7 +126,9 @@ def test_full_disk_in_the_middle_leaves_tree_and_manifest_as_they_were(
     assert not [p for p in generated.rglob(".*") if p.is_file()], "temporary files left behind"
 
 
-def test_failure_while_swapping_rolls_every_file_back(generated: Path, spec_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_failure_while_swapping_rolls_every_file_back(
+    generated: Path, spec_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = snapshot(generated)
     real = os.replace
     calls = {"n": 0}
@@ -141,7 +147,9 @@ def test_failure_while_swapping_rolls_every_file_back(generated: Path, spec_root
     assert not [p for p in generated.rglob(".*") if p.is_file()]
 
 
-def test_read_only_subfolder_fails_before_anything_changes(generated: Path, spec_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_read_only_subfolder_fails_before_anything_changes(
+    generated: Path, spec_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = snapshot(generated)
     sub = generated / "1.0" / "client"
     if os.geteuid() == 0:  # root writes through mode bits; a file where a folder must be fails for everyone
@@ -159,7 +167,9 @@ def test_read_only_subfolder_fails_before_anything_changes(generated: Path, spec
     assert snapshot(generated) == before
 
 
-def test_successful_generate_prunes_and_writes_with_normal_modes(generated: Path, spec_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_successful_generate_prunes_and_writes_with_normal_modes(
+    generated: Path, spec_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     old = os.umask(0o027)
     try:
         code, _ = run(capsys, "--spec-root", str(spec_root), "generate", "1.0", "-o", str(generated), "-q")
@@ -224,12 +234,18 @@ def test_server_update_on_an_empty_folder_says_what_it_did(tmp_path: Path, capsy
 
 def test_unknown_role_and_interface(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, err = run(capsys, "server", "2.2.1", "--role", "other", "-o", str(tmp_path / "s"))
-    assert code == EXIT_INPUT and err.startswith("ocpi-codegen: error: OCPI 2.2.1 has no server role 'other'; choose from:")
+    assert code == EXIT_INPUT and err.startswith(
+        "ocpi-codegen: error: OCPI 2.2.1 has no server role 'other'; choose from:"
+    )
     code, err = run(capsys, "openapi", "2.2.1", "--interface", "nope")
-    assert code == EXIT_INPUT and err.startswith("ocpi-codegen: error: OCPI 2.2.1 has no interface 'nope'; choose from:")
+    assert code == EXIT_INPUT and err.startswith(
+        "ocpi-codegen: error: OCPI 2.2.1 has no interface 'nope'; choose from:"
+    )
 
 
-def test_progress_lines_only_when_asked_or_on_a_terminal(spec_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_lines_only_when_asked_or_on_a_terminal(
+    spec_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, err = run(capsys, "--spec-root", str(spec_root), "generate", "1.0", "-o", str(tmp_path / "a"))
     assert code == 0 and err == ""  # stderr is not a terminal here
     code = main(["--spec-root", str(spec_root), "generate", "1.0", "-o", str(tmp_path / "b"), "--progress"])

@@ -146,6 +146,11 @@ def test_every_endpoint_has_a_client_method() -> None:
         spec = load_spec(SPEC_ROOT, v)
         interfaces, _ = view(spec)
         methods = {(i.module_id, i.role, m.name) for i in interfaces for m in i.methods}
-        expected = {(i.module_id, i.role, e.operation) for i in spec.interfaces if i.module_id != "versions" for e in i.endpoints}
+        expected = {
+            (i.module_id, i.role, e.operation)
+            for i in spec.interfaces
+            if i.module_id != "versions"
+            for e in i.endpoints
+        }
         assert methods == expected, v
         assert all(isinstance(m, PyMethod) for i in interfaces for m in i.methods)

@@ -41,7 +41,10 @@ class FakeCpo:
                 {"identifier": "credentials", "role": "RECEIVER", "url": f"{base}/credentials"},
                 {"identifier": "locations", "role": "SENDER", "url": f"{base}/locations"},
             ]
-        return [{"identifier": "credentials", "url": f"{base}/credentials"}, {"identifier": "locations", "url": f"{base}/locations"}]
+        return [
+            {"identifier": "credentials", "url": f"{base}/credentials"},
+            {"identifier": "locations", "url": f"{base}/locations"},
+        ]
 
     def token_of(self, request: httpx.Request) -> str | None:
         import base64
@@ -58,7 +61,15 @@ class FakeCpo:
             return json_response(envelope(status_code=2000), 401)
         path = request.url.path
         if path == "/ocpi/versions":
-            return json_response(envelope([{"version": "2.1.1", "url": f"{PEER}/2.1.1"}, {"version": self.version, "url": f"{PEER}/{self.version}"}, {"version": "9.9", "url": f"{PEER}/9.9"}]))
+            return json_response(
+                envelope(
+                    [
+                        {"version": "2.1.1", "url": f"{PEER}/2.1.1"},
+                        {"version": self.version, "url": f"{PEER}/{self.version}"},
+                        {"version": "9.9", "url": f"{PEER}/9.9"},
+                    ]
+                )
+            )
         if path == f"/ocpi/{self.version}":
             return json_response(envelope({"version": self.version, "endpoints": self.endpoints()}))
         if path.endswith("/credentials"):
@@ -110,7 +121,9 @@ def test_register_pull_update_unregister(version: str) -> None:
     assert ids == ["LOC0", "LOC1", "LOC2", "LOC3", "LOC4"]
     assert locations.total_count == 5 and locations.limit == 2
     pulls = [r for r in fake.requests if r.url.path.endswith("/locations")]
-    assert len(pulls) == 3 and all(r.headers["authorization"] == expected_auth("token-c", raw=not spec.token_base64) for r in pulls)
+    assert len(pulls) == 3 and all(
+        r.headers["authorization"] == expected_auth("token-c", raw=not spec.token_base64) for r in pulls
+    )
     assert all(r.url.params["limit"] == "2" for r in pulls)
     new = cpo.update_credentials(own.model_copy(update={"token": "token-b2"}))
     assert new.token == "token-c2" and fake.registered["token"] == "token-b2"
@@ -188,7 +201,9 @@ def test_error_mapping_carries_codes_and_request_id(status: int, body: dict[str,
         seen.append(request)
         return json_response(body, status)
 
-    transport = pkg._transport.SyncTransport(pkg.OcpiClient.settings("t", max_retries=0), http=httpx.Client(transport=httpx.MockTransport(handler)))
+    transport = pkg._transport.SyncTransport(
+        pkg.OcpiClient.settings("t", max_retries=0), http=httpx.Client(transport=httpx.MockTransport(handler))
+    )
     api = pkg.interfaces.TariffsReceiver(transport, "https://peer.example.com/tariffs")
     with pytest.raises(getattr(pkg, error)) as info:
         api.get("NL", "ABC", "T1")
@@ -200,7 +215,8 @@ def test_error_mapping_carries_codes_and_request_id(status: int, body: dict[str,
 def test_non_json_body_is_a_typed_error() -> None:
     pkg = client_package(load_spec(SPEC_ROOT, "2.2.1"))
     transport = pkg._transport.SyncTransport(
-        pkg.OcpiClient.settings("t"), http=httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, text="<html>oops</html>")))
+        pkg.OcpiClient.settings("t"),
+        http=httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, text="<html>oops</html>"))),
     )
     with pytest.raises(pkg.InvalidResponseError):
         pkg.interfaces.TariffsReceiver(transport, "https://peer.example.com/tariffs").get("NL", "ABC", "T1")

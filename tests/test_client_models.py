@@ -46,15 +46,23 @@ def test_number_is_exact_decimal_and_written_as_json_number() -> None:
     assert price.excl_vat == Decimal("0.1") and price.incl_vat == Decimal("1234567890.123456789")
     assert price.to_json() == b'{"excl_vat":0.1,"incl_vat":1234567890.123456789}'
     dumped = price.model_dump_json()
-    assert '"0.1"' not in dumped and loads(dumped) == {"excl_vat": Decimal("0.1"), "incl_vat": Decimal("1234567890.123456789")}
+    assert '"0.1"' not in dumped and loads(dumped) == {
+        "excl_vat": Decimal("0.1"),
+        "incl_vat": Decimal("1234567890.123456789"),
+    }
 
 
 def test_datetime_with_and_without_zone_is_written_in_utc_with_z() -> None:
     pkg = client_package(load_spec(SPEC_ROOT, "2.2.1"))
     for text in ("2015-06-29T20:39:09", "2015-06-29T20:39:09Z", "2015-06-29T22:39:09+02:00"):
-        period = pkg.models.ExceptionalPeriod.model_validate({"period_begin": text, "period_end": "2016-12-29T17:45:09.2"})
+        period = pkg.models.ExceptionalPeriod.model_validate(
+            {"period_begin": text, "period_end": "2016-12-29T17:45:09.2"}
+        )
         assert period.period_begin == datetime(2015, 6, 29, 20, 39, 9, tzinfo=UTC)
-        assert loads(period.to_json()) == {"period_begin": "2015-06-29T20:39:09Z", "period_end": "2016-12-29T17:45:09.2Z"}
+        assert loads(period.to_json()) == {
+            "period_begin": "2015-06-29T20:39:09Z",
+            "period_end": "2016-12-29T17:45:09.2Z",
+        }
 
 
 def test_open_enum_keeps_unknown_values_closed_enum_rejects_them() -> None:

@@ -25,7 +25,13 @@ from tests.conftest import ROOT  # noqa: E402
 from tests.server_support import RunningServer, free_port, server_package  # noqa: E402
 
 EXAMPLES = 8
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 #: A declared business decision (server kind command/decision) answers 501 until the operator
 #: overrides its handler: documented in the OpenAPI document, so not a server error here.
 DECISION_CHECKS = [c for c in CHECKS if c is not not_a_server_error]
@@ -39,9 +45,17 @@ def test_server_honours_its_openapi_document(version: str, role: str) -> None:
     spec = load_spec(SPEC_ROOT, version)
     pkg = server_package(version, role)
     port = free_port()
-    settings_ = pkg.ServerSettings(base_url=f"http://127.0.0.1:{port}/ocpi", country_code="NL", party_id="FUZ", token_base64=spec.token_base64)
+    settings_ = pkg.ServerSettings(
+        base_url=f"http://127.0.0.1:{port}/ocpi", country_code="NL", party_id="FUZ", token_base64=spec.token_base64
+    )
     store = pkg.SqliteStore(":memory:")
-    party = pkg.Party("fuzzer", token_b="peer-token", token_c="fuzz-token", versions_url="http://127.0.0.1:9/versions", version=version)
+    party = pkg.Party(
+        "fuzzer",
+        token_b="peer-token",
+        token_c="fuzz-token",
+        versions_url="http://127.0.0.1:9/versions",
+        version=version,
+    )
     store.save_party(party)
     token = base64.b64encode(b"fuzz-token").decode() if spec.token_base64 else "fuzz-token"
     headers = {"Authorization": f"Token {token}"}
@@ -57,11 +71,20 @@ def test_server_honours_its_openapi_document(version: str, role: str) -> None:
                 continue
             tested += 1
 
-            @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=EXAMPLES,
+                derandomize=True,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
             @given(case=operation.as_strategy())
             def run(case: schemathesis.Case) -> None:
                 response = case.call(base_url=base_url, headers=headers)
-                undecided = response.status_code == 501 and kinds.get(operation.definition.raw.get("operationId")) in ("command", "decision")
+                undecided = response.status_code == 501 and kinds.get(operation.definition.raw.get("operationId")) in (
+                    "command",
+                    "decision",
+                )
                 case.validate_response(response, checks=DECISION_CHECKS if undecided else CHECKS)
 
             try:

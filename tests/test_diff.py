@@ -17,7 +17,9 @@ BASIC = FIXTURES / "basic"
 
 def test_fixture_diff_matches_golden(update_golden: bool) -> None:
     d = diff_specs(load_spec(BASIC, "1.0"), load_spec(BASIC, "1.1"))
-    files = {f"1.0-1.1.{ext}": format_diff(d, fmt) for fmt, ext in (("text", "txt"), ("markdown", "md"), ("json", "json"))}
+    files = {
+        f"1.0-1.1.{ext}": format_diff(d, fmt) for fmt, ext in (("text", "txt"), ("markdown", "md"), ("json", "json"))
+    }
     assert_tree(GOLDEN / "diff", files, update_golden)
 
 
@@ -42,7 +44,10 @@ def test_editions_of_2_3_0_show_the_edition_2_corrections() -> None:
     d = diff_specs(load_spec(SPEC_ROOT, "2.3.0-booking-1.0"), load_spec(SPEC_ROOT, "2.3.0", extensions=["all"]))
     changes = {(c.category, c.subject, c.aspect): c for c in d.changes}
     assert changes[("version", "index", "edition")].after == "2.3.0-ed2"
-    assert (changes[("field", "Location.address", "length")].before, changes[("field", "Location.address", "length")].after) == ("45", "255")
+    assert (
+        changes[("field", "Location.address", "length")].before,
+        changes[("field", "Location.address", "length")].after,
+    ) == ("45", "255")
     assert changes[("field", "SignedValue.plain_data", "length")].after == "5000"
     assert ("module", "invoicereconciliation", "") in changes and ("extension", "bookings", "") in changes
     assert changes[("field", "Calendar.step_size", "")].op == "removed"  # Bookings 1.0 -> 1.1

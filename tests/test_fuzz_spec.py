@@ -235,7 +235,9 @@ def test_mutated_specs_fail_cleanly_in_process(tmp_path: Path, capsys: pytest.Ca
             generate(root, [VERSION], ["openapi"])
         if full_generates < FULL_GENERATES:
             full_generates += 1
-            code, err, seconds = run_cli(capsys, ["--spec-root", str(root), "generate", VERSION, "-o", str(tmp_path / "accepted"), "-q"])
+            code, err, seconds = run_cli(
+                capsys, ["--spec-root", str(root), "generate", VERSION, "-o", str(tmp_path / "accepted"), "-q"]
+            )
             slowest = max(slowest, seconds)
             if code != 0:
                 failures.append(f"#{n} {label}: validated but generate gave exit {code}: {err[-500:]}")
@@ -245,7 +247,9 @@ def test_mutated_specs_fail_cleanly_in_process(tmp_path: Path, capsys: pytest.Ca
     code, err, _ = run_cli(capsys, ["--spec-root", str(root), "generate", VERSION, "-o", str(out)])
     assert code == 2 and snapshot(out) == before
     elapsed = time.perf_counter() - started
-    print(f"\nfuzz: {MUTATIONS} mutations (seed {SEED}) in {elapsed:.1f}s, slowest run {slowest:.2f}s, {dict(figures)}, {full_generates} full generates")
+    print(
+        f"\nfuzz: {MUTATIONS} mutations (seed {SEED}) in {elapsed:.1f}s, slowest run {slowest:.2f}s, {dict(figures)}, {full_generates} full generates"
+    )
     assert not failures, "\n".join(failures[:10])
     assert figures["exit 2"] > MUTATIONS // 3 and figures["exit 0"] > 0  # the fuzzer does damage, and not only damage
 
@@ -258,7 +262,9 @@ def test_mutated_specs_through_the_console_script(tmp_path: Path) -> None:
     rng = random.Random(SEED + 1)
     base = FIXTURES / "basic"
     out = tmp_path / "out"
-    subprocess.run([script, "--spec-root", str(base), "generate", VERSION, "-o", str(out), "-q"], check=True, timeout=120)
+    subprocess.run(
+        [script, "--spec-root", str(base), "generate", VERSION, "-o", str(out), "-q"], check=True, timeout=120
+    )
     before = snapshot(out)
     seen: Counter[int] = Counter()
     runs: list[Callable[[Path], list[str]]] = [

@@ -30,7 +30,9 @@ def test_versions_are_present() -> None:
 
 def test_generated_is_up_to_date(fresh: dict[str, str]) -> None:
     diffs = compare(ROOT / "generated", fresh)
-    assert not diffs, f"generated/ is out of date ({[f'{d.kind}: {d.path}' for d in diffs][:10]}); run: ocpi-codegen generate"
+    assert (
+        not diffs
+    ), f"generated/ is out of date ({[f'{d.kind}: {d.path}' for d in diffs][:10]}); run: ocpi-codegen generate"
 
 
 def _openapi_docs(files: dict[str, str]) -> list[str]:
@@ -53,7 +55,13 @@ def test_generation_is_deterministic_across_hash_seeds(tmp_path: os.PathLike[str
     for seed in ("1", "2"):
         out = f"{tmp_path}/out{seed}"
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        subprocess.run([sys.executable, "-m", "generator", "generate", "-o", out], check=True, env=env, cwd=ROOT, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "generator", "generate", "-o", out],
+            check=True,
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+        )
         h = hashlib.sha256()
         for dirpath, _, names in sorted(os.walk(out)):
             for name in sorted(names):

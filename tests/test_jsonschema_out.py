@@ -118,7 +118,9 @@ def test_sample_objects_validate(version: str) -> None:
         required = next(f.name for f in t.fields if f.required)
         missing = {k: v for k, v in good.items() if k != required}
         assert not validator.is_valid(missing)
-        too_long = next((f for f in t.fields if f.type.name in ("string", "CiString") and f.type.length and not f.is_list), None)
+        too_long = next(
+            (f for f in t.fields if f.type.name in ("string", "CiString") and f.type.length and not f.is_list), None
+        )
         if too_long is not None:
             assert not validator.is_valid({**good, too_long.name: "x" * (too_long.type.length + 1)})  # type: ignore[operator]
 

@@ -102,7 +102,9 @@ def test_every_problem_is_reported_in_one_run(spec_root: Path) -> None:
     assert sum("unknown type 'Nope" in m for m in msgs) == 3
 
 
-def test_cli_exits_2_and_leaves_output_untouched(spec_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_exits_2_and_leaves_output_untouched(
+    spec_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     assert main(["--spec-root", str(spec_root), "generate", "-o", str(out)]) == 0
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
@@ -134,33 +136,89 @@ def _edit(name: str, old: str, new: str) -> object:
 
 
 HOSTILE = {
-    "non-utf8": (lambda root: (root / "1.0" / "types.yaml").write_bytes((root / "1.0" / "types.yaml").read_bytes() + b"# \xff\n"), "types.yaml", "not UTF-8 text: byte 0xff"),
+    "non-utf8": (
+        lambda root: (root / "1.0" / "types.yaml").write_bytes(
+            (root / "1.0" / "types.yaml").read_bytes() + b"# \xff\n"
+        ),
+        "types.yaml",
+        "not UTF-8 text: byte 0xff",
+    ),
     "control-char": (_append("types.yaml", "# a\x01b\n"), "types.yaml", "character #x0001 is not allowed"),
-    "custom-tag": (_edit("types.yaml", "doc: Market roles.", "doc: !custom_tag Market roles."), "types.yaml", "YAML tag !custom_tag is not allowed"),
-    "python-tag": (_edit("types.yaml", "doc: Market roles.", "doc: !!python/name:os.system x"), "types.yaml", "is not allowed"),
-    "bad-date": (_edit("types.yaml", "doc: Market roles.", "doc: 2020-13-45"), "types.yaml", "[types[Role].doc] cannot read value '2020-13-45'"),
-    "recursive-alias": (_append("types.yaml", "x: &b [*b]\n"), "types.yaml", "a YAML alias refers to a node that contains it"),
+    "custom-tag": (
+        _edit("types.yaml", "doc: Market roles.", "doc: !custom_tag Market roles."),
+        "types.yaml",
+        "YAML tag !custom_tag is not allowed",
+    ),
+    "python-tag": (
+        _edit("types.yaml", "doc: Market roles.", "doc: !!python/name:os.system x"),
+        "types.yaml",
+        "is not allowed",
+    ),
+    "bad-date": (
+        _edit("types.yaml", "doc: Market roles.", "doc: 2020-13-45"),
+        "types.yaml",
+        "[types[Role].doc] cannot read value '2020-13-45'",
+    ),
+    "recursive-alias": (
+        _append("types.yaml", "x: &b [*b]\n"),
+        "types.yaml",
+        "a YAML alias refers to a node that contains it",
+    ),
     "alias-bomb": (_append("types.yaml", BOMB), "types.yaml", "YAML aliases expand to too much data"),
     "deep-nesting": (_append("types.yaml", "deep: " + "[" * 3000 + "]" * 3000 + "\n"), "types.yaml", "nesting"),
     "list-as-key": (_append("types.yaml", "? [a, b]\n: c\n"), "types.yaml", "a mapping key must be plain text"),
-    "files-true": (_edit("index.yaml", "files: [", "files: true\nx: ["), "index.yaml", "[files] True is not of type 'array'"),
-    "huge-length": (_edit("stations.yaml", "length: 3", "length: 10000000000000000000000000000000000000000"), "stations.yaml", "is greater than the maximum of 100000"),
-    "int-digits": (_edit("stations.yaml", "type: CiString, length: 3", "type: int, length: 40"), "stations.yaml", "int length 40 is more than 18 digits"),
-    "unknown-market-role": (_edit("stations.yaml", "implemented_by: [CPO]", "implemented_by: [NOSUCHROLE]"), "stations.yaml", "unknown market role 'NOSUCHROLE'"),
-    "both-outside-config": (_edit("stations.yaml", "role: SENDER", "role: BOTH"), "stations.yaml", "role BOTH is only for credentials and versions"),
-    "wrong-interface-role": (_edit("stations.yaml", "role: SENDER", "role: CPO"), "stations.yaml", "interface role 'CPO' is not one of this version's interface roles"),
+    "files-true": (
+        _edit("index.yaml", "files: [", "files: true\nx: ["),
+        "index.yaml",
+        "[files] True is not of type 'array'",
+    ),
+    "huge-length": (
+        _edit("stations.yaml", "length: 3", "length: 10000000000000000000000000000000000000000"),
+        "stations.yaml",
+        "is greater than the maximum of 100000",
+    ),
+    "int-digits": (
+        _edit("stations.yaml", "type: CiString, length: 3", "type: int, length: 40"),
+        "stations.yaml",
+        "int length 40 is more than 18 digits",
+    ),
+    "unknown-market-role": (
+        _edit("stations.yaml", "implemented_by: [CPO]", "implemented_by: [NOSUCHROLE]"),
+        "stations.yaml",
+        "unknown market role 'NOSUCHROLE'",
+    ),
+    "both-outside-config": (
+        _edit("stations.yaml", "role: SENDER", "role: BOTH"),
+        "stations.yaml",
+        "role BOTH is only for credentials and versions",
+    ),
+    "wrong-interface-role": (
+        _edit("stations.yaml", "role: SENDER", "role: CPO"),
+        "stations.yaml",
+        "interface role 'CPO' is not one of this version's interface roles",
+    ),
     "second-authorization": (
-        _edit("transport.yaml", "  status_codes:", "    - {name: authorization, anchor: transport_authorization, doc: Again., request: true, response: false}\n  status_codes:"),
+        _edit(
+            "transport.yaml",
+            "  status_codes:",
+            "    - {name: authorization, anchor: transport_authorization, doc: Again., request: true, response: false}\n  status_codes:",
+        ),
         "transport.yaml",
         "header 'authorization' is declared twice",
     ),
     "no-transport": (_edit("index.yaml", "transport.yaml, ", ""), "index.yaml", "no listed file defines 'transport'"),
-    "no-credentials": (_edit("index.yaml", "credentials.yaml, ", ""), "index.yaml", "no listed file defines module 'credentials'"),
+    "no-credentials": (
+        _edit("index.yaml", "credentials.yaml, ", ""),
+        "index.yaml",
+        "no listed file defines module 'credentials'",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
-def test_hostile_input_is_a_problem_with_file_and_line(case: str, spec_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_hostile_input_is_a_problem_with_file_and_line(
+    case: str, spec_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     change, name, needle = HOSTILE[case]
     change(spec_root)  # type: ignore[operator]
     started = time.perf_counter()
@@ -178,7 +236,9 @@ def test_large_enum_validates_in_linear_time(spec_root: Path) -> None:
         path = spec_root / "1.0" / "types.yaml"
         base = path.read_text().split("  - name: Huge\n")[0]
         values = "".join(f"      - {{value: V{i}, doc: Value {i}.}}\n" for i in range(n))
-        path.write_text(base + f"  - name: Huge\n    kind: enum\n    anchor: huge\n    doc: Big.\n    values:\n{values}")
+        path.write_text(
+            base + f"  - name: Huge\n    kind: enum\n    anchor: huge\n    doc: Big.\n    values:\n{values}"
+        )
         started = time.perf_counter()
         load_version(spec_root, "1.0")
         return time.perf_counter() - started

@@ -26,9 +26,13 @@ def doc(spec: Spec, stem: str) -> dict[str, Any]:
 def test_documents_per_role_and_interface(spec: Spec) -> None:
     stems = [d.stem for d in documents(spec)]
     assert stems == [
-        "roles/cpo", "roles/emsp", "roles/hub",
-        "interfaces/versions-both", "interfaces/credentials-both",
-        "interfaces/stations-sender", "interfaces/stations-receiver",
+        "roles/cpo",
+        "roles/emsp",
+        "roles/hub",
+        "interfaces/versions-both",
+        "interfaces/credentials-both",
+        "interfaces/stations-sender",
+        "interfaces/stations-receiver",
     ]
     for d in documents(spec):
         document = build_document(spec, d)
@@ -81,7 +85,9 @@ def test_envelope_and_patch_body(spec: Spec) -> None:
     assert schemas["OcpiResponse"]["required"] == ["status_code", "timestamp"]
     assert set(schemas["OcpiResponse"]["properties"]) == {"data", "status_code", "status_message", "timestamp"}
     patch = d["paths"]["/stations/{country_code}/{party_id}/{station_id}"]["patch"]
-    assert patch["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/StationPatch"}
+    assert patch["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/StationPatch"
+    }
     assert schemas["StationPatch"]["required"] == ["last_updated"]
     put = d["paths"]["/stations/{country_code}/{party_id}/{station_id}"]["put"]
     assert set(put["responses"]) == {"200", "201", "400", "401", "404"}

@@ -71,7 +71,13 @@ def test_prune_follows_references_between_components() -> None:
 def test_license_and_contact_are_settings() -> None:
     spec = load_spec(FIXTURES / "basic", "1.0")
     d = documents(spec)[0]
-    info = DocumentInfo(license_name="Proprietary", license_identifier="LicenseRef-Mine", contact_name="Ops", contact_url="", contact_email="ops@example.com")
+    info = DocumentInfo(
+        license_name="Proprietary",
+        license_identifier="LicenseRef-Mine",
+        contact_name="Ops",
+        contact_url="",
+        contact_email="ops@example.com",
+    )
     document = build_document(spec, d, info)
     assert document["info"]["license"] == {"name": "Proprietary", "identifier": "LicenseRef-Mine"}
     assert document["info"]["contact"] == {"name": "Ops", "email": "ops@example.com"}

@@ -27,7 +27,12 @@ def make_venv(path: Path) -> Path:
 
     venv.EnvBuilder(with_pip=True).create(path)
     python = path / "bin" / "python"
-    purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True).stdout.strip()
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     parents = [p for p in [*site.getsitepackages(), sysconfig.get_paths()["purelib"]] if Path(p).is_dir()]
     Path(purelib, "_parent_env.pth").write_text("\n".join(dict.fromkeys(parents)) + "\n")
     return python
@@ -42,7 +47,12 @@ def test_every_client_installs_side_by_side_in_a_fresh_venv(tmp_path: Path) -> N
     code = "; ".join(f"import {n}; assert {n}.OCPI_VERSION" for n in names) + "; print('ok')"
     out = subprocess.run([python, "-c", code], check=True, cwd=tmp_path, capture_output=True, text=True)
     assert out.stdout.strip() == "ok"
-    site = subprocess.run([python, "-c", f"import {names[0]}, os; print(os.path.dirname({names[0]}.__file__))"], capture_output=True, text=True, cwd=tmp_path)
+    site = subprocess.run(
+        [python, "-c", f"import {names[0]}, os; print(os.path.dirname({names[0]}.__file__))"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert str(env) in site.stdout and (Path(site.stdout.strip()) / "py.typed").is_file()
 
 
@@ -53,10 +63,19 @@ def test_two_scaffolds_share_one_venv(tmp_path: Path) -> None:
     projects = {("cpo", "2.2.1"): tmp_path / "cpo", ("emsp", "2.3.0"): tmp_path / "emsp"}
     for (role, version), folder in projects.items():
         assert main(["server", version, "--role", role, "-o", str(folder)]) == 0
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", *map(str, projects.values())], check=True, cwd=tmp_path)
-    listed = subprocess.run([python, "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True, check=True).stdout
+    subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--no-deps", *map(str, projects.values())], check=True, cwd=tmp_path
+    )
+    listed = subprocess.run(
+        [python, "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True, check=True
+    ).stdout
     assert "ocpi-server-cpo-v2-2-1==" in listed and "ocpi-server-emsp-v2-3-0==" in listed
-    purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True).stdout.strip()
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert not (Path(purelib) / "app.py").exists() and not (Path(purelib) / "handlers.py").exists()
     for (role, version), folder in projects.items():
         code = "import app; print(app.app.title if hasattr(app.app, 'title') else 'ok', app.__file__)"
@@ -68,7 +87,11 @@ def test_two_scaffolds_share_one_venv(tmp_path: Path) -> None:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project's wheel, built and installed (without dependencies) in a fresh venv; returns the venv."""
     tmp = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp / "dist"), str(ROOT)], check=True, cwd=tmp)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp / "dist"), str(ROOT)],
+        check=True,
+        cwd=tmp,
+    )
     (wheel,) = (tmp / "dist").glob("ocpi_codegen-*.whl")
     python = make_venv(tmp / "venv")
     subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)], check=True, cwd=tmp)
@@ -79,12 +102,28 @@ def test_project_installs_and_finds_its_spec_and_templates_from_elsewhere(instal
     python = installed / "bin" / "python"
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    where = subprocess.run([python, "-c", "import generator.paths as p; print(p.SPEC_ROOT)"], cwd=elsewhere, capture_output=True, text=True, check=True)
+    where = subprocess.run(
+        [python, "-c", "import generator.paths as p; print(p.SPEC_ROOT)"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert str(installed) in where.stdout  # the wheel's bundled copy, not this checkout
-    out = subprocess.run([installed / "bin" / "ocpi-codegen", "openapi", "2.2.1", "--role", "cpo"], cwd=elsewhere, capture_output=True, text=True)
+    out = subprocess.run(
+        [installed / "bin" / "ocpi-codegen", "openapi", "2.2.1", "--role", "cpo"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("# Generated by ocpi-codegen") and "operationId: locations_sender_list" in out.stdout
-    client = subprocess.run([installed / "bin" / "ocpi-codegen", "client", "2.1.1", "-o", "c"], cwd=elsewhere, capture_output=True, text=True)
+    client = subprocess.run(
+        [installed / "bin" / "ocpi-codegen", "client", "2.1.1", "-o", "c"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+    )
     assert client.returncode == 0, client.stderr
     assert (elsewhere / "c" / "ocpi_client_v2_1_1" / "_transport.py").is_file()
 
@@ -126,7 +165,13 @@ def test_installed_wheel_answers_every_verbs_mistakes_in_one_line(installed: Pat
     for argv, code, needle in cases:
         r = subprocess.run([cli, *argv], capture_output=True, text=True, cwd=tmp_path)
         lines = r.stderr.splitlines()
-        if r.returncode != code or len(lines) != 1 or not lines[0].startswith("ocpi-codegen: error: ") or needle not in lines[0] or "Traceback" in r.stderr:
+        if (
+            r.returncode != code
+            or len(lines) != 1
+            or not lines[0].startswith("ocpi-codegen: error: ")
+            or needle not in lines[0]
+            or "Traceback" in r.stderr
+        ):
             failures.append(f"{argv}: exit {r.returncode}, stderr {r.stderr[-300:]!r}")
     if os.geteuid() != 0:
         locked.chmod(0o755)
@@ -139,7 +184,9 @@ def test_installed_wheel_answers_every_verbs_mistakes_in_one_line(installed: Pat
 def test_scaffolded_server_passes_its_own_tests(version: str, role: str, tmp_path: Path) -> None:
     project = tmp_path / "myserver"
     assert main(["server", version, "--role", role, "-o", str(project)]) == 0
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout[-2000:]
 
 

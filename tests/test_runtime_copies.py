@@ -17,7 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_every_runtime_module_is_copied_and_nothing_else() -> None:
     on_disk = {
-        f"{part}/{p.name}" for part in ("client", "server") for p in (RUNTIME_ROOT / part).glob("*.py") if p.name != "__init__.py"
+        f"{part}/{p.name}"
+        for part in ("client", "server")
+        for p in (RUNTIME_ROOT / part).glob("*.py")
+        if p.name != "__init__.py"
     }
     listed = {f"client/{m}" for m in CLIENT_MODULES} | {f"server/{m}" for m in SERVER_MODULES}
     assert on_disk == listed

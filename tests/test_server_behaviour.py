@@ -70,7 +70,12 @@ def test_put_creates_201_then_replaces_200_and_routing_headers_are_swapped() -> 
     spec = load_spec(SPEC_ROOT, V)
     tariff = obj(spec, spec.type("Tariff"))  # type: ignore[arg-type]
     tariff.update(country_code="NL", party_id="CPO", id="T1")
-    routing = {"OCPI-from-country-code": "NL", "OCPI-from-party-id": "CPO", "OCPI-to-country-code": "DE", "OCPI-to-party-id": "EMS"}
+    routing = {
+        "OCPI-from-country-code": "NL",
+        "OCPI-from-party-id": "CPO",
+        "OCPI-to-country-code": "DE",
+        "OCPI-to-party-id": "EMS",
+    }
     first = client.put(f"/ocpi/{V}/tariffs/NL/CPO/T1", content=dumps(tariff), headers={**auth, **routing})
     second = client.put(f"/ocpi/{V}/tariffs/nl/cpo/T1", content=dumps(tariff), headers=auth)  # CiString keys
     assert (first.status_code, second.status_code) == (201, 200)
@@ -94,7 +99,17 @@ def test_generated_server_passes_mypy_strict(version: str, tmp_path: object) -> 
     """The scaffolded CPO project (the package, with its embedded client, and the user's files)."""
     folder = ROOT / "generated" / version / "server" / "cpo"
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path), f"ocpi_server_cpo_v{version.replace('.', '_')}", "app.py", "handlers.py"],
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--cache-dir",
+            str(tmp_path),
+            f"ocpi_server_cpo_v{version.replace('.', '_')}",
+            "app.py",
+            "handlers.py",
+        ],
         cwd=folder,
         capture_output=True,
         text=True,

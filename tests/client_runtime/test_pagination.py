@@ -14,7 +14,11 @@ from ocpi_runtime.client.errors import InvalidResponseError, PaginationError, Un
 from ._helpers import Recorder, ok
 
 BASE = "https://peer.example.com/ocpi/cpo/2.2.1/tariffs"
-FILTERS: dict[str, str | int | None] = {"date_from": "2024-01-01T00:00:00Z", "date_to": "2024-02-01T00:00:00Z", "limit": 2}
+FILTERS: dict[str, str | int | None] = {
+    "date_from": "2024-01-01T00:00:00Z",
+    "date_to": "2024-02-01T00:00:00Z",
+    "limit": 2,
+}
 
 
 class Item(OcpiModel):

@@ -12,7 +12,9 @@ from ocpi_runtime.server._store import SqliteStore
 
 @pytest.fixture
 def settings() -> ServerSettings:
-    return ServerSettings(base_url="http://testserver/ocpi", country_code="NL", party_id="EXA", max_limit=10, default_limit=5)
+    return ServerSettings(
+        base_url="http://testserver/ocpi", country_code="NL", party_id="EXA", max_limit=10, default_limit=5
+    )
 
 
 @pytest.fixture

@@ -116,7 +116,9 @@ def test_versions_require_a_token_by_default(client: TestClient) -> None:
 
 
 def test_versions_can_be_anonymous(store: SqliteStore) -> None:
-    settings = ServerSettings(base_url="http://testserver/ocpi", country_code="NL", party_id="EXA", versions_require_token=False)
+    settings = ServerSettings(
+        base_url="http://testserver/ocpi", country_code="NL", party_id="EXA", versions_require_token=False
+    )
     store.save_party(Party(party_key="peer", token_c=TOKEN_C))
     client = TestClient(build_app(settings, store))
     assert client.get("/ocpi/versions").status_code == 200

@@ -23,7 +23,11 @@ SETTINGS = ServerSettings(base_url="https://ocpi.example.com/ocpi", country_code
 
 def _scaffold_client(version: str, role: str, **settings: Any) -> TestClient:
     pkg = server_package(version, role)
-    return TestClient(pkg.create_app(pkg.ServerSettings(base_url="https://ocpi.example.com/ocpi", country_code="NL", party_id="EXA", **settings)))
+    return TestClient(
+        pkg.create_app(
+            pkg.ServerSettings(base_url="https://ocpi.example.com/ocpi", country_code="NL", party_id="EXA", **settings)
+        )
+    )
 
 
 @pytest.mark.parametrize(("version", "role"), [("2.1.1", "emsp"), ("2.2.1", "cpo"), ("2.3.0", "hub")])
@@ -32,7 +36,9 @@ def test_scaffold_serves_its_role_document_without_a_token(version: str, role: s
     response = client.get("/openapi.json")
     assert response.status_code == 200 and response.headers["content-type"] == "application/json"
     served = response.json()
-    shipped = yaml.safe_load((ROOT / "generated" / version / "openapi" / "roles" / f"{role}.yaml").read_text(encoding="utf-8"))
+    shipped = yaml.safe_load(
+        (ROOT / "generated" / version / "openapi" / "roles" / f"{role}.yaml").read_text(encoding="utf-8")
+    )
     assert served["servers"] == [{"url": f"https://ocpi.example.com/ocpi/{version}", "description": "This server."}]
     assert {**served, "servers": shipped["servers"]} == shipped
     # OCPI routes still want a token; the docs routes did not loosen them.

@@ -74,7 +74,12 @@ class Price(BaseModel):
 def test_json_writes_decimals_as_exact_numbers() -> None:
     text = dumps({"a": Decimal("0.10"), "b": [Decimal("1E+2"), Decimal("-0.000001")], "c": 1.5, "d": 3})
     assert text == '{"a":0.10,"b":[1E+2,-0.000001],"c":1.5,"d":3}'
-    assert loads(text) == {"a": Decimal("0.10"), "b": [Decimal("100"), Decimal("-0.000001")], "c": Decimal("1.5"), "d": 3}
+    assert loads(text) == {
+        "a": Decimal("0.10"),
+        "b": [Decimal("100"), Decimal("-0.000001")],
+        "c": Decimal("1.5"),
+        "d": 3,
+    }
     with pytest.raises(ValueError):
         dumps({"x": Decimal("NaN")})
     with pytest.raises(ValueError):
@@ -168,7 +173,9 @@ def test_success_through_the_app_with_models_and_raw_json(client: TestClient) ->
 
 def test_malformed_json_is_400_2001(client: TestClient) -> None:
     response = client.put(
-        "/ocpi/emsp/2.2.1/locations/NL/EXA/LOC1", content=b'{"id": "LOC1",', headers={"Content-Type": "application/json"}
+        "/ocpi/emsp/2.2.1/locations/NL/EXA/LOC1",
+        content=b'{"id": "LOC1",',
+        headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 400
     body = response.json()
@@ -246,13 +253,16 @@ def test_ocpi_http_error_keeps_its_codes_and_headers(client: TestClient) -> None
     assert_envelope(body, 2000)
     assert body["status_message"] == "Conflict here"
     error = OcpiHTTPError(404, 2003, "Unknown location")
-    assert (error.http_status, error.status_code, error.status_message, error.headers) == (404, 2003, "Unknown location", {})
+    assert (error.http_status, error.status_code, error.status_message, error.headers) == (
+        404,
+        2003,
+        "Unknown location",
+        {},
+    )
 
 
 @pytest.mark.parametrize("path", ["/ocpi/2.2.1/test/boom", "/ocpi/2.2.1/test/boom-sync"])
-def test_crash_is_500_3000_without_traceback(
-    client: TestClient, path: str, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_crash_is_500_3000_without_traceback(client: TestClient, path: str, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.ERROR, logger="ocpi.server"):
         response = client.get(path, headers={"X-Request-ID": "req-crash"})
     assert response.status_code == 500

@@ -62,7 +62,9 @@ def test_missing_ids_are_generated_and_visible_to_handlers(client: TestClient) -
         ("GET", "/ocpi/2.2.1/test/http-error", None, 409),
     ],
 )
-def test_ids_are_echoed_on_errors(client: TestClient, method: str, path: str, content: bytes | None, status: int) -> None:
+def test_ids_are_echoed_on_errors(
+    client: TestClient, method: str, path: str, content: bytes | None, status: int
+) -> None:
     headers = {"X-Request-ID": "err-req", "X-Correlation-ID": "err-corr"}
     response = client.request(method, path, headers=headers, content=content)
     assert response.status_code == status
@@ -90,7 +92,12 @@ def test_routing_headers_are_swapped_for_function_modules(client: TestClient) ->
 def test_routing_header_names_are_case_insensitive(client: TestClient) -> None:
     response = client.get(
         "/ocpi/emsp/2.2.1/locations/NL/EXA/NOPE",
-        headers={"ocpi-from-country-code": "BE", "OCPI-FROM-PARTY-ID": "XYZ", "Ocpi-To-Country-Code": "FR", "ocpi-to-party-id": "HUB"},
+        headers={
+            "ocpi-from-country-code": "BE",
+            "OCPI-FROM-PARTY-ID": "XYZ",
+            "Ocpi-To-Country-Code": "FR",
+            "ocpi-to-party-id": "HUB",
+        },
     )
     assert response.status_code == 404  # also on errors
     assert response.headers["ocpi-to-country-code"] == "BE"
@@ -100,7 +107,9 @@ def test_routing_header_names_are_case_insensitive(client: TestClient) -> None:
 
 
 def test_no_to_headers_in_request_means_we_are_the_sender(client: TestClient) -> None:
-    response = client.get("/ocpi/cpo/2.2.1/locations", headers={"OCPI-from-country-code": "DE", "OCPI-from-party-id": "ABC"})
+    response = client.get(
+        "/ocpi/cpo/2.2.1/locations", headers={"OCPI-from-country-code": "DE", "OCPI-from-party-id": "ABC"}
+    )
     assert response.headers["OCPI-from-country-code"] == "NL"
     assert response.headers["OCPI-from-party-id"] == "EXA"
     assert response.headers["OCPI-to-party-id"] == "ABC"

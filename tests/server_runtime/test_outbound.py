@@ -145,7 +145,9 @@ def test_a_result_for_a_refused_response_url_is_not_sent_and_logged(
 def test_a_result_for_the_peers_own_host_is_sent(settings: ServerSettings, posts: list[str]) -> None:
     party = Party("peer", token_b="b", token_c="c", versions_url="http://127.0.0.1:9000/ocpi/versions")
     engine = _engine(replace(settings, allow_private_peers=True))
-    asyncio.run(engine.send_result(_ctx(party), "http://127.0.0.1:9001/ocpi/2.2.1/commands/START/1", Result(result="A")))
+    asyncio.run(
+        engine.send_result(_ctx(party), "http://127.0.0.1:9001/ocpi/2.2.1/commands/START/1", Result(result="A"))
+    )
     assert posts == ["http://127.0.0.1:9001/ocpi/2.2.1/commands/START/1"]
     asyncio.run(engine.send_result(_ctx(party), "http://127.0.0.2/x", Result(result="A")))  # another host
     assert len(posts) == 1

@@ -54,7 +54,9 @@ def test_values_and_dates_are_normalised(settings: ServerSettings) -> None:
     page = page_params(
         make_request("offset=3&limit=7&date_from=2024-01-01T01:00:00%2B01:00&date_to=2024-02-01T00:00:00"), settings
     )
-    assert page == PageParams(offset=3, limit=7, date_from="2024-01-01T00:00:00.000000Z", date_to="2024-02-01T00:00:00.000000Z")
+    assert page == PageParams(
+        offset=3, limit=7, date_from="2024-01-01T00:00:00.000000Z", date_to="2024-02-01T00:00:00.000000Z"
+    )
 
 
 def test_unencoded_plus_in_offset_is_understood(settings: ServerSettings) -> None:
@@ -121,7 +123,9 @@ def test_link_origin_from_base_url_or_request() -> None:
     public = ServerSettings(base_url="https://ocpi.example.com:8443/ocpi", country_code="NL", party_id="EXA")
     under = pagination_headers(make_request(""), offset=0, limit=2, returned=2, total=3, settings=public)
     assert link_of(under) == f"https://ocpi.example.com:8443{LIST}?offset=2"
-    elsewhere = pagination_headers(make_request("", path="/other/list"), offset=0, limit=2, returned=2, total=3, settings=public)
+    elsewhere = pagination_headers(
+        make_request("", path="/other/list"), offset=0, limit=2, returned=2, total=3, settings=public
+    )
     assert link_of(elsewhere) == "http://internal:8080/other/list?offset=2"
 
 
@@ -130,7 +134,13 @@ def test_capped_limit_in_link_and_other_params_untouched(settings: ServerSetting
     headers = pagination_headers(request, offset=0, limit=10, returned=10, total=30, settings=settings)
     url = link_of(headers)
     assert url is not None
-    assert parse_qsl(urlsplit(url).query) == [("offset", "10"), ("limit", "10"), ("country_code", "NL"), ("tag", "a"), ("tag", "b")]
+    assert parse_qsl(urlsplit(url).query) == [
+        ("offset", "10"),
+        ("limit", "10"),
+        ("country_code", "NL"),
+        ("tag", "a"),
+        ("tag", "b"),
+    ]
 
 
 def test_link_keeps_other_parameters_exactly_as_written(settings: ServerSettings) -> None:

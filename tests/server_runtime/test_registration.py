@@ -206,7 +206,9 @@ def test_post_with_bad_body_is_400_2001(
 
 
 def test_post_with_non_json_body_is_400(client: TestClient, token_a: str) -> None:
-    response = client.post(CREDENTIALS, content=b"token=x", headers={**auth(token_a), "Content-Type": "application/json"})
+    response = client.post(
+        CREDENTIALS, content=b"token=x", headers={**auth(token_a), "Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["status_code"] == 2001
 

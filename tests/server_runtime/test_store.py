@@ -12,7 +12,9 @@ import pytest
 from ocpi_runtime.server._store import Party, SqliteStore, Store, ci_key
 
 
-def put(store: SqliteStore, oid: str, stamp: str, *, cc: str = "NL", pid: str = "EXA", module: str = "locations") -> bool:
+def put(
+    store: SqliteStore, oid: str, stamp: str, *, cc: str = "NL", pid: str = "EXA", module: str = "locations"
+) -> bool:
     return store.put_object(module, cc, pid, oid, {"id": oid, "last_updated": stamp}, stamp)
 
 
@@ -31,7 +33,9 @@ def test_sqlite_store_satisfies_the_protocol(store: SqliteStore) -> None:
 
 def test_put_reports_created_then_replaced_and_get_returns_latest(store: SqliteStore) -> None:
     assert store.put_object("locations", "NL", "EXA", "LOC1", {"id": "LOC1", "name": "first"}, "2024-01-01T00:00:00Z")
-    assert not store.put_object("locations", "NL", "EXA", "LOC1", {"id": "LOC1", "name": "second"}, "2024-01-02T00:00:00Z")
+    assert not store.put_object(
+        "locations", "NL", "EXA", "LOC1", {"id": "LOC1", "name": "second"}, "2024-01-02T00:00:00Z"
+    )
     assert store.get_object("locations", "NL", "EXA", "LOC1") == {"id": "LOC1", "name": "second"}
     _, total = store.list_objects("locations", date_from=None, date_to=None, offset=0, limit=10)
     assert total == 1
@@ -109,13 +113,17 @@ def test_list_is_ordered_by_time_whatever_the_input_form(timeline: SqliteStore) 
 
 
 def test_date_from_is_inclusive(timeline: SqliteStore) -> None:
-    items, total = timeline.list_objects("locations", date_from="2024-01-02T00:00:00Z", date_to=None, offset=0, limit=100)
+    items, total = timeline.list_objects(
+        "locations", date_from="2024-01-02T00:00:00Z", date_to=None, offset=0, limit=100
+    )
     assert ids(items) == ["C", "D", "E"]  # C is exactly date_from (written with an offset)
     assert total == 3
 
 
 def test_date_to_is_exclusive(timeline: SqliteStore) -> None:
-    items, total = timeline.list_objects("locations", date_from=None, date_to="2024-01-02T00:00:00Z", offset=0, limit=100)
+    items, total = timeline.list_objects(
+        "locations", date_from=None, date_to="2024-01-02T00:00:00Z", offset=0, limit=100
+    )
     assert ids(items) == ["A", "B"]  # C is exactly date_to: left out
     assert total == 2
 
