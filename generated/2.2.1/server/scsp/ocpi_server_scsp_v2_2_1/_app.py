@@ -28,7 +28,7 @@ from ._settings import ServerSettings
 from ._store import Party, SqliteStore, Store, new_token
 from .client._credentials import aregister
 from .client._discovery import adiscover
-from .client._transport import AsyncTransport, Settings
+from .client._transport import AsyncTransport
 from .client.errors import OcpiError, VersionNegotiationError
 
 logger = logging.getLogger("ocpi.server")
@@ -95,13 +95,7 @@ class AppSpec:
 
 def _fetch_peer(spec: AppSpec, settings: ServerSettings) -> Callable[[str, str], Awaitable[PeerInfo]]:
     async def fetch(versions_url: str, token_b: str) -> PeerInfo:
-        client_settings = Settings(
-            token=token_b,
-            token_encoding="base64" if settings.token_base64 else "raw",
-            routing_headers=spec.routing_headers,
-            request_id_headers=spec.routing_headers,
-            max_retries=1,
-        )
+        client_settings = settings.client_settings(token_b, ocpi_headers=spec.routing_headers)
         try:
             async with (
                 peer_http_client(settings, versions_url) as http,
@@ -284,16 +278,6 @@ def _add_method_not_allowed(app: FastAPI, routers: Sequence[tuple[str, APIRouter
         app.router.routes.append(Route(path, not_allowed, methods=others, include_in_schema=False))
 
 
-def _client_settings(spec: AppSpec, settings: ServerSettings, token: str) -> Settings:
-    return Settings(
-        token=token,
-        token_encoding="base64" if settings.token_base64 else "raw",
-        routing_headers=spec.routing_headers,
-        request_id_headers=spec.routing_headers,
-        max_retries=1,
-    )
-
-
 async def register_with_peer(
     spec: AppSpec, settings: ServerSettings, store: Store, party_key: str, versions_url: str, token_a: str
 ) -> Party:
@@ -311,7 +295,9 @@ async def register_with_peer(
     try:
         async with (
             peer_http_client(settings, versions_url) as http,
-            AsyncTransport(_client_settings(spec, settings, token_a), http=http) as transport,
+            AsyncTransport(
+                settings.client_settings(token_a, ocpi_headers=spec.routing_headers), http=http
+            ) as transport,
         ):
             reg = await aregister(
                 transport,

@@ -25,7 +25,7 @@ from ._pagination import PageParams
 from ._settings import ServerSettings
 from ._store import Party, Store
 from ._time import canonical_datetime, now_timestamp
-from .client._transport import AsyncTransport, Routing, Settings
+from .client._transport import AsyncTransport, Routing
 from .client._types import OcpiModel
 from .client._wire import ci_equal
 from .client.errors import OcpiError
@@ -468,13 +468,7 @@ class Engine:
             return
         if not await allowed(self.settings, url, peer_url=party.versions_url, what="response_url"):
             return
-        settings = Settings(
-            token=party.token_b,
-            token_encoding="base64" if self.settings.token_base64 else "raw",
-            routing_headers=self.routing_headers,
-            request_id_headers=self.request_id_headers,
-            max_retries=2,
-        )
+        settings = self.settings.client_settings(party.token_b, ocpi_headers=self.routing_headers, max_retries=2)
         body = result.to_json() if isinstance(result, OcpiModel) else result.model_dump_json(exclude_none=True).encode()
         try:
             async with AsyncTransport(settings) as transport:

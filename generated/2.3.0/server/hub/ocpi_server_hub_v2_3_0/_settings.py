@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .client._settings import Settings
+
 __all__ = ["ServerSettings"]
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -103,6 +105,17 @@ class ServerSettings:
     def base_path(self) -> str:
         """The path part of ``base_url`` without a trailing slash (``/ocpi``; ``""`` for the root)."""
         return urlsplit(self.base_url).path.rstrip("/")
+
+    def client_settings(self, token: str, *, ocpi_headers: bool, max_retries: int = 1) -> Settings:
+        """Settings of the embedded client for a call we make to a peer with ``token``: our token
+        encoding, and the routing and request-id headers when the version has them (2.2 on)."""
+        return Settings(
+            token=token,
+            token_encoding="base64" if self.token_base64 else "raw",
+            routing_headers=ocpi_headers,
+            request_id_headers=ocpi_headers,
+            max_retries=max_retries,
+        )
 
     @classmethod
     def from_env(cls, prefix: str = "OCPI_", environ: Mapping[str, str] | None = None) -> ServerSettings:
