@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import ast
 import builtins
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from generator.pyimports import Imports
 from tests.conftest import GOLDEN, ROOT
@@ -121,3 +125,15 @@ def test_ruff_is_the_one_configured_in_pyproject() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]
     assert config["line-length"] == 120
     assert set(config["lint"]["select"]) >= {"F", "I"}
+
+
+@pytest.mark.parametrize("project", ["2.2.1/client", "2.2.1/server/cpo", "2.3.0/server/hub", "2.1.1/server/emsp"])
+def test_a_generated_project_passes_ruff_with_its_own_rule_set(project: str, tmp_path: Path) -> None:
+    """As a user would run it: ``ruff check`` inside the project, outside this repository, with the
+    rule set the project's own pyproject.toml declares."""
+    copy = tmp_path / "project"
+    shutil.copytree(ROOT / "generated" / project, copy)
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=copy, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
