@@ -17,10 +17,17 @@ class Difference:
     kind: str  # "missing", "changed", "extra"
 
 
+#: Folders that tools make inside output (Python, ruff, mypy, pytest caches): not output, never pruned
+#: or reported as extra.
+TOOL_CACHES = frozenset({"__pycache__", ".ruff_cache", ".mypy_cache", ".pytest_cache"})
+
+
 def _existing(root: Path) -> set[str]:
     if not root.is_dir():
         return set()
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not TOOL_CACHES.intersection(p.parts)
+    }
 
 
 def compare(root: Path, files: dict[str, str], *, owned: set[str] | None = None) -> list[Difference]:

@@ -5,7 +5,7 @@
 # equals a fresh generation, and the test suite (extra arguments go to pytest).
 source "$(dirname "$0")/_venv.sh"
 set -x
-ruff check
+ruff check --no-cache
 black --check --quiet generator runtime tests bench scripts
 mypy
 ocpi-codegen validate >/dev/null

@@ -254,3 +254,16 @@ def test_progress_lines_only_when_asked_or_on_a_terminal(
     assert code == 0 and any("loading and validating spec files (1.0)" in line for line in lines)
     assert any("writing output" in line for line in lines) and all(line.startswith("[") for line in lines)
     assert "files generated for 1 version(s)" in captured.out and " in " in captured.out
+
+
+def test_tool_caches_in_the_output_are_neither_extra_nor_pruned(tmp_path: Path) -> None:
+    """Running ruff, mypy or pytest inside a generated project leaves caches there; they are not output."""
+    from generator.writer import compare, write_tree
+
+    write_tree(tmp_path, {"p/a.py": "x = 1\n"})
+    for cache in (".ruff_cache", ".mypy_cache", ".pytest_cache", "__pycache__"):
+        (tmp_path / "p" / cache).mkdir()
+        (tmp_path / "p" / cache / "entry").write_text("cached")
+    assert compare(tmp_path, {"p/a.py": "x = 1\n"}, owned={"p/"}) == []
+    write_tree(tmp_path, {"p/a.py": "x = 2\n"}, prune={"p/"})
+    assert (tmp_path / "p" / ".ruff_cache" / "entry").is_file()
