@@ -320,7 +320,6 @@ def _symbols(spec: Spec, interfaces: list[ServerInterface], module: str) -> Symb
     )
     return {
         **STDLIB_SYMBOLS,
-        "Annotated": "typing",
         **{n: ".client" + m for n, m in model_symbols(spec).items()},
         **SERVER_SYMBOLS,
         **handlers,
@@ -376,7 +375,6 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
         "not_found_codes": not_found_codes(spec),
         "credentials_role": credentials_role(spec, role),
         "hub_party_id": role.name == HUB and credentials_has(spec, "hub_party_id"),
-        "has_lists": any(r.kind == "list" for i in interfaces for r in i.routes),
         "printable": PRINTABLE_ASCII,
         "imports": IMPORTS_MARKER,
         "init_imports": init_imports(),
