@@ -20,7 +20,7 @@ from generator.ir import ObjectType, Spec
 from generator.paths import SPEC_ROOT, available_versions
 from generator.pipeline import load_spec as _load_spec
 from generator.server_check import key_field as _key_field
-from tests.blocking import sync
+from tests.blocking import blocking, sync
 from tests.client_support import client_package
 from tests.samples import obj
 from tests.server_support import RunningServer, free_port, server_package
@@ -115,7 +115,7 @@ class Pair:
         """``initiator`` registers with ``other``, which issued a token A; both sides' parties."""
         pkgs = {"cpo": self.cpo_pkg, "emsp": self.emsp_pkg}
         key = {"cpo": "NL/CPO", "emsp": "DE/EMS"}
-        token_a = pkgs[other].issue_token_a(self.settings[other], key[initiator], self.stores[other])
+        token_a = blocking(pkgs[other].issue_token_a(self.settings[other], key[initiator], self.stores[other]))
         mine = asyncio.run(
             pkgs[initiator].register_with_peer(
                 self.settings[initiator], self.stores[initiator], key[other], self.versions(other), token_a

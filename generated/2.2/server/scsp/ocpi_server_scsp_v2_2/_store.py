@@ -529,7 +529,9 @@ class SqliteStore(Store, RawJSONStore):
                 cache_key = (condition, *args)
                 cached = self._counts.get(cache_key)
                 if cached is None:
-                    cached = int(conn.execute(f"SELECT COUNT(*) FROM ocpi_objects WHERE {condition}", args).fetchone()[0])
+                    cached = int(
+                        conn.execute(f"SELECT COUNT(*) FROM ocpi_objects WHERE {condition}", args).fetchone()[0]
+                    )
                     if len(self._counts) >= 1024:
                         self._counts.clear()
                     self._counts[cache_key] = cached
