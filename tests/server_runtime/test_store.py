@@ -467,3 +467,10 @@ def test_peer_state_is_kept_and_goes_with_its_party(store: SqliteStore) -> None:
     assert s.peer_state("peer") == {"last_resync": "2024-01-01T00:00:00Z", "in_sync": True}
     s.delete_party("peer")
     assert s.peer_state("peer") is None
+    s.save_party(Party(party_key="peer", token_c="tok"))
+    assert s.update_peer_state("peer", lambda cur: {**(cur or {}), "in_sync": False}) == {"in_sync": False}
+    assert s.update_peer_state("peer", lambda cur: None) is None
+    assert s.update_peer_state("peer", lambda cur: {**(cur or {}), "last_push": "x"}) == {
+        "in_sync": False,
+        "last_push": "x",
+    }

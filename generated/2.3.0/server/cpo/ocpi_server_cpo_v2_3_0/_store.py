@@ -167,6 +167,11 @@ class Store(Protocol):
         """Replace the peer state of a party."""
         ...
 
+    async def update_peer_state(self, party_key: str, mutate: Mutation) -> dict[str, Any] | None:
+        """Read, change and write a party's peer state in one transaction (as ``update_object``):
+        two workers (a push and a resync) never lose each other's keys."""
+        ...
+
     async def close(self) -> None:
         """Release the database."""
         ...
@@ -631,3 +636,20 @@ class SqliteStore(Store, RawJSONStore):
             )
 
         await self._write(work)
+
+    async def update_peer_state(self, party_key: str, mutate: Mutation) -> dict[str, Any] | None:
+        check_key("party_key", party_key)
+
+        def work(conn: sqlite3.Connection) -> dict[str, Any] | None:
+            row = conn.execute("SELECT data FROM ocpi_peer_state WHERE party_key=?", (party_key,)).fetchone()
+            new = mutate(None if row is None else loads(row[0]))
+            if new is None:
+                return None
+            conn.execute(
+                "INSERT INTO ocpi_peer_state (party_key, data) VALUES (?, ?)"
+                " ON CONFLICT (party_key) DO UPDATE SET data=excluded.data",
+                (party_key, dumps(new)),
+            )
+            return new
+
+        return await self._write(work)
