@@ -63,6 +63,13 @@ CREATE TABLE IF NOT EXISTS ocpi_objects (
     data JSON NOT NULL,
     PRIMARY KEY (module, country_code, party_id, object_id)
 );
+DO $$ BEGIN
+    -- Documents out of line but not compressed: a page of 50 reads about twice as fast as with
+    -- pglz (measured with 7 KB Locations), for about 4x the space of compressed documents.
+    IF (SELECT attstorage FROM pg_attribute WHERE attrelid = 'ocpi_objects'::regclass AND attname = 'data') <> 'e'
+    THEN ALTER TABLE ocpi_objects ALTER COLUMN data SET STORAGE EXTERNAL;
+    END IF;
+END $$;
 CREATE INDEX IF NOT EXISTS ocpi_objects_by_time
     ON ocpi_objects (module, last_updated, country_code, party_id, object_id);
 CREATE INDEX IF NOT EXISTS ocpi_objects_by_owner
