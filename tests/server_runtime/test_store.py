@@ -592,6 +592,12 @@ def test_a_postgresql_url_selects_the_postgres_store_without_connecting() -> Non
         store = open_store(url)
         assert isinstance(store, PostgresStore) and isinstance(store, Store) and store.url == url
         blocking(store.close())  # nothing was opened: nothing to wait for
+    sized = PostgresStore("postgresql://ocpi@127.0.0.1:9/db?sslmode=disable&pool_max_size=20&pool_min_size=2")
+    assert (sized._min_size, sized._max_size) == (2, 20)
+    assert sized._conninfo == "postgresql://ocpi@127.0.0.1:9/db?sslmode=disable"  # what libpq gets
+    for bad in ("pool_max_size=x", "pool_max_size=0", "pool_min_size=5&pool_max_size=2"):
+        with pytest.raises(ValueError, match="pool_"):
+            PostgresStore(f"postgresql://ocpi@127.0.0.1:9/db?{bad}")
 
 
 def test_postgres_workers_starting_together_create_the_schema_once() -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Any, Literal, Unpack
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ._json import dumps, loads
 from ._store import (
@@ -122,13 +123,27 @@ def _raw_json_loader() -> type[Any]:
 class PostgresStore(Store, RawJSONStore):
     """``Store`` on PostgreSQL: ``PostgresStore("postgresql://user:password@host:5432/dbname")``.
 
-    The connection pool (``min_size`` to ``max_size`` connections per process) opens on first use,
-    inside the running event loop, and closes with ``close()``.
+    The connection pool (``min_size`` to ``max_size`` connections per process; in the URL also
+    ``?pool_min_size=2&pool_max_size=20``, taken out before the URL goes to libpq) opens on first
+    use, inside the running event loop, and closes with ``close()``. Other query parameters are
+    libpq's, e.g. ``?sslmode=require`` or ``?options=-csynchronous_commit%3Doff``.
     """
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 30.0) -> None:
         _psycopg()
         self.url = url
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        sizes = {k: v for k, v in query if k in ("pool_min_size", "pool_max_size")}
+        try:
+            min_size = int(sizes.get("pool_min_size", min_size))
+            max_size = int(sizes.get("pool_max_size", max_size))
+        except ValueError:
+            raise ValueError(f"pool_min_size and pool_max_size must be integers in {url!r}") from None
+        if not 0 <= min_size <= max_size or max_size < 1:
+            raise ValueError(f"need 0 <= pool_min_size <= pool_max_size and pool_max_size >= 1 in {url!r}")
+        rest = [(k, v) for k, v in query if k not in sizes]
+        self._conninfo = urlunsplit(parts._replace(query=urlencode(rest)))
         self._min_size = min_size
         self._max_size = max_size
         self._timeout = timeout
@@ -158,7 +173,7 @@ class PostgresStore(Store, RawJSONStore):
                     conn.adapters.register_loader("json", loader)
 
                 new_pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-                    self.url,
+                    self._conninfo,
                     min_size=self._min_size,
                     max_size=self._max_size,
                     timeout=self._timeout,
