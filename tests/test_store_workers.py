@@ -10,9 +10,12 @@ import sys
 import tempfile
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
+from ocpi_runtime.server._store import Party, open_store
 from tests import pg_support
+from tests.blocking import blocking, sync
 from tests.store_load import LoadResult, LoadServer, check_writes, run_load
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the workers through /proc")
@@ -51,6 +54,34 @@ def _assert_nothing_lost(result: LoadResult, *, killed: bool) -> None:
 def test_postgres_four_workers_lose_no_update(postgres_server: LoadServer) -> None:
     result = run_load(postgres_server, clients=CLIENTS, ops=OPS, prefix="A")
     _assert_nothing_lost(result, killed=False)
+
+
+@pytest.mark.parametrize("which", ["postgres_server", "sqlite_server"])
+def test_a_replaced_token_is_refused_by_every_worker_at_once(which: str, request: pytest.FixtureRequest) -> None:
+    """The issue's 0.8 s of a revoked token still working on other workers is gone: right after the
+    change is committed (here by another process), no worker accepts the old token."""
+    server: LoadServer = request.getfixturevalue(which)
+    raw = open_store(server.url)
+    store = sync(raw)
+    versions = f"http://127.0.0.1:{server.port}/ocpi/versions"
+
+    def statuses(token: str, n: int = 24) -> set[int]:
+        seen = set()
+        for _ in range(n):  # a new connection each time: the requests spread over the workers
+            with httpx.Client(timeout=30) as http:
+                seen.add(http.get(versions, headers={"Authorization": f"Token {token}"}).status_code)
+        return seen
+
+    try:
+        store.save_party(Party(party_key="rotating", token_c="token-before", version="2.2.1"))
+        assert statuses("token-before") == {200}  # every worker has looked it up (and might keep it)
+        store.save_party(Party(party_key="rotating", token_c="token-after", version="2.2.1"))
+        assert statuses("token-before") == {401}
+        assert statuses("token-after") == {200}
+        store.delete_party("rotating")
+        assert statuses("token-after") == {401}
+    finally:
+        blocking(raw.close())
 
 
 def test_postgres_workers_killed_midway_lose_no_acknowledged_write(postgres_server: LoadServer) -> None:
