@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal, NotRequired, Protocol, TypedDict, TypeVar, Unpack, cast, runtime_checkable
+from typing import Any, Literal, NotRequired, Protocol, TypedDict, TypeVar, Unpack, runtime_checkable
 from urllib.parse import parse_qs, urlsplit
 
 from ._json import dumps, loads
@@ -216,7 +216,7 @@ def open_store(url: str) -> Store:
     if scheme in ("postgresql", "postgres"):
         from ._store_pg import PostgresStore
 
-        return cast(Store, PostgresStore(text))
+        return PostgresStore(text)
     if scheme == "":
         return SqliteStore(text or ":memory:")
     if scheme != "sqlite":
