@@ -20,7 +20,7 @@ import asyncio
 import base64
 import json
 import threading
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -96,7 +96,7 @@ class Faults:
             self.every = 1
 
     def as_json(self) -> dict[str, Any]:
-        data = {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
         data["misbehave"] = sorted(self.misbehave)
         return data
 
@@ -251,7 +251,23 @@ class FaultMiddleware:
         headers = [(k, self._rewrite_link(scope, v) if k.lower() == b"link" else v) for k, v in headers]
         if (f.on("invalid_objects") or f.on("lose_objects")) and status == 200 and scope["method"] == "GET":
             body = self._rewrite_list(scope, body)
+        if (f.on("versions_missing_own") or f.on("details_relative_urls")) and status == 200:
+            body = self._rewrite_discovery(scope, body)
         return status, headers, body
+
+    def _rewrite_discovery(self, scope: Scope, body: bytes) -> bytes:
+        try:
+            envelope = json.loads(body)
+        except ValueError:
+            return body
+        data = envelope.get("data") if isinstance(envelope, dict) else None
+        if self.faults.on("versions_missing_own") and isinstance(data, list) and scope["path"].endswith("versions"):
+            envelope["data"] = [v for v in data if not (isinstance(v, dict) and "version" in v and "url" in v)]
+        if self.faults.on("details_relative_urls") and isinstance(data, dict) and "endpoints" in data:
+            for e in data["endpoints"]:
+                if isinstance(e, dict) and isinstance(e.get("url"), str):
+                    e["url"] = urlsplit(e["url"]).path
+        return json.dumps(envelope).encode()
 
     def _rewrite_link(self, scope: Scope, value: bytes) -> bytes:
         f = self.faults

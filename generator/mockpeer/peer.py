@@ -201,17 +201,17 @@ def build_mock_peer(
         raise ValueError(f"OCPI {spec.label} has no server role {role!r}; choose from: {', '.join(roles)}")
     port = port or free_port()
     package = package or load_server_package(spec, role)
-    server_settings = package.ServerSettings(
-        base_url=f"http://127.0.0.1:{port}/ocpi",
-        country_code=OWNER[0],
-        party_id=OWNER[1],
-        max_limit=5,
-        default_limit=5,
-        business_name="ocpi-codegen mock peer",
-        allow_private_peers=True,
-        docs=False,
-        **(settings or {}),
-    )
+    chosen: dict[str, Any] = {
+        "base_url": f"http://127.0.0.1:{port}/ocpi",
+        "country_code": OWNER[0],
+        "party_id": OWNER[1],
+        "max_limit": 5,
+        "default_limit": 5,
+        "business_name": "ocpi-codegen mock peer",
+        "allow_private_peers": True,
+        "docs": False,
+    }
+    server_settings = package.ServerSettings(**{**chosen, **(settings or {})})
     store = package.SqliteStore(":memory:")
     tester_roles = [{"role": "EMSP" if role != "emsp" else "CPO", "country_code": "NL", "party_id": "TST"}]
     _call(
