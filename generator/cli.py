@@ -533,8 +533,10 @@ def _mock_peer(args: argparse.Namespace) -> int:
     from generator.mockpeer import DEFAULT_TOKEN, MISBEHAVIOURS, Faults, build_mock_peer
 
     if args.list_faults:
-        print("delay=SECONDS, status_5xx=CODE, rate_limit=RETRY_AFTER, every=N, wrong_token_encoding, "
-              "broken_links, drop_connection")
+        print(
+            "delay=SECONDS, status_5xx=CODE, rate_limit=RETRY_AFTER, every=N, wrong_token_encoding, "
+            "broken_links, drop_connection"
+        )
         for name, what in MISBEHAVIOURS.items():
             print(f"{name}: {what}")
         return EXIT_OK

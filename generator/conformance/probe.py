@@ -115,6 +115,8 @@ class Probe:
             exchange.error = f"{type(exc).__name__}: {exc}"
             return Answer(None, None, exchange)
         if response.status_code in (301, 302, 303, 307, 308) and follow and "location" in response.headers:
+            exchange.status = response.status_code
+            exchange.response_headers = {"location": response.headers["location"]}
             target = urljoin(str(request.url), response.headers["location"])
             kept = None if method == "GET" and response.status_code == 303 else body
             return self.request(method, target, headers=headers, body=kept, auth=auth, follow=follow - 1)

@@ -35,6 +35,8 @@ class Check:
     ctx: Context
     result: Result
     start: int
+    #: Exchanges of earlier requests this check judges too.
+    earlier: list[Any] = field(default_factory=list)
 
     def request(self, method: str, url: str, **kwargs: Any) -> Answer:
         return self.ctx.probe.request(method, url, **kwargs)
@@ -79,16 +81,17 @@ class Context:
         result = Result(area, name, "pass", anchor)
         start = len(self.probe.log)
         began = time.perf_counter()
+        check = Check(self, result, start)
         try:
-            yield Check(self, result, start)
+            yield check
         except Fail as exc:
             result.outcome, result.detail = "fail", str(exc)
         except Skip as exc:
             result.outcome, result.detail = "skip", str(exc)
         except Exception as exc:  # noqa: BLE001 - an answer no check expected: a failure, with the evidence
             result.outcome, result.detail = "fail", f"unexpected answer ({type(exc).__name__}: {exc})"
-        result.exchanges = self.probe.log[start:]
-        failed = [e for e in result.exchanges if e.status is None]
+        failed = [e for e in self.probe.log[start:] if e.status is None]
+        result.exchanges = check.earlier + self.probe.log[start:]
         if result.outcome == "pass" and failed:
             result.outcome, result.detail = "fail", f"no answer: {failed[-1].error}"
         result.seconds = time.perf_counter() - began
@@ -126,17 +129,28 @@ class Context:
     def module_anchor(self, module_id: str) -> str:
         return next((m.anchor for m in self.spec.modules if m.id == module_id), "")
 
-    def any_module_url(self) -> str | None:
-        """A module URL to probe transport behaviour on: a sender list first, else any module."""
-        for interface in self.interfaces():
-            url = self.url_of(interface)
-            if url and any(e.paginated for e in interface.endpoints):
-                return url
-        for interface in self.interfaces():
-            url = self.url_of(interface)
-            if url:
-                return url
+    def probe_target(self) -> tuple[str, tuple[int, ...]] | None:
+        """A module URL to probe transport behaviour on and the HTTP statuses a valid token gets there:
+        a sender list (200), else an object a receiver would hold, with ids nobody uses (404)."""
+        for kind, ok in (("list", (200,)), ("get", (404,))):
+            for interface in self.interfaces():
+                base = self.url_of(interface)
+                for e in interface.endpoints:
+                    if base and e.method == "GET" and e.server is not None and e.server.kind == kind:
+                        values = {p.name: self.placeholder(p.name, "UNKNOWN-PROBE") for p in e.path_params}
+                        return endpoint_url(base, e, values), ok
         return None
+
+    def placeholder(self, name: str, object_id: str) -> str:
+        """A path parameter's value: our party for ``country_code``/``party_id``, else ``object_id``."""
+        if name == "country_code":
+            return self.options.party[0]
+        if name == "party_id":
+            return self.options.party[1]
+        return object_id
+
+    def credentials_url(self) -> str | None:
+        return next((u for (ident, _), u in self.endpoints.items() if ident == "credentials"), None)
 
 
 def endpoint_url(base: str, endpoint: Endpoint, values: dict[str, str]) -> str:

@@ -34,6 +34,8 @@ MISBEHAVIOURS: dict[str, str] = {
     "versions_missing_own": "the versions list leaves out the peer's version",
     "details_relative_urls": "version details give relative endpoint URLs",
     "accept_no_token": "module requests without Authorization are answered as if authorized",
+    "accept_any_token": "requests with an unknown token are answered as if authorized",
+    "no_success_envelope": "success answers carry their data without the OCPI envelope",
     "no_error_envelope": "error answers are plain text, without the OCPI envelope",
     "no_request_id_echo": "X-Request-ID and X-Correlation-ID are not echoed",
     "no_routing_headers": "routing headers are left out of answers",
@@ -94,6 +96,8 @@ class Faults:
             setattr(self, name, value)
         if self.every < 1:
             self.every = 1
+        with self._lock:
+            self._count = 0  # "every n-th request" counts from the change
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
@@ -143,6 +147,13 @@ class FaultMiddleware:
         if f.on("accept_no_token") and "authorization" not in headers and self._module_path(scope["path"]):
             auth = f"Token {_b64(self.token) if self.token_base64 else self.token}"
             scope = {**scope, "headers": [*scope["headers"], (b"authorization", auth.encode())]}
+        if (
+            f.on("accept_any_token")
+            and "authorization" in headers
+            and not self._right_encoding(headers["authorization"])
+        ):
+            auth = f"Token {_b64(self.token) if self.token_base64 else self.token}"
+            scope = {**scope, "headers": _set_header(scope["headers"], b"authorization", auth.encode())}
         scope, receive = await self._rewrite_request(scope, receive)
         await self._forward(scope, receive, send, transient=bool(transient and f.drop_connection))
 
@@ -171,10 +182,18 @@ class FaultMiddleware:
             changed = True
         if changed:
             scope = {**scope, "query_string": urlencode(query).encode()}
-        if method in ("PUT", "PATCH", "DELETE") and (
-            f.on("put_not_stored") and method == "PUT" or f.on("patch_ignored") and method == "PATCH"
-            or f.on("delete_ignored") and method == "DELETE"
-        ) and self._module_path(scope["path"]):
+        if (
+            method in ("PUT", "PATCH", "DELETE")
+            and (
+                f.on("put_not_stored")
+                and method == "PUT"
+                or f.on("patch_ignored")
+                and method == "PATCH"
+                or f.on("delete_ignored")
+                and method == "DELETE"
+            )
+            and self._module_path(scope["path"])
+        ):
             scope = {**scope, "_mock_swallow": True}
         if f.on("accept_id_mismatch") and method in ("PUT", "PATCH") and self._module_path(scope["path"]):
             body = await _read_body(receive)
@@ -241,6 +260,11 @@ class FaultMiddleware:
             return 200, [(k, v) for k, v in headers if k.lower() != b"content-type"], b""
         if f.on("no_error_envelope") and status >= 400:
             return status, [(b"content-type", b"text/plain")], b"error"
+        if f.on("no_success_envelope") and status < 300 and body.startswith(b"{") and self._module_path(scope["path"]):
+            try:
+                body = json.dumps(json.loads(body).get("data")).encode()
+            except (ValueError, AttributeError):
+                pass
         if f.on("ignore_limit"):
             headers = [(k, v) for k, v in headers if k.lower() != b"link"]
             try:

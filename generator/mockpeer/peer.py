@@ -145,7 +145,7 @@ class MockPeer:
                 f"versions URL: {self.versions_url}",
                 f"token (C):    {self.token}",
                 f"token A:      {self.token_a}   (for a credentials registration)",
-                f"faults:       {self.admin_url}   (GET shows, PUT {{\"delay\": 1}} sets, DELETE clears)",
+                f'faults:       {self.admin_url}   (GET shows, PUT {{"delay": 1}} sets, DELETE clears)',
             ]
         )
 
