@@ -484,7 +484,17 @@ def _party(text: str) -> tuple[str, str]:
     return cc.upper(), pid.upper()
 
 
+def _peer_modules() -> None:
+    """The conformance runner and the mock peer need the ``peer`` extra (httpx, fastapi, uvicorn, pydantic)."""
+    import importlib.util
+
+    missing = [m for m in ("httpx", "fastapi", "uvicorn", "pydantic") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise UsageError(f"this command needs {', '.join(missing)}: pip install 'ocpi-codegen[peer]'")
+
+
 def _conformance(args: argparse.Namespace) -> int:
+    _peer_modules()
     from generator.conformance import Options, run
     from generator.conformance.report import result_line
 
@@ -530,6 +540,7 @@ def _conformance(args: argparse.Namespace) -> int:
 
 
 def _mock_peer(args: argparse.Namespace) -> int:
+    _peer_modules()
     from generator.mockpeer import DEFAULT_TOKEN, MISBEHAVIOURS, Faults, build_mock_peer
 
     if args.list_faults:
@@ -566,10 +577,18 @@ def _mock_peer(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    print(peer.banner(), flush=True)
-    if faults.as_json() != Faults().as_json():
-        print(f"faults on:    {faults.as_json()}", flush=True)
-    peer.run_forever()
+
+    def started() -> None:
+        print(peer.banner(), flush=True)
+        if faults.as_json() != Faults().as_json():
+            print(f"faults on:    {faults.as_json()}", flush=True)
+
+    try:
+        peer.run_forever(started)
+    except KeyboardInterrupt:
+        print("mock peer stopped", file=sys.stderr)
+    except RuntimeError as exc:
+        raise UsageError(f"{exc} (is port {peer.port} in use? --port 0 picks a free one)") from None
     return EXIT_OK
 
 

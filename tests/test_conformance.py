@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -225,3 +226,26 @@ def test_a_peer_we_did_not_write() -> None:
     assert any("Link: absolute, same origin" in f and "https://" in f for f in bad)
     assert any("accepted the other one" in n for n in quirky.notes)
     assert "Traceback" not in quirky.to_text() and quirky.to_text().count("FAIL") == len(bad)
+
+
+def test_cli_exit_status_formats_and_progress(
+    faulty: MockPeer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from generator.cli import main
+
+    base = ["conformance", faulty.versions_url, "--token", faulty.token, "--version", "2.2.1", "--role", "emsp"]
+    assert main([*base, "--progress"]) == 0
+    out, err = capsys.readouterr()
+    assert "every check that ran passed" in out and "list tokens:  PASS  X-Limit header" in err
+    faulty.faults.set(misbehave={"no_x_limit"})
+    try:
+        assert main([*base, "--format", "junit", "-o", str(tmp_path / "r.xml"), "--write"]) == 1
+        assert main([*base, "--format", "json", "-q"]) == 1
+    finally:
+        faulty.faults.clear()
+    out, err = capsys.readouterr()
+    assert json.loads(out)["passed"] is False and "WARNING: --write" in err and "report in" in err
+    assert ET.parse(tmp_path / "r.xml").getroot().find(".//failure") is not None
+    assert main([*base[:-1], "nobody"]) == 2
+    assert main([*base, "--party", "NLD"]) == 2
+    assert main([*base, "-o", str(tmp_path / "missing" / "r.txt")]) == 3

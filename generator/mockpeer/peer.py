@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,19 +89,30 @@ def _call(value: Any) -> Any:
 
 def seed(store: Any, spec: Spec, role_interfaces: Any, owner: tuple[str, str], count: int) -> dict[str, int]:
     """Store ``count`` sample objects in every collection the role sends as a list; returns the counts."""
+    rows: list[tuple[str, str, dict[str, Any]]] = []
     seeded: dict[str, int] = {}
     for interface in role_interfaces:
         for endpoint in interface.endpoints:
             behaviour = endpoint.server
             if behaviour is None or behaviour.kind != "list" or behaviour.object is None:
                 continue
-            collection = behaviour.object
-            if collection in seeded:
-                continue
-            for oid, data in seed_objects(spec, collection, owner, count):
-                _call(store.put_object(collection, owner[0], owner[1], oid, data, str(data.get("last_updated", ""))))
-            seeded[collection] = count
+            if behaviour.object not in seeded:
+                seeded[behaviour.object] = count
+                rows += [
+                    (behaviour.object, oid, data) for oid, data in seed_objects(spec, behaviour.object, owner, count)
+                ]
+
+    async def put_all() -> None:
+        for collection, oid, data in rows:
+            stamp = str(data.get("last_updated", ""))
+            await _maybe(store.put_object(collection, owner[0], owner[1], oid, data, stamp))
+
+    _call(put_all())
     return seeded
+
+
+async def _maybe(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
 
 
 def free_port() -> int:
@@ -170,11 +181,13 @@ class MockPeer:
             server.should_exit = True
             thread.join(timeout=10)
 
-    def run_forever(self) -> None:
-        """Serve in the foreground until interrupted."""
-        import uvicorn
-
-        uvicorn.run(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+    def run_forever(self, on_start: Callable[[], None] | None = None) -> None:
+        """Serve until interrupted (Ctrl-C); ``on_start`` runs once the port is open."""
+        with self.serve():
+            if on_start is not None:
+                on_start()
+            while True:
+                time.sleep(3600)
 
 
 def build_mock_peer(
