@@ -360,10 +360,10 @@ def _list_checks(ctx: Context, label: str, interface: Interface, endpoint: Endpo
         if unknown:
             c.note(f"fields OCPI {ctx.spec.version} does not define: {', '.join(sorted(unknown)[:5])}")
         c.expect(not problems, f"{len(problems)} problem(s): " + "; ".join(problems[:5]))
-    _date_checks(ctx, area, endpoint.anchor, url, objects or list(first.data))
+    _date_checks(ctx, area, endpoint.anchor, url, objects or list(first.data), type_name)
 
 
-def _date_checks(ctx: Context, area: str, anchor: str, url: str, objects: list[Any]) -> None:
+def _date_checks(ctx: Context, area: str, anchor: str, url: str, objects: list[Any], type_name: str) -> None:
     stamped = [o for o in objects if isinstance(o, dict) and instant(o.get("last_updated"))]
     for name, param, wanted in (
         ("date_from is inclusive", "date_from", True),
@@ -376,16 +376,18 @@ def _date_checks(ctx: Context, area: str, anchor: str, url: str, objects: list[A
             moment = instant(target["last_updated"])
             same = [o for o in stamped if instant(o["last_updated"]) == moment]
             found, _ = _walk(c, url, {param: target["last_updated"]}, max_pages=ctx.options.max_objects + 5)
-            moments = [instant(o.get("last_updated")) for o in found if isinstance(o, dict)]
-            hits = sum(1 for m in moments if m == moment)
+            dated = [(instant(o.get("last_updated")), _key(ctx, type_name, o)) for o in found if isinstance(o, dict)]
+            exact = [k for m, k in dated if m == moment]
+            at = f"{param}={target['last_updated']}"
             if wanted:
-                c.expect(hits >= len(same), f"{param}={target['last_updated']}: the object(s) stamped then are missing")
-                early = [m for m in moments if m is not None and moment is not None and m < moment]
-                c.expect(not early, f"{param}={target['last_updated']}: {len(early)} older object(s) returned")
+                missing = [_key(ctx, type_name, o) for o in same if _key(ctx, type_name, o) not in exact]
+                c.expect(not missing, f"{at}: left out {', '.join(missing[:3])}, stamped exactly then")
+                early = [k for m, k in dated if m is not None and moment is not None and m < moment]
+                c.expect(not early, f"{at}: returned older {', '.join(early[:3])}")
             else:
-                c.expect(hits == 0, f"{param}={target['last_updated']}: {hits} object(s) stamped exactly then returned")
-                late = [m for m in moments if m is not None and moment is not None and m > moment]
-                c.expect(not late, f"{param}={target['last_updated']}: {len(late)} newer object(s) returned")
+                c.expect(not exact, f"{at}: returned {', '.join(exact[:3])}, stamped exactly then")
+                late = [k for m, k in dated if m is not None and moment is not None and m > moment]
+                c.expect(not late, f"{at}: returned newer {', '.join(late[:3])}")
 
 
 def _walk(c: Check, url: str, params: dict[str, Any], *, max_pages: int) -> tuple[list[Any], Answer | None]:
@@ -543,7 +545,7 @@ def _write_checks(ctx: Context, area: str, base: str, put: Endpoint, by: dict[st
     delete = by.get("delete")
     with ctx.check(area, f"DELETE removes the {type_name}", (delete or put).anchor) as c:
         if delete is None:
-            raise Skip("the receiver interface has no DELETE (the test object stays)")
+            raise Skip("the receiver interface has no DELETE; the test object stays")
         require_success(c, c.request("DELETE", url), "DELETE")
         if get is not None:
             c.expect(c.get(url).status == 404, "the object is still there after DELETE")

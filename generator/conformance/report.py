@@ -133,5 +133,5 @@ def _evidence(r: Result) -> str:
         if shown:
             lines.append("  headers: " + ", ".join(f"{k}: {v}" for k, v in shown.items()))
         if e.body:
-            lines.append("  answer: " + e.body[:300].replace("\n", " "))
+            lines.append("  answer: " + e.body[:160].replace("\n", " ") + ("..." if len(e.body) > 160 else ""))
     return "\n".join(lines)
