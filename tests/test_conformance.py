@@ -249,3 +249,14 @@ def test_cli_exit_status_formats_and_progress(
     assert main([*base[:-1], "nobody"]) == 2
     assert main([*base, "--party", "NLD"]) == 2
     assert main([*base, "-o", str(tmp_path / "missing" / "r.txt")]) == 3
+
+
+def test_extension_modules_generated_on_the_fly_pass() -> None:
+    """2.3.0 with Payments and Bookings: the PTP server is generated now (not in generated/), seeded
+    with terminals and financial advice confirmations, and passes every check."""
+    spec = load_spec(SPEC_ROOT, "2.3.0", extensions=["payments", "bookings"])
+    with build_mock_peer(spec, "ptp", count=4).serve() as peer:
+        assert set(peer.seeded) == {"Terminal", "FinancialAdviceConfirmation"}
+        report = run(spec, "ptp", peer.versions_url, peer.token, Options(write=True))
+    assert failed(report) == []
+    assert {"list payments", "write locations"} <= {r.area for r in report.results}
