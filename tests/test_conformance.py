@@ -259,4 +259,4 @@ def test_extension_modules_generated_on_the_fly_pass() -> None:
         assert set(peer.seeded) == {"Terminal", "FinancialAdviceConfirmation"}
         report = run(spec, "ptp", peer.versions_url, peer.token, Options(write=True))
     assert failed(report) == []
-    assert {"list payments", "write locations"} <= {r.area for r in report.results}
+    assert {"list payments /terminals", "write locations"} <= {r.area for r in report.results}

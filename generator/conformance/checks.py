@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from generator.conformance.probe import Answer, as_int, instant, is_absolute, next_link, same_origin
 from generator.conformance.runner import Check, Context, Fail, Skip, endpoint_url, now_stamp
 from generator.conformance.validate import validate_object
-from generator.ir import Endpoint, Interface, ObjectType
+from generator.ir import Endpoint, ObjectType
 from generator.mockpeer.samples import id_field, sample
 
 #: The answer to expect from a peer when something went fine.
@@ -263,31 +263,41 @@ def _peer_party(c: Check, ctx: Context) -> tuple[str, str] | None:
 
 
 def lists(ctx: Context) -> None:
-    done: set[str] = set()
-    for interface in ctx.interfaces():
+    """Every paginated GET of the role's interfaces; areas are named by module (and path or role when
+    a module has more than one list)."""
+    senders = [
+        (i, [e for e in i.endpoints if e.method == "GET" and e.paginated and e.response is not None])
+        for i in ctx.interfaces()
+    ]
+    senders = [(i, eps) for i, eps in senders if eps]
+    modules = [i.module_id for i, _ in senders]
+    for interface, endpoints in senders:
         base = ctx.url_of(interface)
-        for endpoint in interface.endpoints:
-            if not (endpoint.method == "GET" and endpoint.paginated and endpoint.response is not None):
-                continue
-            label = f"{interface.module_id}"
-            if label in done:
-                label = f"{interface.module_id} {interface.role}"
-            done.add(label)
+        name = interface.module_id + (f" {interface.role}" if modules.count(interface.module_id) > 1 else "")
+        for endpoint in endpoints:
+            area = f"list {name}" + (f" {endpoint.path}" if len(endpoints) > 1 else "")
             if base is None:
-                ctx.skip(f"list {label}", "all list checks", endpoint.anchor, "module not offered")
+                ctx.skip(area, "all list checks", endpoint.anchor, "module not offered")
                 continue
-            _list_checks(ctx, label, interface, endpoint, endpoint_url(base, endpoint, {}))
-            for single in interface.endpoints:
-                if single.method == "GET" and not single.paginated and single.server and single.server.kind == "get":
-                    if len(single.path_params) == (3 if single.server.owner == "url" else 1):
-                        _unknown_object(ctx, f"list {label}", single, base)
-                        break
+            _list_checks(ctx, area, endpoint, endpoint_url(base, endpoint, {}))
+        single = next(
+            (
+                e
+                for e in interface.endpoints
+                if e.method == "GET"
+                and e.server is not None
+                and e.server.kind == "get"
+                and len(e.path_params) == (3 if e.server.owner == "url" else 1)
+            ),
+            None,
+        )
+        if base is not None and single is not None:
+            _unknown_object(ctx, f"list {name}", single, base)
 
 
-def _list_checks(ctx: Context, label: str, interface: Interface, endpoint: Endpoint, url: str) -> None:
+def _list_checks(ctx: Context, area: str, endpoint: Endpoint, url: str) -> None:
     assert endpoint.response is not None
     type_name = endpoint.response.type.name
-    area = f"list {label}"
     page_anchor = ctx.anchor("Link")
     first: Answer | None = None
     with ctx.check(area, "list answer: HTTP 200, envelope, data a list", endpoint.anchor) as c:
