@@ -136,6 +136,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="first register with --token as token A, serving our versions endpoint on HOST:PORT",
     )
+    cf.add_argument(
+        "--register-url",
+        metavar="URL",
+        help="with --register: the base URL at which the peer reaches HOST:PORT (a tunnel or proxy), e.g. https://me.example.com",
+    )
     cf.add_argument("--party", default="NL/TST", metavar="CC/PID", help="our country code and party id (NL/TST)")
     cf.add_argument("--max-objects", type=int, default=1000, help="walk lists up to this many objects (1000)")
     cf.add_argument("--timeout", type=float, default=20.0, help="seconds per request (20)")
@@ -510,6 +515,7 @@ def _conformance(args: argparse.Namespace) -> int:
     options = Options(
         write=args.write,
         register=args.register,
+        register_url=args.register_url,
         party=_party(args.party),
         max_objects=args.max_objects,
         timeout=args.timeout,

@@ -260,3 +260,13 @@ def test_extension_modules_generated_on_the_fly_pass() -> None:
         report = run(spec, "ptp", peer.versions_url, peer.token, Options(write=True))
     assert failed(report) == []
     assert {"list payments /terminals", "write locations"} <= {r.area for r in report.results}
+
+
+def test_register_url_is_what_the_peer_calls() -> None:
+    with peer_for("2.2.1", "cpo").serve() as peer:
+        port = free_port()
+        dead = Options(register=f"127.0.0.1:{port}", register_url=f"http://127.0.0.1:{free_port()}")
+        report = run(peer.spec, "cpo", peer.versions_url, peer.token_a, dead)
+        assert any("registration with token A" in f for f in failed(report)), failed(report)
+        alive = Options(register=f"127.0.0.1:{port}", register_url=f"http://localhost:{port}/")
+        assert failed(run(peer.spec, "cpo", peer.versions_url, peer.token_a, alive)) == []

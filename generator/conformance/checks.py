@@ -134,7 +134,7 @@ def register(ctx: Context) -> None:
     if url is None or ctx.options.register is None:
         ctx.skip("credentials", "registration with token A", anchor, "no credentials endpoint")
         return
-    own = OwnPeer(ctx.spec, ctx.role, ctx.options.register, ctx.options.party)
+    own = OwnPeer(ctx.spec, ctx.role, ctx.options.register, ctx.options.party, ctx.options.register_url)
     token_a = ctx.probe.token
     with ctx.check("credentials", "registration with token A: POST gives a new token C", anchor) as c:
         with own.serving():

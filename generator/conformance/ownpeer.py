@@ -16,7 +16,9 @@ from generator.mockpeer.samples import sample
 
 
 class OwnPeer:
-    def __init__(self, spec: Spec, role: Role, address: str, party: tuple[str, str]) -> None:
+    def __init__(
+        self, spec: Spec, role: Role, address: str, party: tuple[str, str], public_url: str | None = None
+    ) -> None:
         host, _, port = address.rpartition(":")
         if not host or not port.isdigit():
             raise ValueError(f"--register needs HOST:PORT, not {address!r}")
@@ -27,7 +29,8 @@ class OwnPeer:
         self.token_b = "conformance-b-" + secrets.token_urlsafe(16)
         self.calls: list[str] = []
         self.tokens: list[str] = []
-        self.base = f"http://{address}/ocpi"
+        #: Where the peer reaches us: ``public_url`` (e.g. a tunnel to ``address``) or ``address`` itself.
+        self.base = (public_url or f"http://{address}").rstrip("/") + "/ocpi"
 
     def credentials(self, spec: Spec) -> dict[str, Any]:
         """Our credentials object (token B, our versions URL, our party as the counterpart role)."""

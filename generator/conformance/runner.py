@@ -56,6 +56,8 @@ class Check:
 class Options:
     write: bool = False
     register: str | None = None
+    #: The base URL the peer reaches ``register``'s address at, when that is not the address itself.
+    register_url: str | None = None
     party: tuple[str, str] = ("NL", "TST")
     max_objects: int = 1000
     timeout: float = 20.0

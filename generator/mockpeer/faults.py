@@ -88,7 +88,11 @@ class Faults:
                 if unknown:
                     raise ValueError(f"unknown misbehaviour {', '.join(sorted(unknown))}")
             elif name in ("wrong_token_encoding", "broken_links", "drop_connection"):
-                value = bool(value)
+                value = (
+                    value.strip().lower() not in ("0", "false", "no", "off", "")
+                    if isinstance(value, str)
+                    else bool(value)
+                )
             elif name == "delay":
                 value = float(value)
             else:
