@@ -57,6 +57,10 @@ MISBEHAVIOURS: dict[str, str] = {
 }
 
 
+#: The write misbehaviours: the request is answered with success and never reaches the server.
+_SWALLOWED = {"PUT": "put_not_stored", "PATCH": "patch_ignored", "DELETE": "delete_ignored"}
+
+
 @dataclass
 class Faults:
     """The faults switched on now; change fields at any time (the next request sees them)."""
@@ -186,19 +190,9 @@ class FaultMiddleware:
             changed = True
         if changed:
             scope = {**scope, "query_string": urlencode(query).encode()}
-        if (
-            method in ("PUT", "PATCH", "DELETE")
-            and (
-                f.on("put_not_stored")
-                and method == "PUT"
-                or f.on("patch_ignored")
-                and method == "PATCH"
-                or f.on("delete_ignored")
-                and method == "DELETE"
-            )
-            and self._module_path(scope["path"])
-        ):
-            scope = {**scope, "_mock_swallow": True}
+        swallowed = _SWALLOWED.get(method)
+        if swallowed is not None and f.on(swallowed) and self._module_path(scope["path"]):
+            scope = {**scope, "_mock_swallow": True}  # answered "success" without reaching the server
         if f.on("accept_id_mismatch") and method in ("PUT", "PATCH") and self._module_path(scope["path"]):
             body = await _read_body(receive)
             try:
@@ -207,9 +201,9 @@ class FaultMiddleware:
                 data = None
             if isinstance(data, dict):
                 tail = scope["path"].rstrip("/").split("/")
-                for key, value in zip(("id", "uid"), (tail[-1], tail[-1]), strict=True):
+                for key in ("id", "uid"):
                     if key in data:
-                        data[key] = value
+                        data[key] = tail[-1]
                 if len(tail) >= 3 and "country_code" in data and "party_id" in data:
                     data["country_code"], data["party_id"] = tail[-3], tail[-2]
                 body = json.dumps(data).encode()
