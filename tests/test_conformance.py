@@ -4,6 +4,7 @@ pass) and against mock peers with one misbehaviour or fault each (the check made
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,10 @@ def test_registration_with_token_a_then_every_check_passes(version: str) -> None
         assert failed(report) == []
         names = [r.name for r in report.results if r.area == "credentials" and r.outcome == "pass"]
         assert len(names) == 3, names
+        # tokens B and C travel in the credentials bodies: the report shows neither
+        bodies = [b for r in report.results for e in r.exchanges for b in (e.body, e.request_body or "")]
+        assert sum('"token":"***"' in b.replace(" ", "") for b in bodies) >= 2
+        assert not any(re.search(r'"token"\s*:\s*"(?!\*\*\*")', b) for b in bodies)
         # the registration changed the peer: token A is gone, a second run with it fails at once
         again = run(peer.spec, "cpo", peer.versions_url, peer.token_a, Options(register=f"127.0.0.1:{free_port()}"))
         assert [f.split(":")[0] for f in failed(again)] == ["discovery"] and "HTTP 401" in failed(again)[0]

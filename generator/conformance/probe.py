@@ -34,6 +34,14 @@ SHOWN_HEADERS = (
 
 _NOT_SET: Any = object()
 
+#: A credentials token in a JSON text: reports show ``"token": "***"`` instead.
+_TOKEN_VALUE = re.compile(r'("token"\s*:\s*)"(?:[^"\\]|\\.)*"')
+
+
+def redact(text: str) -> str:
+    """``text`` with the value of every ``"token"`` member replaced by ``***``."""
+    return _TOKEN_VALUE.sub(r'\1"***"', text)
+
 
 @dataclass
 class Answer:
@@ -106,7 +114,9 @@ class Probe:
             sent["Content-Type"] = "application/json"
         request = self.client.build_request(method, url, params=params, headers=sent, content=content)
         shown = {k: ("Token ***" if k.lower() == "authorization" else v) for k, v in sent.items()}
-        exchange = Exchange(method, str(request.url), shown, None if content is None else content.decode()[:BODY_LIMIT])
+        exchange = Exchange(
+            method, str(request.url), shown, None if content is None else redact(content.decode())[:BODY_LIMIT]
+        )
         self.log.append(exchange)
         try:
             response = self.client.send(request)
@@ -122,7 +132,7 @@ class Probe:
             return self.request(method, target, headers=headers, body=kept, auth=auth, follow=follow - 1)
         exchange.status = response.status_code
         exchange.response_headers = {k: v for k, v in response.headers.items() if k.lower() in SHOWN_HEADERS}
-        text = response.text
+        text = redact(response.text)
         exchange.body = text[:BODY_LIMIT] + ("..." if len(text) > BODY_LIMIT else "")
         try:
             parsed = json.loads(response.content, parse_float=Decimal) if response.content else None
