@@ -111,6 +111,66 @@ def _parser() -> argparse.ArgumentParser:
     )
     d.add_argument("new", help="the same form as OLD")
     d.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+
+    cf = sub.add_parser(
+        "conformance",
+        help="check an OCPI server (yours or a peer's) against the transcription; exit 1 when a check fails",
+        description="Run checks derived from the transcription against the OCPI server at VERSIONS_URL: discovery, "
+        "token encoding, 401, envelopes, request ids and routing headers (2.2+), every sender list (Link, "
+        "X-Total-Count, X-Limit, limit cap, date_from/date_to, strict object validation, paging), and with --write "
+        "the receiver interfaces. Exit status: 0 every check that ran passed, 1 a check failed, 2 bad arguments, "
+        "3 the report file cannot be written.",
+    )
+    cf.add_argument("versions_url", metavar="VERSIONS_URL", help="the server's versions endpoint")
+    cf.add_argument("--token", required=True, help="token C of a registered party (token A with --register)")
+    cf.add_argument("--version", dest="ocpi_version", required=True, metavar="V", help="OCPI version to check")
+    with_arg(cf)
+    cf.add_argument("--role", required=True, help="the server's role: cpo, emsp, hub, nsp, scsp, ptp ...")
+    cf.add_argument(
+        "--write",
+        action="store_true",
+        help="also PUT/PATCH/DELETE test objects owned by --party on the receiver interfaces (a test party only!)",
+    )
+    cf.add_argument(
+        "--register",
+        metavar="HOST:PORT",
+        help="first register with --token as token A, serving our versions endpoint on HOST:PORT",
+    )
+    cf.add_argument(
+        "--register-url",
+        metavar="URL",
+        help="with --register: the base URL at which the peer reaches HOST:PORT (a tunnel or proxy), e.g. https://me.example.com",
+    )
+    cf.add_argument("--party", default="NL/TST", metavar="CC/PID", help="our country code and party id (NL/TST)")
+    cf.add_argument("--max-objects", type=int, default=1000, help="walk lists up to this many objects (1000)")
+    cf.add_argument("--timeout", type=float, default=20.0, help="seconds per request (20)")
+    cf.add_argument("--format", choices=["text", "json", "junit"], default="text")
+    cf.add_argument("-o", "--output", type=Path, help="write the report to this file (default: stdout)")
+    progress_args(cf)
+
+    mp = sub.add_parser(
+        "mock-peer",
+        help="serve a generated OCPI server with sample data and switchable faults on 127.0.0.1",
+        description="A ready OCPI peer for testing a client or a server: the generated scaffold of VERSION and "
+        "--role, seeded with sample objects built from the transcription. Faults are switched with the flags "
+        "below or at run time on the admin route /_mock/faults (GET shows them, PUT a JSON object sets them).",
+    )
+    mp.add_argument("version")
+    with_arg(mp)
+    mp.add_argument("--role", required=True, help="market role of the peer: cpo, emsp, hub ...")
+    mp.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (8765; 0: any free port)")
+    mp.add_argument("--token", default=None, help="token C the peer accepts (default: mock-peer-token-c)")
+    mp.add_argument("--objects", type=int, default=12, help="sample objects per list (12)")
+    mp.add_argument("--page-size", type=int, default=5, help="the peer's largest page (5)")
+    mp.add_argument(
+        "--faults",
+        action="append",
+        default=[],
+        metavar="NAME[=VALUE]",
+        help="switch a fault on (repeatable): delay=SECONDS, status_5xx=CODE, rate_limit=RETRY_AFTER, "
+        "wrong_token_encoding, broken_links, drop_connection, every=N, or a misbehaviour name (see --list-faults)",
+    )
+    mp.add_argument("--list-faults", action="store_true", help="print the fault and misbehaviour names and exit")
     return p
 
 
@@ -434,6 +494,122 @@ def _diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _party(text: str) -> tuple[str, str]:
+    cc, _, pid = text.partition("/")
+    if not (len(cc) == 2 and 1 <= len(pid) <= 3 and (cc + pid).isascii()):
+        raise UsageError(f"--party must be COUNTRY/PARTY such as NL/TST, not {text!r}")
+    return cc.upper(), pid.upper()
+
+
+def _peer_modules() -> None:
+    """The conformance runner and the mock peer need the ``peer`` extra (httpx, fastapi, uvicorn, pydantic)."""
+    import importlib.util
+
+    missing = [m for m in ("httpx", "fastapi", "uvicorn", "pydantic") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise UsageError(f"this command needs {', '.join(missing)}: pip install 'ocpi-codegen[peer]'")
+
+
+def _conformance(args: argparse.Namespace) -> int:
+    _peer_modules()
+    from generator.conformance import Options, run
+    from generator.conformance.report import result_line
+
+    spec = _load(args, args.ocpi_version)
+    if args.role.lower() not in {r.slug for r in spec.roles}:
+        raise UsageError(
+            f"OCPI {spec.version} has no role {args.role!r}; choose from: {', '.join(r.slug for r in spec.roles)}"
+        )
+    if not args.versions_url.startswith(("http://", "https://")):
+        raise UsageError(f"VERSIONS_URL must be an http(s) URL, not {args.versions_url!r}")
+    if args.register is not None and not args.register.rpartition(":")[2].isdigit():
+        raise UsageError(f"--register needs HOST:PORT, not {args.register!r}")
+    options = Options(
+        write=args.write,
+        register=args.register,
+        register_url=args.register_url,
+        party=_party(args.party),
+        max_objects=args.max_objects,
+        timeout=args.timeout,
+    )
+    progress = _progress(args).enabled
+    if args.write:
+        print(
+            f"WARNING: --write stores, changes and deletes test objects of party {'/'.join(options.party)} on "
+            f"{args.versions_url}: use it against a test system only",
+            file=sys.stderr,
+        )
+
+    def on_result(result: object) -> None:
+        if progress:
+            print(f"{getattr(result, 'area')}:{result_line(result)}", file=sys.stderr, flush=True)  # type: ignore[arg-type]
+
+    report = run(spec, args.role.lower(), args.versions_url, args.token, options, on_result)
+    text = {"text": report.to_text, "json": report.to_json, "junit": report.to_junit}[args.format]()
+    if args.output is not None:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        print(f"{report.totals()}; report in {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK if report.passed else EXIT_DIFF
+
+
+def _mock_peer(args: argparse.Namespace) -> int:
+    _peer_modules()
+    from generator.mockpeer import DEFAULT_TOKEN, MISBEHAVIOURS, Faults, build_mock_peer
+
+    if args.list_faults:
+        print(
+            "delay=SECONDS, status_5xx=CODE, rate_limit=RETRY_AFTER, every=N, wrong_token_encoding, "
+            "broken_links, drop_connection"
+        )
+        for name, what in MISBEHAVIOURS.items():
+            print(f"{name}: {what}")
+        return EXIT_OK
+    spec = _load(args, args.version)
+    faults = Faults()
+    for item in args.faults:
+        for part in item.split(","):
+            name, eq, value = part.strip().partition("=")
+            try:
+                if name in MISBEHAVIOURS:
+                    faults.set(misbehave=faults.misbehave | {name})
+                else:
+                    faults.set(**{name: value if eq else True})
+            except ValueError as exc:
+                raise UsageError(f"--faults {part}: {exc}") from None
+    if args.objects < 0 or args.page_size < 1:
+        raise UsageError("--objects must be 0 or more and --page-size 1 or more")
+    try:
+        peer = build_mock_peer(
+            spec,
+            args.role.lower(),
+            port=args.port or None,
+            token=args.token or DEFAULT_TOKEN,
+            count=args.objects,
+            faults=faults,
+            settings={"max_limit": args.page_size, "default_limit": args.page_size},
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+    def started() -> None:
+        print(peer.banner(), flush=True)
+        if faults.as_json() != Faults().as_json():
+            print(f"faults on:    {faults.as_json()}", flush=True)
+
+    try:
+        peer.run_forever(started)
+    except KeyboardInterrupt:
+        print("mock peer stopped", file=sys.stderr)
+    except RuntimeError as exc:
+        raise UsageError(f"{exc} (is port {peer.port} in use? --port 0 picks a free one)") from None
+    return EXIT_OK
+
+
 _COMMANDS = {
     "generate": _generate,
     "check": _check,
@@ -443,4 +619,6 @@ _COMMANDS = {
     "client": _client,
     "server": _server,
     "diff": _diff,
+    "conformance": _conformance,
+    "mock-peer": _mock_peer,
 }
