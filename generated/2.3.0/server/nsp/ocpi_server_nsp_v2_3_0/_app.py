@@ -7,7 +7,8 @@ version and role (``AppSpec``) and calls :func:`build_app`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from ._envelope import install_error_handlers, ocpi_json_response, read_json_bod
 from ._middleware import install_header_middleware, install_input_limits
 from ._outbound import check_endpoints, peer_http_client
 from ._registration import CredentialsService, NoMatchingEndpoints, NoMutualVersion, PeerInfo, PeerUnreachable
+from ._resync import Receiving, Resyncer
 from ._settings import ServerSettings
 from ._store import Party, Store, new_token, open_store
 from .client._credentials import aregister
@@ -91,6 +93,8 @@ class AppSpec:
     build_routers: Callable[[Any, Engine, Authenticator], Sequence[Mount]]
     make_handlers: Callable[[], Any]
     credentials_model: Any
+    receives: Sequence[Receiving] = ()
+    """The modules we receive and resync by pulling (``_resync``), from the generated table."""
 
 
 def _fetch_peer(spec: AppSpec, settings: ServerSettings) -> Callable[[str, str], Awaitable[PeerInfo]]:
@@ -145,17 +149,30 @@ def build_app(
     base = settings.base_path
     version_base = f"{base}/{spec.version}"
 
+    resyncer = Resyncer(spec, settings, store)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Resync by pull in the background: start-up is not held up by a peer that is down.
+        resyncer.start()
+        try:
+            yield
+        finally:
+            await resyncer.stop()
+
     app = FastAPI(
         title=f"OCPI {spec.version} {spec.role} server",
         redirect_slashes=False,
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.store = store
     app.state.engine = engine
     app.state.settings = settings
     app.state.handlers = handlers
+    app.state.resyncer = resyncer
     install_error_handlers(app)
     install_input_limits(app, settings)
     install_header_middleware(
