@@ -31,6 +31,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
+from ._outbound import RefusedURL, peer_http_client
 from ._settings import ServerSettings
 from ._store import Party, Store
 from ._time import canonical_datetime, format_datetime, now_timestamp, parse_datetime
@@ -269,8 +272,8 @@ class _Pass:
         try:
             async for item in transport.paginate(url, parse=_as_object, params=params, routing=routing):
                 await self.keep(receiving, item, outcome)
-        except OcpiError as exc:
-            outcome.error = str(exc)
+        except (OcpiError, httpx.HTTPError, RefusedURL) as exc:
+            outcome.error = str(exc) or type(exc).__name__
             raise
 
     async def run(self) -> ResyncResult:
@@ -297,11 +300,14 @@ class _Pass:
                 result.date_from = None
         client_settings = self.settings.client_settings(self.party.token_b, ocpi_headers=self.spec.routing_headers)
         try:
-            async with AsyncTransport(client_settings) as transport:
+            async with (
+                peer_http_client(self.settings, self.party.versions_url or targets[0][1]) as http,
+                AsyncTransport(client_settings, http=http) as transport,
+            ):
                 for receiving, url in targets:
                     try:
                         await self.pull(transport, receiving, url, result.date_from)
-                    except TransportError:
+                    except (TransportError, httpx.HTTPError, RefusedURL):
                         break  # the peer is unreachable: the other modules would fail the same way
                     except OcpiError:
                         continue
