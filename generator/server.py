@@ -420,6 +420,15 @@ def init_imports() -> Imports:
     return imports.add(".handlers", "Handlers").add(".routers", "build_routers")
 
 
+def quick_start(spec: Spec, role: Role, interfaces: list[ServerInterface]) -> dict[str, str | None]:
+    """What the README's quick start names: a peer role to register with and to add as a pull-only
+    peer, and the path of one of our paginated lists (None when we serve none)."""
+    peer_role = "EMSP" if role.name == "CPO" else "CPO"
+    listed = next((i.mount for i in interfaces for r in i.routes if r.kind == "list"), None)
+    peer_slug = peer_role.lower()
+    return {"peer_role": peer_role, "peer_slug": peer_slug, "list_path": listed}
+
+
 def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFile]:
     """Every file of a scaffolded server project; ``user`` files are marked by their folder."""
     role = next(r for r in spec.roles if r.slug == role_name.lower())
@@ -436,6 +445,7 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
         "credentials_roles": credentials_has(spec, "roles"),
         "not_found_codes": not_found_codes(spec),
         "receives": receive_table(spec, role),
+        "quick_start": quick_start(spec, role, interfaces),
         "credentials_role": credentials_role(spec, role),
         "hub_party_id": role.name == HUB and credentials_has(spec, "hub_party_id"),
         "printable": PRINTABLE_ASCII,
