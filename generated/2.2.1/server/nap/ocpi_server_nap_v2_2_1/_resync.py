@@ -253,6 +253,10 @@ class _Pass:
                 return data
             return None
 
+        # A read first (no write transaction) for what the overlap and an unchanged peer send again.
+        stored = await self.store.get_object(receiving.collection, owner[0], owner[1], oid)
+        if stored is not None and newer(stored) is None:
+            return
         if await self.store.update_object(receiving.collection, owner[0], owner[1], oid, newer) is not None:
             outcome.stored += 1
 
