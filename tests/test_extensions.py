@@ -149,6 +149,19 @@ def test_a_bad_add_is_reported_at_its_line(tmp_path: Path) -> None:
     assert "no object or class 'Tarif'" in problem.message
 
 
+def test_plain_validate_also_checks_every_extension(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``validate`` without ``--with`` loads each version once more with all its extensions: a broken
+    extension file fails it (exit 2, the file named) although a default run never loads it."""
+    root = tmp_path / "spec"
+    shutil.copytree(SPEC_ROOT / V, root / V)
+    assert main(["--spec-root", str(root), "validate", V]) == 0
+    assert f"{V}+bookings+payments: ok" in capsys.readouterr().out
+    manifest = root / V / "extensions" / "payments" / "extension.yaml"
+    manifest.write_text(manifest.read_text().replace("type: Tariff\n", "type: Tarif\n"))
+    assert main(["--spec-root", str(root), "validate", V]) == 2
+    assert "extensions/payments/extension.yaml" in capsys.readouterr().err
+
+
 def test_cli_with_chooses_extensions_and_rejects_unknown_ones(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", V, "--with", "payments,bookings"]) == 0
     assert "2.3.0+bookings+payments: ok" in capsys.readouterr().out

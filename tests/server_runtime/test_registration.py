@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from ocpi_runtime.server._registration import (
 )
 from ocpi_runtime.server._settings import ServerSettings
 from ocpi_runtime.server._store import SqliteStore
-from tests.blocking import sync
+from tests.blocking import blocking, sync
 from tests.server_runtime.wiring import FakePeer, build_app, own_credentials_for
 
 CREDENTIALS = "/ocpi/2.2.1/credentials"
@@ -261,3 +262,40 @@ async def _concurrent_posts(settings: ServerSettings, store: SqliteStore) -> Non
     assert len(winners) == 1 and len(losers) == 1 and losers[0].http_status == 405
     party = sync(store).party("P")
     assert party is not None and party.token_c == winners[0]["token"]
+
+
+def test_two_workers_registering_one_token_a_register_once(settings: ServerSettings, tmp_path: Path) -> None:
+    """The same race across two workers (two stores on one file, writes in their writer threads):
+    the token A check and the save are one transaction, so exactly one registration wins."""
+    path = str(tmp_path / "shared.sqlite")
+    first_store, second_store = SqliteStore(path), SqliteStore(path)
+    try:
+        asyncio.run(_two_workers(settings, first_store, second_store))
+    finally:
+        blocking(first_store.close())
+        blocking(second_store.close())
+
+
+async def _two_workers(settings: ServerSettings, first_store: SqliteStore, second_store: SqliteStore) -> None:
+    gate = asyncio.Event()
+
+    async def slow_peer(url: str, token: str) -> PeerInfo:
+        await gate.wait()
+        return PeerInfo(version="2.2.1", endpoints=[])
+
+    token_a = await first_store.create_token_a("P")
+    results: list[Any] = []
+    tasks = []
+    for n, store in enumerate((first_store, second_store)):
+        found = await store.party_by_token(token_a)
+        assert found is not None
+        service = CredentialsService(store, settings, own_credentials_for(settings), slow_peer)
+        tasks.append(asyncio.ensure_future(service.post(AuthContext(found[0], found[1]), peer_credentials(f"b{n}"))))
+    await asyncio.sleep(0)
+    gate.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    winners = [r for r in results if isinstance(r, dict)]
+    losers = [r for r in results if isinstance(r, OcpiHTTPError)]
+    assert len(winners) == 1 and len(losers) == 1 and losers[0].http_status == 405
+    party = await second_store.party("P")
+    assert party is not None and party.token_c == winners[0]["token"] and party.token_a is None

@@ -37,6 +37,7 @@ from .client._wire import ci_key
 __all__ = [
     "Mutation",
     "Party",
+    "PartyMutation",
     "RawJSONStore",
     "SqliteStore",
     "Store",
@@ -102,6 +103,9 @@ class ListQuery(TypedDict):
 #: store, or None to leave the store as it was. It may raise (nothing is written then), and a store
 #: may call it more than once (when it retries a transaction), so it must not change anything else.
 Mutation = Callable[[dict[str, Any] | None], dict[str, Any] | None]
+#: The change of one party, run inside the store's transaction like a ``Mutation``: it gets the stored
+#: party (None when there is none) and returns the party to save, or None to leave it as it was.
+PartyMutation = Callable[["Party | None"], "Party | None"]
 
 
 @runtime_checkable
@@ -149,6 +153,12 @@ class Store(Protocol):
 
     async def save_party(self, party: Party) -> None:
         """Insert or replace the party's row."""
+        ...
+
+    async def update_party(self, party_key: str, mutate: PartyMutation) -> Party | None:
+        """Read, change (``mutate``) and save one party in one transaction; returns the saved party,
+        or None when ``mutate`` left it unchanged. A registration checks its token A this way, so
+        that two registrations with one token A (two workers) cannot both succeed."""
         ...
 
     async def delete_party(self, party_key: str) -> bool:
@@ -590,19 +600,34 @@ class SqliteStore(Store, RawJSONStore):
     async def save_party(self, party: Party) -> None:
         check_key("party_key", party.party_key)
         values = party_columns(party)
+        await self._write(lambda conn: self._save_party(conn, values))
 
-        def work(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                # An upsert, not INSERT OR REPLACE: that would silently delete another party whose
-                # token collides with this one (UNIQUE columns); here the collision raises instead.
-                f"INSERT INTO ocpi_parties ({PARTY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (party_key) DO UPDATE SET token_a=excluded.token_a, token_b=excluded.token_b,"
-                " token_c=excluded.token_c, versions_url=excluded.versions_url, version=excluded.version,"
-                " endpoints=excluded.endpoints, credentials=excluded.credentials, roles=excluded.roles",
-                values,
-            )
+    @staticmethod
+    def _save_party(conn: sqlite3.Connection, values: tuple[Any, ...]) -> None:
+        conn.execute(
+            # An upsert, not INSERT OR REPLACE: that would silently delete another party whose
+            # token collides with this one (UNIQUE columns); here the collision raises instead.
+            f"INSERT INTO ocpi_parties ({PARTY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (party_key) DO UPDATE SET token_a=excluded.token_a, token_b=excluded.token_b,"
+            " token_c=excluded.token_c, versions_url=excluded.versions_url, version=excluded.version,"
+            " endpoints=excluded.endpoints, credentials=excluded.credentials, roles=excluded.roles",
+            values,
+        )
 
-        await self._write(work)
+    async def update_party(self, party_key: str, mutate: PartyMutation) -> Party | None:
+        check_key("party_key", party_key)
+
+        def work(conn: sqlite3.Connection) -> Party | None:
+            row = conn.execute(f"SELECT {PARTY_COLUMNS} FROM ocpi_parties WHERE party_key=?", (party_key,)).fetchone()
+            new = mutate(None if row is None else party_from_row(row))
+            if new is None:
+                return None
+            if new.party_key != party_key:
+                raise ValueError("a party mutation cannot change the party key")
+            self._save_party(conn, party_columns(new))
+            return new
+
+        return await self._write(work)
 
     async def delete_party(self, party_key: str) -> bool:
         def work(conn: sqlite3.Connection) -> bool:
