@@ -44,6 +44,7 @@ SERVER_MODULES = (
     "_time.py",
     "_defaults.py",
     "_docs.py",
+    "_resync.py",
     "_app.py",
     "__main__.py",
 )

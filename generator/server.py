@@ -284,6 +284,67 @@ def server_view(spec: Spec, role: Role) -> list[ServerInterface]:
     return out
 
 
+@dataclass(frozen=True)
+class Receive:
+    """One module our role receives and can resync by pulling from a peer's sender interface
+    (spec ``transport_and_format_offline_behaviour``): where its objects are stored and keyed."""
+
+    module_id: str
+    peer_role: str | None  # the peer interface to page: SENDER (2.2+), None (2.1.1: by module only)
+    collection: str  # the stored collection (``server.object``)
+    owner: str  # url (the object's own country_code/party_id), body, or self (our own party)
+    key: str  # the field with the object's id; "" for the owner's only object
+
+    @property
+    def expr(self) -> str:
+        """The ``Receiving(...)`` entry of the generated ``RECEIVES`` table."""
+        peer_role = "None" if self.peer_role is None else f'"{self.peer_role}"'
+        return f'Receiving("{self.module_id}", {peer_role}, "{self.collection}", "{self.owner}", "{self.key}")'
+
+
+def receive_table(spec: Spec, role: Role) -> list[Receive]:
+    """The modules ``role`` receives and their peers send as a paginated list, from the declarations:
+    an interface of ``role`` that stores a pushed root object (``put``/``post``), whose counterpart
+    interface (same module, the other role) lists that collection."""
+    out: list[Receive] = []
+    seen: set[str] = set()
+    for iface in role.interfaces:
+        if iface.module_id in ("versions", "credentials") or iface.module_id in seen:
+            continue
+        store = next(
+            (
+                ep.server
+                for ep in iface.endpoints
+                if ep.server is not None
+                and ep.server.kind in ("put", "post")
+                and not ep.server.nested
+                and ep.server.object is not None
+            ),
+            None,
+        )
+        if store is None or store.object is None:
+            continue
+        sender = next(
+            (
+                other
+                for other in spec.interfaces
+                if other.module_id == iface.module_id
+                and other.role not in (iface.role, BOTH)
+                and any(
+                    ep.server is not None and ep.server.kind == "list" and ep.server.object == store.object
+                    for ep in other.endpoints
+                )
+            ),
+            None,
+        )
+        if sender is None:
+            continue
+        seen.add(iface.module_id)
+        peer_role = sender.role if sender.role in ("SENDER", "RECEIVER") else None
+        out.append(Receive(iface.module_id, peer_role, store.object, store.owner or "url", store.key or ""))
+    return out
+
+
 def credentials_has(spec: Spec, field: str) -> bool:
     t = spec.type("Credentials")
     return isinstance(t, ObjectType) and t.field_named(field) is not None
@@ -354,8 +415,18 @@ def user_imports(package: str) -> dict[str, Imports]:
 def init_imports() -> Imports:
     imports = Imports().add("typing", "Any").add("fastapi", "FastAPI").add(".client.models", "Credentials")
     imports.add("._app", "AppSpec", "build_app", "issue_token_a", "register_with_peer as _register_with_peer")
+    imports.add("._resync", "Receiving", "ResyncResult", "resync_peer")
     imports.add("._settings", "ServerSettings").add("._store", "Party", "SqliteStore", "Store", "open_store")
     return imports.add(".handlers", "Handlers").add(".routers", "build_routers")
+
+
+def quick_start(spec: Spec, role: Role, interfaces: list[ServerInterface]) -> dict[str, str | None]:
+    """What the README's quick start names: a peer role to register with and to add as a pull-only
+    peer, and the path of one of our paginated lists (None when we serve none)."""
+    peer_role = "EMSP" if role.name == "CPO" else "CPO"
+    listed = next((i.mount for i in interfaces for r in i.routes if r.kind == "list"), None)
+    peer_slug = peer_role.lower()
+    return {"peer_role": peer_role, "peer_slug": peer_slug, "list_path": listed}
 
 
 def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFile]:
@@ -373,6 +444,8 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
         "routing_headers": spec.routing_headers,
         "credentials_roles": credentials_has(spec, "roles"),
         "not_found_codes": not_found_codes(spec),
+        "receives": receive_table(spec, role),
+        "quick_start": quick_start(spec, role, interfaces),
         "credentials_role": credentials_role(spec, role),
         "hub_party_id": role.name == HUB and credentials_has(spec, "hub_party_id"),
         "printable": PRINTABLE_ASCII,

@@ -82,6 +82,12 @@ class ServerSettings:
     domain and its subdomains), e.g. where a peer's modules or a ``response_url`` live."""
     docs: bool = True
     """Serve ``/openapi.json``, ``/docs`` (Swagger UI) and ``/redoc``; False turns them off."""
+    resync_seconds: float = 900
+    """Pull every module we receive from every registered peer at start-up and then this often
+    (seconds); 0 turns the background resync off (``python -m <package> resync PEER`` still works)."""
+    resync_retry_seconds: float = 30
+    """How often a peer that is out of sync (a failed push or resync) is tried again; 0: only on
+    the ``resync_seconds`` schedule."""
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -99,6 +105,8 @@ class ServerSettings:
         if self.max_body_bytes < 1 or self.max_json_depth < 1:
             raise ValueError("max_body_bytes and max_json_depth must be at least 1")
         object.__setattr__(self, "peer_hosts", tuple(host.strip().lower() for host in self.peer_hosts if host.strip()))
+        if self.resync_seconds < 0 or self.resync_retry_seconds < 0:
+            raise ValueError("resync_seconds and resync_retry_seconds must not be negative")
         if not self.country_code or not self.party_id:
             raise ValueError("country_code and party_id must not be empty")
 
@@ -123,7 +131,7 @@ class ServerSettings:
         """Read ``{prefix}BASE_URL``, ``DATABASE``, ``COUNTRY_CODE``, ``PARTY_ID``, ``MAX_LIMIT``,
         ``DEFAULT_LIMIT``, ``VERSIONS_REQUIRE_TOKEN``, ``TOKEN_BASE64``, ``BUSINESS_NAME``,
         ``MAX_BODY_BYTES``, ``MAX_JSON_DEPTH``, ``ALLOW_PRIVATE_PEERS``, ``PEER_HOSTS``
-        (comma-separated) and ``DOCS``.
+        (comma-separated), ``DOCS``, ``RESYNC_SECONDS`` and ``RESYNC_RETRY_SECONDS``.
 
         Unset or empty variables take the defaults (country/party ``NL``/``EXA``, base URL
         ``http://127.0.0.1:8000/ocpi``). ``environ`` replaces ``os.environ`` (for tests).
@@ -146,4 +154,6 @@ class ServerSettings:
             allow_private_peers=_env_bool(env, prefix + "ALLOW_PRIVATE_PEERS", False),
             peer_hosts=tuple(_env_str(env, prefix + "PEER_HOSTS", "").split(",")),
             docs=_env_bool(env, prefix + "DOCS", True),
+            resync_seconds=_env_int(env, prefix + "RESYNC_SECONDS", 900),
+            resync_retry_seconds=_env_int(env, prefix + "RESYNC_RETRY_SECONDS", 30),
         )

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from ._app import AppSpec, build_app, issue_token_a
 from ._app import register_with_peer as _register_with_peer
+from ._resync import Receiving, ResyncResult, resync_peer
 from ._settings import ServerSettings
 from ._store import Party, SqliteStore, Store, open_store
 from .client.models import Credentials
@@ -36,6 +37,16 @@ NOT_FOUND_CODES = {
     "Tariff": 2000,
     "Token": 2004,
 }
+#: The modules we receive and resync by paging a peer's sender interface (declared in spec/):
+#: module, the peer's interface role, stored collection, whose object, the id field.
+RECEIVES: tuple[Receiving, ...] = (
+    Receiving("locations", "SENDER", "Location", "url", "id"),
+    Receiving("sessions", "SENDER", "Session", "url", "id"),
+    Receiving("cdrs", "SENDER", "CDR", "body", "id"),
+    Receiving("tariffs", "SENDER", "Tariff", "url", "id"),
+    Receiving("tokens", "SENDER", "Token", "url", "uid"),
+    Receiving("hubclientinfo", "SENDER", "ClientInfo", "url", ""),
+)
 
 
 def own_credentials(settings: ServerSettings, party: Party, token: str) -> dict[str, Any]:
@@ -63,6 +74,7 @@ SPEC = AppSpec(
     build_routers=build_routers,
     make_handlers=Handlers,
     credentials_model=Credentials,
+    receives=RECEIVES,
 )
 
 
@@ -80,6 +92,11 @@ async def register_with_peer(
     return await _register_with_peer(SPEC, settings, store, party_key, versions_url, token_a)
 
 
+async def resync(settings: ServerSettings, store: Store, peer: str | Party) -> ResyncResult:
+    """Pull every module we receive from a registered peer now (its lease taken); returns the outcome."""
+    return await resync_peer(SPEC, settings, store, peer)
+
+
 __all__ = [
     "OCPI_VERSION",
     "ROLE",
@@ -92,4 +109,5 @@ __all__ = [
     "issue_token_a",
     "open_store",
     "register_with_peer",
+    "resync",
 ]

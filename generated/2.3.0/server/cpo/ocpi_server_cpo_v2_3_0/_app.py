@@ -7,8 +7,9 @@ version and role (``AppSpec``) and calls :func:`build_app`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -24,10 +25,11 @@ from ._envelope import install_error_handlers, ocpi_json_response, read_json_bod
 from ._middleware import install_header_middleware, install_input_limits
 from ._outbound import check_endpoints, peer_http_client
 from ._registration import CredentialsService, NoMatchingEndpoints, NoMutualVersion, PeerInfo, PeerUnreachable
+from ._resync import Receiving, Resyncer
 from ._settings import ServerSettings
 from ._store import Party, Store, new_token, open_store
-from .client._credentials import aregister
-from .client._discovery import adiscover
+from .client._credentials import aregister, aunregister, aupdate
+from .client._discovery import Discovery, adiscover
 from .client._transport import AsyncTransport
 from .client.errors import OcpiError, VersionNegotiationError
 
@@ -91,6 +93,8 @@ class AppSpec:
     build_routers: Callable[[Any, Engine, Authenticator], Sequence[Mount]]
     make_handlers: Callable[[], Any]
     credentials_model: Any
+    receives: Sequence[Receiving] = ()
+    """The modules we receive and resync by pulling (``_resync``), from the generated table."""
 
 
 def _fetch_peer(spec: AppSpec, settings: ServerSettings) -> Callable[[str, str], Awaitable[PeerInfo]]:
@@ -145,17 +149,30 @@ def build_app(
     base = settings.base_path
     version_base = f"{base}/{spec.version}"
 
+    resyncer = Resyncer(spec, settings, store)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Resync by pull in the background: start-up is not held up by a peer that is down.
+        resyncer.start()
+        try:
+            yield
+        finally:
+            await resyncer.stop()
+
     app = FastAPI(
         title=f"OCPI {spec.version} {spec.role} server",
         redirect_slashes=False,
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.store = store
     app.state.engine = engine
     app.state.settings = settings
     app.state.handlers = handlers
+    app.state.resyncer = resyncer
     install_error_handlers(app)
     install_input_limits(app, settings)
     install_header_middleware(
@@ -337,3 +354,80 @@ async def issue_token_a(settings: ServerSettings, party_key: str, store: Store |
         return await own.create_token_a(party_key)
     finally:
         await own.close()
+
+
+def _discovery_of(party: Party) -> Discovery:
+    """The Discovery of a registration, from what we stored (no new discovery)."""
+    if not party.versions_url or not party.version:
+        raise ValueError(f"peer {party.party_key} has no versions URL: it never registered with us")
+    endpoints = {(str(e["identifier"]), e.get("role")): str(e["url"]) for e in party.endpoints if "url" in e}
+    return Discovery(party.version, party.versions_url, "", endpoints)
+
+
+def _registered(party: Party | None, party_key: str) -> Party:
+    if party is None:
+        raise LookupError(f"no peer {party_key!r} in the store")
+    if not party.registered or not party.token_b:
+        raise ValueError(f"peer {party_key} is not registered (no token to call it with)")
+    return party
+
+
+async def update_credentials_with_peer(spec: AppSpec, settings: ServerSettings, store: Store, party_key: str) -> Party:
+    """PUT our credentials with a new token to a registered peer and keep the token it answers with.
+
+    The new token (the one the peer calls us with) is stored first, as in a registration, and the
+    old state comes back if the update fails."""
+    previous = _registered(await store.party(party_key), party_key)
+    discovery = _discovery_of(previous)
+    party = replace(previous, token_c=new_token())
+    assert party.token_c is not None and previous.token_b is not None
+    await store.save_party(party)
+    own = spec.credentials_model.model_validate(spec.own_credentials(settings, party, party.token_c))
+    try:
+        async with (
+            peer_http_client(settings, discovery.versions_url) as http,
+            AsyncTransport(
+                settings.client_settings(previous.token_b, ocpi_headers=spec.routing_headers), http=http
+            ) as transport,
+        ):
+            reg = await aupdate(
+                transport, discovery, own, spec.credentials_model.model_validate, token_of=lambda c: str(c.token)
+            )
+    except BaseException:
+        await store.save_party(previous)
+        raise
+    party.token_b = reg.token
+    party.credentials = as_json(reg.credentials)
+    roles = party.credentials.get("roles")
+    party.roles = roles if isinstance(roles, list) else [party.credentials]
+    await store.save_party(party)
+    logger.info("credentials updated with %s", party_key)
+    return party
+
+
+async def unregister_from_peer(
+    spec: AppSpec, settings: ServerSettings, store: Store, party_key: str, *, force: bool = False
+) -> bool:
+    """DELETE our credentials at a registered peer, then forget the party (its tokens stop working
+    at once, its peer state goes; objects it sent stay). With ``force`` the party is forgotten even
+    when the peer cannot be reached; returns whether the peer confirmed."""
+    party = _registered(await store.party(party_key), party_key)
+    assert party.token_b is not None
+    confirmed = False
+    try:
+        discovery = _discovery_of(party)
+        async with (
+            peer_http_client(settings, discovery.versions_url) as http,
+            AsyncTransport(
+                settings.client_settings(party.token_b, ocpi_headers=spec.routing_headers), http=http
+            ) as transport,
+        ):
+            await aunregister(transport, discovery)
+        confirmed = True
+    except Exception:
+        if not force:
+            raise
+        logger.warning("unregistering at %s failed; forgetting the party anyway", party_key)
+    await store.delete_party(party_key)
+    logger.info("party %s unregistered by us", party_key)
+    return confirmed
