@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from ._admin import install_party
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, as_json
 from ._docs import install_docs
@@ -91,6 +92,8 @@ class AppSpec:
     build_routers: Callable[[Any, Engine, Authenticator], Sequence[Mount]]
     make_handlers: Callable[[], Any]
     credentials_model: Any
+    push_modules: Sequence[Any] = ()
+    """The modules this role sends (``_push.PushModule``), computed by the generator."""
 
 
 def _fetch_peer(spec: AppSpec, settings: ServerSettings) -> Callable[[str, str], Awaitable[PeerInfo]]:
@@ -251,6 +254,7 @@ def build_app(
 
     _add_method_not_allowed(app, [(version_base + m.path, m.router) for m in mounts])
     install_docs(app, settings, spec.version)  # /openapi.json, /docs, /redoc (OCPI_DOCS=0: off)
+    install_party(app, store, settings, spec.version, spec.routing_headers, spec.push_modules)  # operator API, push
     return app
 
 
@@ -325,6 +329,7 @@ async def register_with_peer(
     roles = party.credentials.get("roles")
     party.roles = roles if isinstance(roles, list) else [party.credentials]
     await store.save_party(party)
+    logger.info("registered with party %s (%s) for version %s", party_key, versions_url, party.version)
     return party
 
 

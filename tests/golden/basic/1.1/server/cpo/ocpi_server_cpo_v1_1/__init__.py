@@ -10,11 +10,14 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from ._admin import ADMIN_PREFIX, create_admin_app
 from ._app import AppSpec, build_app, issue_token_a
 from ._app import register_with_peer as _register_with_peer
+from ._party import OcpiParty, OperatorError
+from ._push import PushModule, PushOp
 from ._settings import ServerSettings
 from ._store import Party, SqliteStore, Store, open_store
-from .client.models import Credentials
+from .client.models import Credentials, Station
 from .handlers import Handlers
 from .routers import build_routers
 
@@ -24,6 +27,25 @@ ROLE = "CPO"
 CREDENTIALS_ROLE = "CPO"
 #: OCPI status of an unknown object, per stored collection (declared per module in spec/).
 NOT_FOUND_CODES = {"Station": 2000}
+#: The modules this role sends and the receiver endpoints a push of each change calls (from the
+#: spec transcription's ``server:`` declarations).
+PUSH_MODULES: tuple[PushModule, ...] = (
+    PushModule(
+        module_id="stations",
+        collection="Station",
+        key="id",
+        id_param="station_id",
+        nesting=(),
+        models=(Station,),
+        interface_role="RECEIVER",
+        receivers=("EMSP",),
+        ops=(
+            PushOp("PUT", "/{country_code}/{party_id}/{station_id}", 0),
+            PushOp("PATCH", "/{country_code}/{party_id}/{station_id}", 0),
+            PushOp("DELETE", "/{country_code}/{party_id}/{station_id}", 0),
+        ),
+    ),
+)
 
 
 def own_credentials(settings: ServerSettings, party: Party, token: str) -> dict[str, Any]:
@@ -51,6 +73,7 @@ SPEC = AppSpec(
     build_routers=build_routers,
     make_handlers=Handlers,
     credentials_model=Credentials,
+    push_modules=PUSH_MODULES,
 )
 
 
@@ -61,6 +84,12 @@ def create_app(
     return build_app(SPEC, settings, handlers=handlers, store=store)
 
 
+def party_of(app: FastAPI) -> OcpiParty:
+    """The operator API of an app made by ``create_app``: load and change your own objects; each
+    change is pushed to your peers."""
+    return OcpiParty.of(app)
+
+
 async def register_with_peer(
     settings: ServerSettings, store: Store, party_key: str, versions_url: str, token_a: str
 ) -> Party:
@@ -69,15 +98,21 @@ async def register_with_peer(
 
 
 __all__ = [
+    "ADMIN_PREFIX",
     "OCPI_VERSION",
+    "PUSH_MODULES",
     "ROLE",
     "Handlers",
+    "OcpiParty",
+    "OperatorError",
     "Party",
     "ServerSettings",
     "SqliteStore",
     "Store",
+    "create_admin_app",
     "create_app",
     "issue_token_a",
     "open_store",
+    "party_of",
     "register_with_peer",
 ]
