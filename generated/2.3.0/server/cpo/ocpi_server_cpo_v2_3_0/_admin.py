@@ -19,7 +19,6 @@ makes it on its own, to serve on another port (``uvicorn app:admin --port 8001``
 from __future__ import annotations
 
 import hmac
-import json
 import os
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ._json import loads
+from ._json import dumps_bytes, loads
 from ._party import OcpiParty, OperatorError
 from ._push import Pusher, configure_logging, install_push
 
@@ -52,9 +51,7 @@ def _authorized(request: Request, token: str) -> bool:
 
 
 def _json(data: Any, status: int = 200) -> Response:
-    return Response(
-        json.dumps(data, default=str, ensure_ascii=False), status_code=status, media_type="application/json"
-    )
+    return Response(dumps_bytes(data), status_code=status, media_type="application/json")
 
 
 def create_admin_app(party: OcpiParty, token: str) -> Starlette:
