@@ -295,3 +295,23 @@ def test_log_handler_only_when_logging_is_not_configured() -> None:
     assert run.stdout.split() == ["1", "0"]  # a handler only while logging is not configured
     assert "INFO ocpi.push: push delivered: hello" in run.stderr
     assert "unseen" not in run.stderr  # the user's WARNING level wins
+
+
+def test_shutdown_cancels_a_hanging_push_and_marks_the_peer() -> None:
+    peer = Peer()
+
+    async def hang(request: Request) -> JSONResponse:
+        await asyncio.sleep(1.0)  # longer than the grace given below
+        return JSONResponse({"status_code": 1000, "timestamp": "2024-01-01T00:00:00Z"})
+
+    peer.app = Starlette(routes=[Route("/{path:path}", hang, methods=["PUT"])])
+    with RunningServer(peer.app, peer.port):
+        pkg, app, _ = make("2.2.1", "cpo", peer, ["tariffs"])
+        party = pkg.party_of(app)
+        blocking(party.put("tariffs", sample(load_spec(SPEC_ROOT, "2.2.1"), "Tariff", ("NL", "EXA"), "T3")))
+        blocking(asyncio.sleep(0.2))
+        assert len(party.pusher._tasks) == 1
+        blocking(party.pusher.close(grace=0.2))
+        assert not party.pusher._tasks
+        state = sync(party.store).peer_state("FR/RCV")
+        assert state["in_sync"] is False and "cancelled" in state["last_push_error"]

@@ -298,6 +298,10 @@ class Pusher:
             await self._record(party.party_key, ok=False, error=message[:500])
             self._notify(party, change, d, False)
             return
+        except asyncio.CancelledError:
+            logger.warning("push cancelled: peer %s %s %s (shutdown)", party.party_key, d.method, url)
+            await asyncio.shield(self._record(party.party_key, ok=False, error=f"{d.method} {url}: cancelled"))
+            raise
         except Exception:
             logger.exception("push failed: peer %s %s %s: unexpected error", party.party_key, d.method, url)
             await self._record(party.party_key, ok=False, error=f"{d.method} {url}: unexpected error")
@@ -352,14 +356,19 @@ class Pusher:
         while self._tasks:
             await asyncio.wait(list(self._tasks))
 
-    async def close(self) -> None:
-        """On shutdown: cancel the pushes in flight (they are not queued: the peers resync) and
-        close the peers' HTTP clients."""
+    async def close(self, grace: float = 5.0) -> None:
+        """On shutdown: give the pushes in flight ``grace`` seconds to finish, cancel the rest (they
+        are not queued: the peers resync), and close the peers' HTTP clients."""
+        if self._loop is not None and self._loop is not asyncio.get_running_loop():
+            return  # the pushes run on another (still running) loop, which owns them
         tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
         if tasks:
-            await asyncio.wait(tasks)
+            _, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                logger.warning("shutdown: %d push(es) cancelled", len(pending))
+                await asyncio.wait(pending)
         peers, self._peers = list(self._peers.values()), {}
         for peer in peers:
             await peer.transport.aclose()
