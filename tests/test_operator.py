@@ -221,6 +221,12 @@ def test_hub_pushes_client_info_and_emsp_2_1_1_pushes_tokens() -> None:
         assert peer.seen[-1]["method"] == "PUT" and peer.seen[-1]["path"] == "/ocpi/hubclientinfo/BE/ABC"
         assert peer.seen[-1]["body"]["last_updated"]
         assert blocking(party.get("hubclientinfo", owner=("BE", "ABC")))["status"] == "CONNECTED"
+        with client:
+            answer = client.patch("/admin/hubclientinfo/BE/ABC", json={"status": "SUSPENDED"}, headers=bearer(ADMIN))
+            assert answer.status_code == 200 and answer.json()["status"] == "SUSPENDED"
+            assert client.get("/admin/hubclientinfo/BE/ABC", headers=bearer(ADMIN)).json()["status"] == "SUSPENDED"
+            drain(client)
+        assert peer.seen[-1]["path"] == "/ocpi/hubclientinfo/BE/ABC" and peer.seen[-1]["body"]["status"] == "SUSPENDED"
 
         pkg, app, client = make("2.1.1", "emsp", peer, ["tokens"])
         party = pkg.party_of(app)

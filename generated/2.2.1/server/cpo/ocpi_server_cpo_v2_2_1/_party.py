@@ -99,7 +99,7 @@ class OcpiParty:
         whose id is its key field (``id``, ``uid``...); with them, the object at those ids (e.g.
         ``"LOC1", "EVSE1"``: an EVSE of location LOC1, which must exist)."""
         m = self.module(module)
-        depth = len(ids) - 1 if ids and not m.single else len(ids)
+        depth = self._depth(m, ids)
         if depth == 0 and not m.single and not isinstance(body, BaseModel) and m.models:
             body = dict(body)
             for name, value in zip(("country_code", "party_id"), self.own, strict=True):
@@ -144,17 +144,17 @@ class OcpiParty:
         await self._push(m, "put", owner, ids, data, root)
         return created
 
-    async def patch(self, module: str, fields: Body, *ids: str) -> dict[str, Any]:
+    async def patch(self, module: str, fields: Body, *ids: str, owner: tuple[str, str] | None = None) -> dict[str, Any]:
         """Change some fields of a stored object (e.g. ``{"status": "AVAILABLE"}`` of an EVSE);
         returns the whole object after the change. The receivers get a PATCH of these fields and
         ``last_updated`` where the module has PATCH, else the whole object."""
         m = self.module(module)
         data = as_json(fields, partial=True) if isinstance(fields, BaseModel) else dict(fields)
         data.setdefault("last_updated", now_timestamp())
-        depth = len(ids) - 1 if not m.single else len(ids)
+        depth = self._depth(m, ids)
         if not m.single and not ids:
             raise OperatorError(f"patch of {m.collection}: the object's id is required")
-        owner = self._owner_of(m, data)
+        owner = owner or self._owner_of(m, data)
         stamp = str(data["last_updated"])
         if depth > 0:
             _, key, _ = m.nesting[depth - 1]
@@ -184,7 +184,7 @@ class OcpiParty:
         whole); True when something was deleted."""
         m = self.module(module)
         owner = owner or self.own
-        depth = len(ids) - 1 if not m.single else len(ids)
+        depth = self._depth(m, ids)
         if depth == 0:
             deleted = await self.store.delete_object(m.collection, owner[0], owner[1], ids[0] if ids else SINGLE)
             if deleted:
@@ -228,6 +228,14 @@ class OcpiParty:
             except ValidationError as exc:
                 raise OperatorError(f"{m.collection}: {exc.errors(include_url=False, include_input=False)}") from None
         return data
+
+    @staticmethod
+    def _depth(m: PushModule, ids: Sequence[str]) -> int:
+        """How many nested steps below the root ``ids`` address (the root id comes first)."""
+        depth = len(ids) - 1 if ids and not m.single else len(ids)
+        if depth > len(m.nesting):
+            raise OperatorError(f"{m.collection}: too many ids ({', '.join(ids)})")
+        return depth
 
     @staticmethod
     def _has_stamp(m: PushModule, depth: int) -> bool:

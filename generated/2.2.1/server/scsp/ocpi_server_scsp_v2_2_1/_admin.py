@@ -5,7 +5,7 @@ credential is the admin token, sent as ``Authorization: Bearer <token>`` (or ``T
 Without an admin token there is no admin app. Plain JSON in and out (no OCPI envelope)::
 
     GET    /modules                        the modules this role sends
-    GET    /{module}/{id}[/{nested}...]    a stored own object
+    GET    /{module}/{id}[/{nested}...]    a stored own object (hub client info: /{module}/{cc}/{party_id})
     POST   /{module}                       create or replace the object in the body (its key field)
     PUT    /{module}/{id}[/{nested}...]    create or replace the object at those ids
     PATCH  /{module}/{id}[/{nested}...]    change some fields
@@ -103,22 +103,29 @@ def create_admin_app(party: OcpiParty, token: str) -> Starlette:
 
     async def one(request: Request) -> Response:
         module, at = request.path_params["module"], ids(request)
+        owner: tuple[str, str] | None = None
+        if party.module(module).single:  # one object per owner: addressed by its owner's ids
+            if len(at) < 2:
+                raise OperatorError(f"unknown {module}: /{module}/{{country_code}}/{{party_id}} expected")
+            owner, at = (at[0], at[1]), at[2:]
         if request.method == "GET":
-            found = await party.get(module, *at)
+            found = await party.get(module, *at, owner=owner)
             if found is None:
                 raise OperatorError(f"unknown {module} {'/'.join(at)}")
             return _json(found)
         if request.method == "DELETE":
-            if not await party.delete(module, *at):
+            if not await party.delete(module, *at, owner=owner):
                 raise OperatorError(f"unknown {module} {'/'.join(at)}")
             return _json({"deleted": True})
         data = await body(request)
         if not isinstance(data, dict):
             raise OperatorError("the body must be a JSON object")
         if request.method == "PUT":
+            if owner is not None:
+                data = {**data, "country_code": owner[0], "party_id": owner[1]}
             created = await party.put(module, data, *at)
             return _json({"created": created}, 201 if created else 200)
-        return _json(await party.patch(module, data, *at))
+        return _json(await party.patch(module, data, *at, owner=owner))
 
     return Starlette(
         routes=[
