@@ -345,6 +345,106 @@ def receive_table(spec: Spec, role: Role) -> list[Receive]:
     return out
 
 
+@dataclass(frozen=True)
+class PushView:
+    """One module the role sends, as the ``PushModule`` printed into the package (``PUSH_MODULES``):
+    every value is a Python literal or a model name."""
+
+    module_id: str
+    collection: str
+    key: str | None
+    id_param: str | None
+    nesting: tuple[tuple[str, str, str], ...]
+    models: tuple[str, ...]  # model names of the root and each nested level
+    interface_role: str | None
+    receivers: tuple[str, ...]
+    ops: tuple[tuple[str, str, int], ...]  # (method, path, depth)
+
+    @property
+    def literals(self) -> dict[str, str]:
+        """Keyword arguments of the ``PushModule`` constructor, as code."""
+        ops = ", ".join(f"PushOp({m!r}, {p!r}, {d})" for m, p, d in self.ops)
+        return {
+            "module_id": repr(self.module_id),
+            "collection": repr(self.collection),
+            "key": repr(self.key),
+            "id_param": repr(self.id_param),
+            "nesting": repr(self.nesting),
+            "models": f"({', '.join(self.models)},)" if self.models else "()",
+            "interface_role": repr(self.interface_role),
+            "receivers": repr(self.receivers),
+            "ops": f"({ops},)" if ops else "()",
+        }
+
+
+#: Server kinds of a receiver endpoint that a push calls.
+PUSH_KINDS = ("put", "patch", "delete", "post")
+
+
+def push_view(spec: Spec, role: Role) -> list[PushView]:
+    """The modules ``role`` sends and the receiver endpoints a push calls, from the declarations.
+
+    The role sends a module's collection when it implements the interface that lists it (``list``);
+    the module's other interface, with ``put``/``patch``/``delete``/``post`` endpoints of that
+    collection, is the receiver (2.2+: RECEIVER; 2.1.1: the other role's interface). A hub, which
+    exposes every interface, sends only what it is named as implementer of (hub client info).
+    """
+    out: list[PushView] = []
+    for module in spec.modules:
+        for sender in module.interfaces:
+            if sender.role == BOTH or role.name not in sender.implemented_by:
+                continue
+            listed = [ep.server.object for ep in sender.endpoints if ep.server and ep.server.kind == "list"]
+            for collection in listed:
+                assert collection is not None
+                view = _push_module(spec, module.id, sender, collection)
+                if view is not None and all(v.collection != collection for v in out):
+                    out.append(view)
+    return out
+
+
+def _push_module(spec: Spec, module_id: str, sender: Interface, collection: str) -> PushView | None:
+    module = next(m for m in spec.modules if m.id == module_id)
+    for receiver in module.interfaces:
+        if receiver is sender or receiver.role == BOTH:
+            continue
+        eps = [
+            ep
+            for ep in receiver.endpoints
+            if ep.server is not None and ep.server.kind in PUSH_KINDS and ep.server.object == collection
+        ]
+        if not eps:
+            continue
+        deepest = max((ep.server.nested for ep in eps if ep.server), key=len)
+        root = next((ep.server for ep in eps if ep.server and not ep.server.nested and ep.server.key), None)
+        id_param = next((ep.server.id for ep in eps if ep.server and ep.server.id), None)
+        models = [collection]
+        for depth in range(1, len(deepest) + 1):
+            body = next(
+                (
+                    ep.body.type.name
+                    for ep in eps
+                    if ep.server and ep.method == "PUT" and len(ep.server.nested) == depth and ep.body
+                ),
+                None,
+            )
+            if body is None:
+                break
+            models.append(body)
+        return PushView(
+            module_id=module_id,
+            collection=collection,
+            key=root.key if root else None,
+            id_param=id_param,
+            nesting=tuple((n.field, n.key, n.param) for n in deepest),
+            models=tuple(models),
+            interface_role=receiver.role if receiver.role in ("SENDER", "RECEIVER") else None,
+            receivers=receiver.implemented_by,
+            ops=tuple((ep.method, ep.path, len(ep.server.nested)) for ep in eps if ep.server),
+        )
+    return None
+
+
 def credentials_has(spec: Spec, field: str) -> bool:
     t = spec.type("Credentials")
     return isinstance(t, ObjectType) and t.field_named(field) is not None
@@ -412,8 +512,11 @@ def user_imports(package: str) -> dict[str, Imports]:
     }
 
 
-def init_imports() -> Imports:
-    imports = Imports().add("typing", "Any").add("fastapi", "FastAPI").add(".client.models", "Credentials")
+def init_imports(push: list[PushView] | None = None) -> Imports:
+    models = sorted({name for p in push or [] for name in p.models})
+    imports = Imports().add("typing", "Any").add("fastapi", "FastAPI").add(".client.models", "Credentials", *models)
+    imports.add("._admin", "ADMIN_PREFIX", "create_admin_app").add("._party", "OcpiParty", "OperatorError")
+    imports.add("._push", *(("PushModule", "PushOp") if push else ("PushModule",)))
     imports.add("._app", "AppSpec", "build_app", "issue_token_a", "register_with_peer as _register_with_peer")
     imports.add("._resync", "Receiving", "ResyncResult", "resync_peer")
     imports.add("._settings", "ServerSettings").add("._store", "Party", "SqliteStore", "Store", "open_store")
@@ -446,11 +549,12 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
         "not_found_codes": not_found_codes(spec),
         "receives": receive_table(spec, role),
         "quick_start": quick_start(spec, role, interfaces),
+        "push_modules": (push := push_view(spec, role)),
+        "init_imports": init_imports(push),
         "credentials_role": credentials_role(spec, role),
         "hub_party_id": role.name == HUB and credentials_has(spec, "hub_party_id"),
         "printable": PRINTABLE_ASCII,
         "imports": IMPORTS_MARKER,
-        "init_imports": init_imports(),
         **user_imports(package),
     }
     gen = f"{prefix}{package}/"

@@ -10,12 +10,15 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from ._admin import ADMIN_PREFIX, create_admin_app
 from ._app import AppSpec, build_app, issue_token_a
 from ._app import register_with_peer as _register_with_peer
+from ._party import OcpiParty, OperatorError
+from ._push import PushModule, PushOp
 from ._resync import Receiving, ResyncResult, resync_peer
 from ._settings import ServerSettings
 from ._store import Party, SqliteStore, Store, open_store
-from .client.models import Credentials
+from .client.models import CDR, EVSE, Connector, Credentials, Location, Session, Tariff
 from .handlers import Handlers
 from .routers import build_routers
 
@@ -42,6 +45,71 @@ NOT_FOUND_CODES = {
 RECEIVES: tuple[Receiving, ...] = (
     Receiving("tokens", "SENDER", "Token", "url", "uid"),
     Receiving("hubclientinfo", "SENDER", "ClientInfo", "url", ""),
+)
+#: The modules this role sends and the receiver endpoints a push of each change calls (from the
+#: spec transcription's ``server:`` declarations).
+PUSH_MODULES: tuple[PushModule, ...] = (
+    PushModule(
+        module_id="locations",
+        collection="Location",
+        key="id",
+        id_param="location_id",
+        nesting=(("evses", "uid", "evse_uid"), ("connectors", "id", "connector_id")),
+        models=(
+            Location,
+            EVSE,
+            Connector,
+        ),
+        interface_role="RECEIVER",
+        receivers=("EMSP", "NSP", "NAP"),
+        ops=(
+            PushOp("PUT", "/{country_code}/{party_id}/{location_id}", 0),
+            PushOp("PUT", "/{country_code}/{party_id}/{location_id}/{evse_uid}", 1),
+            PushOp("PUT", "/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}", 2),
+            PushOp("PATCH", "/{country_code}/{party_id}/{location_id}", 0),
+            PushOp("PATCH", "/{country_code}/{party_id}/{location_id}/{evse_uid}", 1),
+            PushOp("PATCH", "/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}", 2),
+        ),
+    ),
+    PushModule(
+        module_id="sessions",
+        collection="Session",
+        key="id",
+        id_param="session_id",
+        nesting=(),
+        models=(Session,),
+        interface_role="RECEIVER",
+        receivers=("EMSP", "SCSP"),
+        ops=(
+            PushOp("PUT", "/{country_code}/{party_id}/{session_id}", 0),
+            PushOp("PATCH", "/{country_code}/{party_id}/{session_id}", 0),
+        ),
+    ),
+    PushModule(
+        module_id="cdrs",
+        collection="CDR",
+        key="id",
+        id_param=None,
+        nesting=(),
+        models=(CDR,),
+        interface_role="RECEIVER",
+        receivers=("EMSP",),
+        ops=(PushOp("POST", "", 0),),
+    ),
+    PushModule(
+        module_id="tariffs",
+        collection="Tariff",
+        key="id",
+        id_param="tariff_id",
+        nesting=(),
+        models=(Tariff,),
+        interface_role="RECEIVER",
+        receivers=("EMSP", "NSP", "NAP"),
+        ops=(
+            PushOp("PUT", "/{country_code}/{party_id}/{tariff_id}", 0),
+            PushOp("DELETE", "/{country_code}/{party_id}/{tariff_id}", 0),
+        ),
+    ),
 )
 
 
@@ -71,6 +139,7 @@ SPEC = AppSpec(
     make_handlers=Handlers,
     credentials_model=Credentials,
     receives=RECEIVES,
+    push_modules=PUSH_MODULES,
 )
 
 
@@ -79,6 +148,12 @@ def create_app(
 ) -> FastAPI:
     """The FastAPI application (settings default to ``ServerSettings.from_env()``: OCPI_* variables)."""
     return build_app(SPEC, settings, handlers=handlers, store=store)
+
+
+def party_of(app: FastAPI) -> OcpiParty:
+    """The operator API of an app made by ``create_app``: load and change your own objects; each
+    change is pushed to your peers."""
+    return OcpiParty.of(app)
 
 
 async def register_with_peer(
@@ -94,16 +169,22 @@ async def resync(settings: ServerSettings, store: Store, peer: str | Party) -> R
 
 
 __all__ = [
+    "ADMIN_PREFIX",
     "OCPI_VERSION",
+    "PUSH_MODULES",
     "ROLE",
     "Handlers",
+    "OcpiParty",
+    "OperatorError",
     "Party",
     "ServerSettings",
     "SqliteStore",
     "Store",
+    "create_admin_app",
     "create_app",
     "issue_token_a",
     "open_store",
+    "party_of",
     "register_with_peer",
     "resync",
 ]

@@ -10,8 +10,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from ._admin import ADMIN_PREFIX, create_admin_app
 from ._app import AppSpec, build_app, issue_token_a
 from ._app import register_with_peer as _register_with_peer
+from ._party import OcpiParty, OperatorError
+from ._push import PushModule
 from ._resync import Receiving, ResyncResult, resync_peer
 from ._settings import ServerSettings
 from ._store import Party, SqliteStore, Store, open_store
@@ -43,6 +46,9 @@ RECEIVES: tuple[Receiving, ...] = (
     Receiving("sessions", "SENDER", "Session", "url", "id"),
     Receiving("hubclientinfo", "SENDER", "ClientInfo", "url", ""),
 )
+#: The modules this role sends and the receiver endpoints a push of each change calls (from the
+#: spec transcription's ``server:`` declarations).
+PUSH_MODULES: tuple[PushModule, ...] = ()
 
 
 def own_credentials(settings: ServerSettings, party: Party, token: str) -> dict[str, Any]:
@@ -71,6 +77,7 @@ SPEC = AppSpec(
     make_handlers=Handlers,
     credentials_model=Credentials,
     receives=RECEIVES,
+    push_modules=PUSH_MODULES,
 )
 
 
@@ -79,6 +86,12 @@ def create_app(
 ) -> FastAPI:
     """The FastAPI application (settings default to ``ServerSettings.from_env()``: OCPI_* variables)."""
     return build_app(SPEC, settings, handlers=handlers, store=store)
+
+
+def party_of(app: FastAPI) -> OcpiParty:
+    """The operator API of an app made by ``create_app``: load and change your own objects; each
+    change is pushed to your peers."""
+    return OcpiParty.of(app)
 
 
 async def register_with_peer(
@@ -94,16 +107,22 @@ async def resync(settings: ServerSettings, store: Store, peer: str | Party) -> R
 
 
 __all__ = [
+    "ADMIN_PREFIX",
     "OCPI_VERSION",
+    "PUSH_MODULES",
     "ROLE",
     "Handlers",
+    "OcpiParty",
+    "OperatorError",
     "Party",
     "ServerSettings",
     "SqliteStore",
     "Store",
+    "create_admin_app",
     "create_app",
     "issue_token_a",
     "open_store",
+    "party_of",
     "register_with_peer",
     "resync",
 ]

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from ._admin import install_party
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, as_json
 from ._docs import install_docs
@@ -95,6 +96,8 @@ class AppSpec:
     credentials_model: Any
     receives: Sequence[Receiving] = ()
     """The modules we receive and resync by pulling (``_resync``), from the generated table."""
+    push_modules: Sequence[Any] = ()
+    """The modules this role sends (``_push.PushModule``), computed by the generator."""
 
 
 def _fetch_peer(spec: AppSpec, settings: ServerSettings) -> Callable[[str, str], Awaitable[PeerInfo]]:
@@ -268,6 +271,7 @@ def build_app(
 
     _add_method_not_allowed(app, [(version_base + m.path, m.router) for m in mounts])
     install_docs(app, settings, spec.version)  # /openapi.json, /docs, /redoc (OCPI_DOCS=0: off)
+    install_party(app, store, settings, spec.version, spec.routing_headers, spec.push_modules)  # operator API, push
     return app
 
 
@@ -342,6 +346,7 @@ async def register_with_peer(
     roles = party.credentials.get("roles")
     party.roles = roles if isinstance(roles, list) else [party.credentials]
     await store.save_party(party)
+    logger.info("registered with party %s (%s) for version %s", party_key, versions_url, party.version)
     return party
 
 
