@@ -650,3 +650,36 @@ def test_postgres_orders_by_bytes_whatever_the_database_locale() -> None:
         assert [p.party_key for p in sync(store).parties()] == ["B", "a"]
     finally:
         blocking(store.close())
+
+
+def test_update_party_checks_and_saves_in_one_transaction(shared: Backend) -> None:
+    """Two stores on one database (two workers) each try to turn the same token A into their own
+    token C, the way a registration does: exactly one succeeds, and the other sees the new state."""
+    first, second = shared.open(), shared.open()
+
+    def register(token_c: str) -> Callable[[Party | None], Party | None]:
+        def mutate(current: Party | None) -> Party | None:
+            if current is None or current.token_a is None:
+                raise PermissionError("already registered")
+            current.token_a, current.token_c = None, token_c
+            return current
+
+        return mutate
+
+    async def race() -> list[Any]:
+        await first.create_token_a("P")
+        return await asyncio.gather(
+            first.update_party("P", register("c1")), second.update_party("P", register("c2")), return_exceptions=True
+        )
+
+    try:
+        results = blocking(race())
+        winners = [r for r in results if isinstance(r, Party)]
+        assert len(winners) == 1 and sum(isinstance(r, PermissionError) for r in results) == 1
+        stored = sync(second).party("P")
+        assert stored is not None and stored.token_a is None and stored.token_c == winners[0].token_c
+        assert sync(first).update_party("P", lambda current: None) is None
+        assert sync(first).update_party("nobody", lambda current: None) is None
+    finally:
+        blocking(first.close())
+        blocking(second.close())

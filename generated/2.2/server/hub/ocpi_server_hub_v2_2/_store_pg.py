@@ -34,6 +34,7 @@ from ._store import (
     ListQuery,
     Mutation,
     Party,
+    PartyMutation,
     RawJSONStore,
     Store,
     check_key,
@@ -118,6 +119,15 @@ def _raw_json_loader() -> type[Any]:
             return bytes(data)
 
     return RawJSONLoader
+
+
+#: Insert or update a party; a token that collides with another party's raises (UNIQUE), replacing nobody.
+_SAVE_PARTY = (
+    f"INSERT INTO ocpi_parties ({PARTY_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s::json, %s::json, %s::json)"
+    " ON CONFLICT (party_key) DO UPDATE SET token_a=EXCLUDED.token_a, token_b=EXCLUDED.token_b,"
+    " token_c=EXCLUDED.token_c, versions_url=EXCLUDED.versions_url, version=EXCLUDED.version,"
+    " endpoints=EXCLUDED.endpoints, credentials=EXCLUDED.credentials, roles=EXCLUDED.roles RETURNING 1"
+)
 
 
 class PostgresStore(Store, RawJSONStore):
@@ -365,14 +375,24 @@ class PostgresStore(Store, RawJSONStore):
 
     async def save_party(self, party: Party) -> None:
         check_key("party_key", party.party_key)
-        await self._fetch(
-            # An upsert: a token that collides with another party's raises (UNIQUE), replacing nobody.
-            f"INSERT INTO ocpi_parties ({PARTY_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s::json, %s::json, %s::json)"
-            " ON CONFLICT (party_key) DO UPDATE SET token_a=EXCLUDED.token_a, token_b=EXCLUDED.token_b,"
-            " token_c=EXCLUDED.token_c, versions_url=EXCLUDED.versions_url, version=EXCLUDED.version,"
-            " endpoints=EXCLUDED.endpoints, credentials=EXCLUDED.credentials, roles=EXCLUDED.roles RETURNING 1",
-            party_columns(party),
-        )
+        await self._fetch(_SAVE_PARTY, party_columns(party))
+
+    async def update_party(self, party_key: str, mutate: PartyMutation) -> Party | None:
+        check_key("party_key", party_key)
+        pool = await self._get_pool()
+        async with pool.connection() as conn:
+            async with conn.transaction():
+                cur = await conn.execute(
+                    f"SELECT {PARTY_COLUMNS} FROM ocpi_parties WHERE party_key=%s FOR UPDATE", (party_key,)
+                )
+                row = await cur.fetchone()
+                new = mutate(None if row is None else party_from_row(row))
+                if new is None:
+                    return None
+                if new.party_key != party_key:
+                    raise ValueError("a party mutation cannot change the party key")
+                await conn.execute(_SAVE_PARTY, party_columns(new))
+                return new
 
     async def delete_party(self, party_key: str) -> bool:
         pool = await self._get_pool()
