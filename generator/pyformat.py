@@ -146,11 +146,73 @@ def _always(block: str) -> bool:
     return True
 
 
+#: A blank line, then a definition (or its decorator) one level in: where a part of a class or a
+#: function starts.
+_PART_START = re.compile(r"\n\n(?=    (?:def |async def |@))")
+
+
+def _parts(block: str) -> tuple[str, list[str]] | None:
+    """A template's class or function cut before each nested definition, with the wrapper that
+    makes a part valid code at the same depth (``class _:`` or ``def _():``); None when the block
+    does not cut cleanly (one blank line before each part) or its head is over the line length."""
+    if block.startswith("class "):
+        wrapper = "class _:\n"
+    elif block.startswith(("def ", "async def ")):
+        wrapper = "def _():\n"
+    else:
+        return None
+    parts = _PART_START.split(block)
+    if len(parts) < 2 or not _fits(parts[0]) or any(not part or part != part.strip("\n") for part in parts):
+        return None
+    return wrapper, parts
+
+
+def _part_inputs(block: str) -> list[str] | None:
+    """What formatting ``block`` part by part sends to black (None: the whole block goes)."""
+    split = _parts(block)
+    if split is None:
+        return None
+    wrapper, parts = split
+    return [wrapper + part for part in parts[1:] if not _fits(part)]
+
+
+def _format_parts(block: str) -> str | None:
+    """A template block with long lines, formatted part by part: the parts that fit are kept (the
+    templates write black's style), each other part goes through black alone, one level deep
+    inside its wrapper, where black treats it as it does inside the block. None: use the whole block."""
+    split = _parts(block)
+    if split is None:
+        return None
+    wrapper, parts = split
+    out = [parts[0]]
+    for part in parts[1:]:
+        if _fits(part):
+            out.append(part)
+            continue
+        try:
+            formatted = _formatted(wrapper + part)
+        except Exception:
+            return None
+        body = formatted[len(wrapper) :]
+        if not formatted.startswith(wrapper) or not body or body != body.strip("\n"):
+            return None
+        out.append(body)
+    return "\n\n".join(out)
+
+
+def _format_block(block: str, keep_fitting: bool, keep: Any) -> str:
+    if keep_fitting and _fits(block) and keep(block):
+        return block
+    if keep_fitting and keep is _always:
+        by_parts = _format_parts(block)
+        if by_parts is not None:
+            return by_parts
+    return _formatted(block)
+
+
 def _format_file(code: str, *, keep_fitting: bool, keep: Any = _always) -> str:
     try:
-        return _join(
-            [block if keep_fitting and _fits(block) and keep(block) else _formatted(block) for block in _blocks(code)]
-        )
+        return _join([_format_block(block, keep_fitting, keep) for block in _blocks(code)])
     except Exception:  # a block black cannot parse alone (a cut inside a string): the whole file
         return _whole(code)
 
@@ -220,7 +282,13 @@ def black_blocks(code: str, formatter: Any) -> list[str]:
     """The blocks of ``code`` that ``formatter`` (``format_python``, ``format_template`` or
     ``format_models``) sends to black."""
     keep = _KEEP.get(formatter)
-    return [block for block in _blocks(code) if not (keep is not None and _fits(block) and keep(block))]
+    out: list[str] = []
+    for block in _blocks(code):
+        if keep is not None and _fits(block) and keep(block):
+            continue
+        inputs = _part_inputs(block) if keep is _always else None
+        out += [block] if inputs is None else inputs
+    return out
 
 
 def format_many(blocks: list[str]) -> None:

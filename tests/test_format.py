@@ -181,3 +181,56 @@ def test_the_role_document_is_built_once_per_spec() -> None:
     again = load_spec(SPEC_ROOT, "2.2.1")
     assert shared_document(again, documents(again)[0]) is not first
     assert shared_document(again, documents(again)[0]) == first
+
+
+LONG_ARGS = ", ".join(f"argument_{i}" for i in range(20))
+CLASS_WITH_PARTS = f'''class Api:
+    """An interface."""
+
+    def short(self) -> int:
+        return 1
+
+    @property
+    def long(self) -> int:
+        return call({LONG_ARGS})
+
+    async def nested(self) -> None:
+        def inner() -> int:
+            return call({LONG_ARGS})
+
+        return None
+'''
+FUNCTION_WITH_PARTS = f"""def build(router: Any) -> Any:
+    router = Router()
+
+    @router.get("/a")
+    async def a() -> int:
+        return call({LONG_ARGS})
+
+    @router.get("/b")
+    async def b() -> int:
+        return 2
+
+    return router
+"""
+
+
+@pytest.mark.parametrize("code", [CLASS_WITH_PARTS, FUNCTION_WITH_PARTS])
+def test_a_template_block_with_long_lines_goes_to_black_part_by_part(code: str) -> None:
+    from generator.pyformat import black_blocks
+
+    sent = black_blocks(code, format_template)
+    assert sent and all(part.startswith(("class _:\n", "def _():\n")) for part in sent)
+    assert not any("def short" in part or "async def b" in part for part in sent)  # parts that fit stay out
+    assert all(LONG_ARGS in part for part in sent)
+    assert format_template(code) == _black(code)
+
+
+def test_a_block_that_does_not_cut_cleanly_goes_to_black_whole() -> None:
+    from generator.pyformat import black_blocks
+
+    two_blank_lines = CLASS_WITH_PARTS.replace("        return 1\n\n", "        return 1\n\n\n")
+    long_head = CLASS_WITH_PARTS.replace('"""An interface."""', f"x = call({LONG_ARGS})")
+    for code in (two_blank_lines, long_head):
+        assert black_blocks(code, format_template) == [code.rstrip("\n")]
+        assert format_template(code) == _black(code)
