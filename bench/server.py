@@ -12,6 +12,7 @@ Run: python bench/server.py [--connections 10] [--seconds 8] [--runs 3]
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib.util
 import json
 import re
@@ -104,20 +105,27 @@ def seed(db: Path) -> None:
     from tests.samples import dumps
 
     pkg = server_package()
-    store = pkg.SqliteStore(str(db))
-    for n, loc in enumerate(locations(load_spec(SPEC_ROOT, "2.2.1"), SEED)):
-        loc["country_code"], loc["party_id"] = "NL", "EXA"
-        loc["last_updated"] = f"2024-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}Z"
-        store.put_object("Location", "NL", "EXA", loc["id"], json.loads(dumps(loc)), loc["last_updated"])
-    store.save_party(
-        pkg.Party(
-            party_key="DE/EMS",
-            token_c=TOKEN,
-            version="2.2.1",
-            roles=[{"role": "EMSP", "country_code": "DE", "party_id": "EMS", "business_details": {"name": "bench"}}],
+    spec = load_spec(SPEC_ROOT, "2.2.1")
+
+    async def seed() -> None:
+        store = pkg.SqliteStore(str(db))
+        for n, loc in enumerate(locations(spec, SEED)):
+            loc["country_code"], loc["party_id"] = "NL", "EXA"
+            loc["last_updated"] = f"2024-01-01T00:{n // 60 % 60:02d}:{n % 60:02d}Z"
+            await store.put_object("Location", "NL", "EXA", loc["id"], json.loads(dumps(loc)), loc["last_updated"])
+        await store.save_party(
+            pkg.Party(
+                party_key="DE/EMS",
+                token_c=TOKEN,
+                version="2.2.1",
+                roles=[
+                    {"role": "EMSP", "country_code": "DE", "party_id": "EMS", "business_details": {"name": "bench"}}
+                ],
+            )
         )
-    )
-    store.close()
+        await store.close()
+
+    asyncio.run(seed())
 
 
 def start(cmd: list[str], cwd: Path, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:

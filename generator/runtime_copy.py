@@ -33,6 +33,7 @@ CLIENT_MODULES = (
 SERVER_MODULES = (
     "_settings.py",
     "_store.py",
+    "_store_pg.py",
     "_envelope.py",
     "_middleware.py",
     "_auth.py",

@@ -348,7 +348,7 @@ def user_imports(package: str) -> dict[str, Imports]:
         "app_imports": Imports(first).add("handlers", "HANDLERS").add(package, "ServerSettings", "create_app"),
         "user_handlers_imports": Imports(first).add(f"{package}.handlers", "Handlers"),
         "test_imports": Imports(first)
-        .add("", "base64")
+        .add("", "asyncio", "base64")
         .add("fastapi.testclient", "TestClient")
         .add("handlers", "HANDLERS")
         .add(package, "ServerSettings", "SqliteStore", "create_app", "issue_token_a"),
@@ -358,7 +358,7 @@ def user_imports(package: str) -> dict[str, Imports]:
 def init_imports() -> Imports:
     imports = Imports().add("typing", "Any").add("fastapi", "FastAPI").add(".client.models", "Credentials")
     imports.add("._app", "AppSpec", "build_app", "issue_token_a", "register_with_peer as _register_with_peer")
-    imports.add("._settings", "ServerSettings").add("._store", "Party", "SqliteStore", "Store")
+    imports.add("._settings", "ServerSettings").add("._store", "Party", "SqliteStore", "Store", "open_store")
     return imports.add(".handlers", "Handlers").add(".routers", "build_routers")
 
 

@@ -127,7 +127,26 @@ def write_tree(root: Path, files: dict[str, str], *, prune: set[str] | None = No
     for _target, old in kept:
         if old is not None:
             old.unlink(missing_ok=True)
+    _drop_emptied_folders(root, stale)
     return [rel for rel, _path, _data in changed]
+
+
+def _drop_emptied_folders(root: Path, stale: list[str]) -> None:
+    """Remove the folders that pruning left empty, innermost first, up to ``root``. A folder that
+    holds only tool caches (``__pycache__`` of the pruned modules...) counts as empty."""
+    folders = sorted({(root / rel).parent for rel in stale}, key=lambda p: len(p.parts), reverse=True)
+    for folder in folders:
+        while folder != root and root in folder.parents:
+            try:
+                entries = list(folder.iterdir())
+                if any(not (entry.is_dir() and entry.name in TOOL_CACHES) for entry in entries):
+                    break
+                for entry in entries:
+                    shutil.rmtree(entry)
+                folder.rmdir()
+            except OSError:
+                break  # best effort: the files themselves are already right
+            folder = folder.parent
 
 
 def _make_dirs(folder: Path) -> list[Path]:

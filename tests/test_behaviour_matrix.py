@@ -23,6 +23,7 @@ from generator.ir import Endpoint, ObjectType, Spec
 from generator.paths import SPEC_ROOT, available_versions
 from generator.pipeline import load_spec as _load_spec
 from generator.server import ServerInterface, roles_with_servers, server_view
+from tests.blocking import sync
 from tests.samples import dumps, loads, obj, primitive
 from tests.server_support import server_package
 
@@ -52,7 +53,7 @@ def _app(version: str, role: str) -> tuple[Any, Any, Any]:
         base_url="http://testserver/ocpi", country_code=OWN[0], party_id=OWN[1], token_base64=spec.token_base64
     )
     store = pkg.SqliteStore(":memory:")
-    store.save_party(pkg.Party("peer", token_b="their-token", token_c="our-token", version=version))
+    sync(store).save_party(pkg.Party("peer", token_b="their-token", token_c="our-token", version=version))
     return pkg, store, TestClient(pkg.create_app(settings, store=store), raise_server_exceptions=False)
 
 
@@ -112,7 +113,7 @@ class Harness:
         assert b is not None and b.object is not None
         data, values = self.root(ep)
         owner = OWNER if b.owner == "url" else OWN
-        self.store.put_object(
+        sync(self.store).put_object(
             b.object,
             owner[0],
             owner[1],
@@ -185,7 +186,9 @@ def test_interface_behaves_as_declared(version: str, role: str, attr: str) -> No
                 if any(g.method == "GET" and g.path == ep.path for g in h.iface.endpoints)
                 else None
             )
-            stored = h.store.get_object(b.object, *(OWNER if b.owner == "url" else OWN), values.get(b.id or "", "-"))
+            stored = sync(h.store).get_object(
+                b.object, *(OWNER if b.owner == "url" else OWN), values.get(b.id or "", "-")
+            )
             node = stored
             for step in b.nested:
                 node = node[step.field][0]
@@ -207,7 +210,7 @@ def test_interface_behaves_as_declared(version: str, role: str, attr: str) -> No
             stamps = ["2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z"]
             for n, stamp in enumerate(stamps):
                 data = h.sample(b.object or "")
-                h.store.put_object(b.object, *OWNER, f"L{n}", data, stamp)
+                sync(h.store).put_object(b.object, *OWNER, f"L{n}", data, stamp)
             r, body = h.call("GET", h.url(ep, {}) + "?limit=2")
             assert r.status_code == 200 and len(body["data"]) == 2 and r.headers["X-Total-Count"] == "3"
             assert "offset=2" in r.headers["Link"], ep.operation_id
@@ -222,12 +225,12 @@ def test_interface_behaves_as_declared(version: str, role: str, attr: str) -> No
             assert r.status_code == b.status, (ep.operation_id, r.text)
             assert ("Location" in r.headers) == b.location
             owner = OWNER if b.owner == "body" else OWN
-            assert h.store.get_object(b.object, *owner, "POSTED1") is not None, ep.operation_id
+            assert sync(h.store).get_object(b.object, *owner, "POSTED1") is not None, ep.operation_id
         elif b.kind == "receive":
             data = h.sample(b.object or "")
             r, _ = h.call("POST", h.url(ep, {}), data)
             assert r.status_code == 200
-            assert h.store.list_objects(b.object, date_from=None, date_to=None, offset=0, limit=5)[1] == 1
+            assert sync(h.store).list_objects(b.object, date_from=None, date_to=None, offset=0, limit=5)[1] == 1
         elif b.kind == "created":
             r, body = h.call("GET", h.url(ep, {}))
             assert (r.status_code, body["status_code"]) == (404, code) and body["data"] is None

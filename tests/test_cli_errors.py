@@ -267,3 +267,18 @@ def test_tool_caches_in_the_output_are_neither_extra_nor_pruned(tmp_path: Path) 
     assert compare(tmp_path, {"p/a.py": "x = 1\n"}, owned={"p/"}) == []
     write_tree(tmp_path, {"p/a.py": "x = 2\n"}, prune={"p/"})
     assert (tmp_path / "p" / ".ruff_cache" / "entry").is_file()
+
+
+def test_pruning_removes_the_folders_it_empties(tmp_path: Path) -> None:
+    """A package renamed between generations leaves no empty folder (nor one holding only its
+    ``__pycache__``) behind; folders that still hold something stay."""
+    from generator.writer import write_tree
+
+    write_tree(tmp_path, {"p/old_pkg/sub/a.py": "x = 1\n", "p/old_pkg/b.py": "y = 1\n", "p/keep/c.py": "z = 1\n"})
+    (tmp_path / "p" / "old_pkg" / "__pycache__").mkdir()
+    (tmp_path / "p" / "old_pkg" / "__pycache__" / "b.pyc").write_bytes(b"cached")
+    (tmp_path / "p" / "keep" / "user.txt").write_text("not ours")
+    write_tree(tmp_path, {"p/new_pkg/a.py": "x = 1\n"}, prune={"p/old_pkg/", "p/keep/c.py"})
+    assert not (tmp_path / "p" / "old_pkg").exists()
+    assert (tmp_path / "p" / "new_pkg" / "a.py").is_file()
+    assert (tmp_path / "p" / "keep" / "user.txt").is_file() and not (tmp_path / "p" / "keep" / "c.py").exists()

@@ -21,6 +21,7 @@ from schemathesis.checks import (  # noqa: E402
 
 from generator.paths import SPEC_ROOT, available_versions  # noqa: E402
 from generator.pipeline import load_spec  # noqa: E402
+from tests.blocking import sync
 from tests.conftest import ROOT  # noqa: E402
 from tests.server_support import RunningServer, free_port, server_package  # noqa: E402
 
@@ -56,7 +57,7 @@ def test_server_honours_its_openapi_document(version: str, role: str) -> None:
         versions_url="http://127.0.0.1:9/versions",
         version=version,
     )
-    store.save_party(party)
+    sync(store).save_party(party)
     token = base64.b64encode(b"fuzz-token").decode() if spec.token_base64 else "fuzz-token"
     headers = {"Authorization": f"Token {token}"}
     schema = schemathesis.openapi.from_path(str(Path(ROOT, "generated", version, "openapi", "roles", f"{role}.yaml")))

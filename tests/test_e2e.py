@@ -20,6 +20,7 @@ from generator.ir import ObjectType, Spec
 from generator.paths import SPEC_ROOT, available_versions
 from generator.pipeline import load_spec as _load_spec
 from generator.server_check import key_field as _key_field
+from tests.blocking import blocking, sync
 from tests.client_support import client_package
 from tests.samples import obj
 from tests.server_support import RunningServer, free_port, server_package
@@ -114,13 +115,13 @@ class Pair:
         """``initiator`` registers with ``other``, which issued a token A; both sides' parties."""
         pkgs = {"cpo": self.cpo_pkg, "emsp": self.emsp_pkg}
         key = {"cpo": "NL/CPO", "emsp": "DE/EMS"}
-        token_a = pkgs[other].issue_token_a(self.settings[other], key[initiator], self.stores[other])
+        token_a = blocking(pkgs[other].issue_token_a(self.settings[other], key[initiator], self.stores[other]))
         mine = asyncio.run(
             pkgs[initiator].register_with_peer(
                 self.settings[initiator], self.stores[initiator], key[other], self.versions(other), token_a
             )
         )
-        theirs = self.stores[other].party(key[initiator])
+        theirs = sync(self.stores[other]).party(key[initiator])
         assert theirs is not None and theirs.registered and mine.version == self.version
         assert theirs.token_b == mine.token_c and mine.token_b == theirs.token_c  # B and C crossed over
         assert httpx.get(self.versions(other), headers=auth(token_a, self.spec)).status_code == 401  # A is spent
@@ -176,7 +177,7 @@ def push_everything(pair: Pair, peer: Any, receiver: str, owner: tuple[str, str]
                         sample(spec, m.body_annotation, owner, "POSTED1")
                     )
                     getattr(api, m.name)(body)
-                    items, total = store.list_objects(
+                    items, total = sync(store).list_objects(
                         m.body_annotation, date_from=None, date_to=None, offset=0, limit=10
                     )
                     assert total == 1 and items[0][_key_field(t)] == "POSTED1"
@@ -197,16 +198,16 @@ def pull_everything(pair: Pair, peer: Any, sender: str) -> int:
             # A role with both interfaces of a module (2.3.0 Invoice Reconciliation: CPO and eMSP each
             # send and receive records) keeps what it received in the same collection: pull from a clean one.
             key = _key_field(spec.type(collection)) or "id"  # type: ignore[arg-type]
-            received, _ = store.list_objects(collection, date_from=None, date_to=None, offset=0, limit=100)
+            received, _ = sync(store).list_objects(collection, date_from=None, date_to=None, offset=0, limit=100)
             for item in received:
-                store.delete_object(collection, item["country_code"], item["party_id"], item[key])
+                sync(store).delete_object(collection, item["country_code"], item["party_id"], item[key])
             ids = [f"{collection[:4].upper()}{n}" for n in range(7)]
             for n, oid in enumerate(ids):
                 data = sample(spec, collection, ("NL", "CPO"), oid)
                 data["last_updated"] = f"2024-01-0{n + 1}T00:00:00Z" if "last_updated" in data else None
                 if data["last_updated"] is None:
                     del data["last_updated"]
-                store.put_object(collection, "NL", "CPO", oid, data, f"2024-01-0{n + 1}T00:00:00Z")
+                sync(store).put_object(collection, "NL", "CPO", oid, data, f"2024-01-0{n + 1}T00:00:00Z")
             kwargs: dict[str, Any] = {"limit": 3}
             if any(q.name == "date_from" and q.required for q in m.query_params):
                 kwargs["date_from"] = datetime(2023, 1, 1, tzinfo=UTC)
@@ -238,7 +239,7 @@ def test_cpo_and_emsp_servers_with_generated_clients(version: str) -> None:
         patch = pair.client.models.EVSEPatch.model_validate({"status": "CHARGING", "last_updated": STAMP})
         emsp_peer.locations.patch_evse("NL", "CPO", "LOC1", evse_uid, patch)
         assert emsp_peer.locations.get_evse("NL", "CPO", "LOC1", evse_uid).status == "CHARGING"
-        stored = pair.stores["emsp"].get_object("Location", "NL", "CPO", "LOC1")
+        stored = sync(pair.stores["emsp"]).get_object("Location", "NL", "CPO", "LOC1")
         assert stored["evses"][0]["status"] == "CHARGING" and stored["last_updated"].startswith("2024-05-06T07:08:09")
 
         # 3. Pull every sender list of the CPO (from the eMSP), and the eMSP's (from the CPO), page by page.
@@ -252,18 +253,22 @@ def test_cpo_and_emsp_servers_with_generated_clients(version: str) -> None:
         assert answer.result == "ACCEPTED"
         result_type = "CommandResult" if pair.spec.routing_headers else "CommandResponse"
         deadline = time.monotonic() + 10
-        while pair.stores["emsp"].list_objects(result_type, date_from=None, date_to=None, offset=0, limit=5)[1] == 0:
+        while (
+            sync(pair.stores["emsp"]).list_objects(result_type, date_from=None, date_to=None, offset=0, limit=5)[1] == 0
+        ):
             assert time.monotonic() < deadline, "no command result arrived"
             time.sleep(0.05)
-        (result,), _ = pair.stores["emsp"].list_objects(result_type, date_from=None, date_to=None, offset=0, limit=5)
+        (result,), _ = sync(pair.stores["emsp"]).list_objects(
+            result_type, date_from=None, date_to=None, offset=0, limit=5
+        )
         assert result["result"] == "ACCEPTED"
 
         # 5. The eMSP unregisters from the CPO, then registers the other way round.
         cpo_peer.unregister()
         with pytest.raises(pair.client.AuthenticationError):
             cpo_peer.locations.list().__next__()
-        pair.stores["cpo"].delete_party("DE/EMS")
-        pair.stores["emsp"].delete_party("NL/CPO")
+        sync(pair.stores["cpo"]).delete_party("DE/EMS")
+        sync(pair.stores["emsp"]).delete_party("NL/CPO")
         emsp_again, cpo_again = pair.register("emsp", "cpo")
         again = pair.client.CpoClient.connect(pair.versions("cpo"), emsp_again.token_b)
         assert [loc.id for loc in again.locations.list()][:1] == ["LOCA0"]

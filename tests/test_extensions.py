@@ -28,6 +28,7 @@ from generator.paths import SPEC_ROOT, available_editions, available_versions
 from generator.pipeline import generate, load_spec, render_files
 from generator.server import roles_with_servers, server_files
 from generator.writer import write_tree
+from tests.blocking import sync
 
 V = "2.3.0"
 SETS = [(), ("payments",), ("bookings",), ("payments", "bookings")]
@@ -148,6 +149,19 @@ def test_a_bad_add_is_reported_at_its_line(tmp_path: Path) -> None:
     assert "no object or class 'Tarif'" in problem.message
 
 
+def test_plain_validate_also_checks_every_extension(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``validate`` without ``--with`` loads each version once more with all its extensions: a broken
+    extension file fails it (exit 2, the file named) although a default run never loads it."""
+    root = tmp_path / "spec"
+    shutil.copytree(SPEC_ROOT / V, root / V)
+    assert main(["--spec-root", str(root), "validate", V]) == 0
+    assert f"{V}+bookings+payments: ok" in capsys.readouterr().out
+    manifest = root / V / "extensions" / "payments" / "extension.yaml"
+    manifest.write_text(manifest.read_text().replace("type: Tariff\n", "type: Tarif\n"))
+    assert main(["--spec-root", str(root), "validate", V]) == 2
+    assert "extensions/payments/extension.yaml" in capsys.readouterr().err
+
+
 def test_cli_with_chooses_extensions_and_rejects_unknown_ones(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", V, "--with", "payments,bookings"]) == 0
     assert "2.3.0+bookings+payments: ok" in capsys.readouterr().out
@@ -208,15 +222,15 @@ def test_invoice_reconciliation_is_served_and_callable() -> None:
             sample(pair.spec, "InvoiceReconciliationRecord", ("NL", "CPO"), "IRR2")
         )
         emsp_peer.invoicereconciliation_receiver.post(posted)
-        assert pair.stores["emsp"].get_object("InvoiceReconciliationRecord", "NL", "CPO", "IRR2") is not None
+        assert sync(pair.stores["emsp"]).get_object("InvoiceReconciliationRecord", "NL", "CPO", "IRR2") is not None
         emsp_peer.invoicereconciliation_receiver.delete("NL", "CPO", "IRR1")
-        assert pair.stores["emsp"].get_object("InvoiceReconciliationRecord", "NL", "CPO", "IRR1") is None
+        assert sync(pair.stores["emsp"]).get_object("InvoiceReconciliationRecord", "NL", "CPO", "IRR1") is None
         # ... and the eMSP pulls the CPO's records from its sender, page by page.
         cpo_peer = pair.client.CpoClient.connect(pair.versions("cpo"), emsp_side.token_b)
         for n in range(5):
             data = sample(pair.spec, "InvoiceReconciliationRecord", ("NL", "CPO"), f"R{n}")
             data["last_updated"] = f"2024-02-0{n + 1}T00:00:00Z"
-            pair.stores["cpo"].put_object(
+            sync(pair.stores["cpo"]).put_object(
                 "InvoiceReconciliationRecord", "NL", "CPO", f"R{n}", data, data["last_updated"]
             )
         pages = cpo_peer.invoicereconciliation_sender.list(limit=2)

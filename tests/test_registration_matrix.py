@@ -17,6 +17,7 @@ import pytest
 from generator.paths import SPEC_ROOT, available_versions
 from generator.pipeline import load_spec
 from generator.server import roles_with_servers
+from tests.blocking import blocking, sync
 from tests.server_support import RunningServer, free_port, server_package
 
 COUNTRY = {"cpo": "NL", "emsp": "DE", "hub": "BE", "nsp": "FR", "scsp": "AT", "ptp": "CH", "nap": "LU"}
@@ -45,7 +46,7 @@ class Node:
 
 
 def _snapshot(store: Any) -> list[dict[str, Any]]:
-    return [dataclasses.asdict(p) for p in store.parties()]
+    return [dataclasses.asdict(p) for p in sync(store).parties()]
 
 
 def _auth(token: str, base64_encode: bool) -> dict[str, str]:
@@ -65,9 +66,9 @@ def test_every_role_registers_with_every_other_both_ways(version: str) -> None:
         for initiator, responder in pairs:
             a, b = nodes[initiator], nodes[responder]
             key = f"{initiator}>{responder}"
-            token_a = b.pkg.issue_token_a(b.settings, key, b.store)
+            token_a = blocking(b.pkg.issue_token_a(b.settings, key, b.store))
             mine = asyncio.run(a.pkg.register_with_peer(a.settings, a.store, key, b.versions_url, token_a))
-            theirs = b.store.party(key)
+            theirs = sync(b.store).party(key)
             assert theirs is not None and theirs.registered and mine.version == version, key
             assert theirs.token_b == mine.token_c and mine.token_b == theirs.token_c, key
             assert http.get(b.versions_url, headers=_auth(token_a, spec.token_base64)).status_code == 401  # A spent
@@ -96,7 +97,7 @@ def test_a_registration_failing_halfway_leaves_both_stores_as_they_were(version:
     closed = free_port()
     unreachable = dataclasses.replace(a.settings, base_url=f"http://127.0.0.1:{closed}/ocpi")
     with b.server:
-        token_a = b.pkg.issue_token_a(b.settings, "newcomer", b.store)
+        token_a = blocking(b.pkg.issue_token_a(b.settings, "newcomer", b.store))
         before = (_snapshot(a.store), _snapshot(b.store))
         with pytest.raises(Exception):  # noqa: B017 - the client's error type for 3001
             asyncio.run(a.pkg.register_with_peer(unreachable, a.store, "peer", b.versions_url, token_a))

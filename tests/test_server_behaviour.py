@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from generator.paths import SPEC_ROOT
 from generator.pipeline import load_spec
+from tests.blocking import blocking, sync
 from tests.conftest import ROOT
 from tests.samples import dumps, obj
 from tests.server_support import server_package
@@ -24,8 +25,8 @@ def setup(role: str) -> tuple[TestClient, dict[str, str], str, object]:
     pkg = server_package(V, role)
     settings = pkg.ServerSettings(base_url="http://testserver/ocpi", country_code="NL", party_id="SRV")
     store = pkg.SqliteStore(":memory:")
-    store.save_party(pkg.Party("peer", token_b="their-token", token_c="our-token", version=V))
-    token_a = pkg.issue_token_a(settings, "newcomer", store)
+    sync(store).save_party(pkg.Party("peer", token_b="their-token", token_c="our-token", version=V))
+    token_a = blocking(pkg.issue_token_a(settings, "newcomer", store))
     client = TestClient(pkg.create_app(settings, store=store), raise_server_exceptions=False)
     return client, {"Authorization": "Token " + base64.b64encode(b"our-token").decode()}, token_a, store
 
@@ -80,7 +81,7 @@ def test_put_creates_201_then_replaces_200_and_routing_headers_are_swapped() -> 
     second = client.put(f"/ocpi/{V}/tariffs/nl/cpo/T1", content=dumps(tariff), headers=auth)  # CiString keys
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.headers["OCPI-to-party-id"] == "CPO" and first.headers["OCPI-from-party-id"] == "EMS"
-    assert store.get_object("Tariff", "NL", "CPO", "T1")["id"] == "T1"  # type: ignore[attr-defined]
+    assert sync(store).get_object("Tariff", "NL", "CPO", "T1")["id"] == "T1"  # type: ignore[attr-defined]
 
 
 def test_missing_unknown_and_token_a_are_401_outside_credentials() -> None:

@@ -9,6 +9,7 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.blocking import blocking, sync
 from tests.server_support import server_package
 
 V = "2.2.1"
@@ -20,8 +21,8 @@ def setup() -> tuple[TestClient, dict[str, str], str]:
     pkg = server_package(V, "emsp")
     settings = pkg.ServerSettings(base_url="http://testserver/ocpi", country_code="NL", party_id="SRV")
     store = pkg.SqliteStore(":memory:")
-    store.save_party(pkg.Party("peer", token_b="their-token", token_c="our-token", version=V))
-    token_a = pkg.issue_token_a(settings, "newcomer", store)
+    sync(store).save_party(pkg.Party("peer", token_b="their-token", token_c="our-token", version=V))
+    token_a = blocking(pkg.issue_token_a(settings, "newcomer", store))
     client = TestClient(pkg.create_app(settings, store=store), raise_server_exceptions=False)
     auth = {"Authorization": "Token " + base64.b64encode(b"our-token").decode()}
     return client, auth, token_a

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from generator.ir import ObjectType, Spec
 from generator.paths import SPEC_ROOT, available_versions
 from generator.pipeline import load_spec as _load_spec
+from tests.blocking import blocking, sync
 from tests.conftest import ROOT
 from tests.samples import dumps, obj
 from tests.server_support import server_package
@@ -43,7 +44,7 @@ class Server:
             **settings,
         )
         self.store = self.pkg.SqliteStore(":memory:")
-        self.store.save_party(self.pkg.Party("peer", token_b="their-token", token_c="our-token", version=version))
+        sync(self.store).save_party(self.pkg.Party("peer", token_b="their-token", token_c="our-token", version=version))
         self.client = TestClient(
             self.pkg.create_app(self.settings, store=self.store, handlers=handlers), raise_server_exceptions=False
         )
@@ -89,7 +90,7 @@ def test_row1_tariff_delete_removes_the_tariff(version: str) -> None:
     assert gone.status_code == 200 and gone.json()["status_code"] == 1000
     after = s.request("GET", path)
     assert after.status_code == 404 and after.json()["status_code"] == 2000
-    assert s.store.get_object("Tariff", "NL", "CPO", "T1") is None
+    assert sync(s.store).get_object("Tariff", "NL", "CPO", "T1") is None
 
 
 # -- row 2: a Session PATCH adds charging periods (2.2 on) ----------------------------------------
@@ -160,7 +161,7 @@ def test_row4_authorize_answers_from_the_stored_token(version: str) -> None:
         token = s.sample("Token", uid=uid, valid=valid, country_code="DE", party_id="SRV")
         if "type" in token:
             token["type"] = "RFID"
-        s.store.put_object("Token", "DE", "SRV", uid, token, "2024-01-01T00:00:00Z")
+        sync(s.store).put_object("Token", "DE", "SRV", uid, token, "2024-01-01T00:00:00Z")
         info = s.request("POST", f"/tokens/{uid}/authorize").json()["data"]
         assert info["allowed"] == allowed
         if s.spec.routing_headers:
@@ -223,7 +224,7 @@ def test_row7_put_with_another_id_is_refused(version: str) -> None:
     s = Server(version, "emsp")
     r = s.request("PUT", "/locations/NL/CPO/LOC8", s.sample("Location", country_code="NL", party_id="CPO", id="LOC9"))
     assert r.status_code == 400 and r.json()["status_code"] == 2001 and "body.id" in r.json()["status_message"]
-    assert s.store.get_object("Location", "NL", "CPO", "LOC8") is None
+    assert sync(s.store).get_object("Location", "NL", "CPO", "LOC8") is None
     token = s.sample("Token", uid="OTHER", country_code="NL", party_id="EMS")
     cpo = Server(version, "cpo")
     assert cpo.request("PUT", "/tokens/NL/EMS/T1", token).status_code == 400
@@ -292,11 +293,11 @@ def test_row8_command_result_is_routed_back_to_the_requester() -> None:
 @pytest.mark.parametrize("version", [v for v in VERSIONS if v != "2.1.1"])
 def test_row9_registration_without_roles_is_refused(version: str) -> None:
     s = Server(version, "cpo")
-    token_a = s.pkg.issue_token_a(s.settings, "newcomer", s.store)
+    token_a = blocking(s.pkg.issue_token_a(s.settings, "newcomer", s.store))
     body = {"token": "b-token", "url": "http://127.0.0.1:9/versions", "roles": []}
     r = s.client.post(s.url("/credentials"), content=json.dumps(body), headers=s.token(token_a))
     assert r.status_code == 400 and r.json()["status_code"] == 2001 and "roles" in r.json()["status_message"]
-    assert not s.store.party("newcomer").registered  # type: ignore[union-attr]
+    assert not sync(s.store).party("newcomer").registered  # type: ignore[union-attr]
 
 
 # -- row 10: a POSTed CDR is created: 201 and Location, in the server and in the documents --------
@@ -324,7 +325,7 @@ def test_row10_cdr_post_answers_201_with_location(version: str) -> None:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_row11_put_credentials_unregistered_is_405_even_without_body(version: str) -> None:
     s = Server(version, "cpo")
-    token_a = s.pkg.issue_token_a(s.settings, "newcomer", s.store)
+    token_a = blocking(s.pkg.issue_token_a(s.settings, "newcomer", s.store))
     r = s.client.put(s.url("/credentials"), headers=s.token(token_a))
     assert r.status_code == 405 and r.json()["status_code"] == 2000
     again = s.client.post(s.url("/credentials"), headers=s.auth)  # registered party, no body: 405 too
@@ -367,7 +368,7 @@ def test_row13_patch_cannot_change_key_fields(version: str) -> None:
     for change in ({"id": "HIJACK"}, {"country_code": "XX"}, {"party_id": "YYY"}):
         r = s.request("PATCH", path, {**change, "last_updated": "2030-01-01T00:00:00Z"})
         assert r.status_code == 400 and r.json()["status_code"] == 2001, change
-    stored = s.store.get_object("Location", "NL", "CPO", "L1")
+    stored = sync(s.store).get_object("Location", "NL", "CPO", "L1")
     assert (stored["country_code"], stored["party_id"], stored["id"]) == ("NL", "CPO", "L1")
     uid = loc["evses"][0]["uid"]
     r = s.request("PATCH", f"{path}/{uid}", {"uid": "OTHER", "last_updated": "2030-01-01T00:00:00Z"})

@@ -8,6 +8,7 @@ import pytest
 
 from ocpi_runtime.server._settings import ServerSettings
 from ocpi_runtime.server._store import SqliteStore
+from tests.blocking import blocking
 
 
 @pytest.fixture
@@ -21,4 +22,4 @@ def settings() -> ServerSettings:
 def store() -> Iterator[SqliteStore]:
     db = SqliteStore(":memory:")
     yield db
-    db.close()
+    blocking(db.close())

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from ocpi_runtime.server._auth import Authenticator, encode_authorization, parse_authorization
 from ocpi_runtime.server._settings import ServerSettings
 from ocpi_runtime.server._store import Party, SqliteStore
+from tests.blocking import sync
 from tests.server_runtime.wiring import build_app
 
 TOKEN_C = "ebf3b399-779f-4497-9b9d-ac6ad3cc44d2"
@@ -23,12 +24,12 @@ def b64(text: str) -> str:
 
 @pytest.fixture
 def token_a(store: SqliteStore) -> str:
-    return store.create_token_a("pending")
+    return sync(store).create_token_a("pending")
 
 
 @pytest.fixture
 def client(settings: ServerSettings, store: SqliteStore, token_a: str) -> TestClient:
-    store.save_party(Party(party_key="peer", token_b="b", token_c=TOKEN_C))
+    sync(store).save_party(Party(party_key="peer", token_b="b", token_c=TOKEN_C))
     return TestClient(build_app(settings, store))
 
 
@@ -119,7 +120,7 @@ def test_versions_can_be_anonymous(store: SqliteStore) -> None:
     settings = ServerSettings(
         base_url="http://testserver/ocpi", country_code="NL", party_id="EXA", versions_require_token=False
     )
-    store.save_party(Party(party_key="peer", token_c=TOKEN_C))
+    sync(store).save_party(Party(party_key="peer", token_c=TOKEN_C))
     client = TestClient(build_app(settings, store))
     assert client.get("/ocpi/versions").status_code == 200
     assert client.get("/ocpi/2.2.1").status_code == 200
@@ -130,12 +131,12 @@ def test_versions_can_be_anonymous(store: SqliteStore) -> None:
 
 def test_authenticator_identifies_kinds(settings: ServerSettings, store: SqliteStore, token_a: str) -> None:
     auth = Authenticator(store, settings)
-    store.save_party(Party(party_key="peer", token_c=TOKEN_C))
-    found_a = auth.identify("Token " + token_a)
-    found_c = auth.identify("Token " + b64(TOKEN_C))
+    sync(store).save_party(Party(party_key="peer", token_c=TOKEN_C))
+    found_a = sync(auth).identify("Token " + token_a)
+    found_c = sync(auth).identify("Token " + b64(TOKEN_C))
     assert found_a is not None and (found_a.party.party_key, found_a.token_kind) == ("pending", "A")
     assert found_c is not None and (found_c.party.party_key, found_c.token_kind) == ("peer", "C")
-    assert auth.identify("Token " + b64("nobody")) is None
+    assert sync(auth).identify("Token " + b64("nobody")) is None
 
 
 def test_tokens_are_never_logged(client: TestClient, token_a: str, caplog: pytest.LogCaptureFixture) -> None:

@@ -26,6 +26,7 @@ from ocpi_runtime.server._envelope import (
 from ocpi_runtime.server._json import RawJSONArray, dumps, dumps_bytes, loads
 from ocpi_runtime.server._settings import ServerSettings
 from ocpi_runtime.server._store import Party, SqliteStore
+from tests.blocking import sync
 from tests.server_runtime.wiring import build_app
 
 TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
@@ -34,7 +35,7 @@ TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
 @pytest.fixture
 def client(settings: ServerSettings, store: SqliteStore) -> TestClient:
     token = "function-token-c"
-    store.save_party(Party(party_key="peer", token_b="b", token_c=token))
+    sync(store).save_party(Party(party_key="peer", token_b="b", token_c=token))
     return TestClient(build_app(settings, store), headers={"Authorization": "Token " + token})
 
 
@@ -278,7 +279,7 @@ def test_crash_is_500_3000_without_traceback(client: TestClient, path: str, capl
 
 
 def test_crash_envelope_does_not_depend_on_middleware_order(settings: ServerSettings, store: SqliteStore) -> None:
-    store.save_party(Party(party_key="peer", token_c="tok"))
+    sync(store).save_party(Party(party_key="peer", token_c="tok"))
     app = build_app(settings, store, headers_first=True)
     client = TestClient(app, headers={"Authorization": "Token tok"})
     response = client.get("/ocpi/2.2.1/test/boom", headers={"X-Correlation-ID": "corr-1"})

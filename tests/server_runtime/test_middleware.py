@@ -12,6 +12,7 @@ from ocpi_runtime.server._envelope import install_error_handlers, ocpi_json_resp
 from ocpi_runtime.server._middleware import install_header_middleware
 from ocpi_runtime.server._settings import ServerSettings
 from ocpi_runtime.server._store import Party, SqliteStore
+from tests.blocking import sync
 from tests.server_runtime.wiring import build_app
 
 ROUTING = {
@@ -25,7 +26,7 @@ ROUTING_NAMES = [name.lower() for name in ROUTING]
 
 @pytest.fixture
 def client(settings: ServerSettings, store: SqliteStore) -> TestClient:
-    store.save_party(Party(party_key="peer", token_c="tok-c"))
+    sync(store).save_party(Party(party_key="peer", token_c="tok-c"))
     return TestClient(build_app(settings, store), headers={"Authorization": "Token tok-c"})
 
 

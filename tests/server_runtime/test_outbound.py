@@ -24,6 +24,7 @@ from ocpi_runtime.server._defaults import Engine
 from ocpi_runtime.server._outbound import OutboundPolicy, RefusedURL, allowed, check_endpoints
 from ocpi_runtime.server._settings import ServerSettings
 from ocpi_runtime.server._store import Party, SqliteStore
+from tests.blocking import sync
 
 PEER = "https://peer.example.com/ocpi/versions"
 
@@ -239,4 +240,4 @@ def test_registration_we_start_does_not_call_a_private_peer(settings: ServerSett
     store = SqliteStore(":memory:")
     with pytest.raises(RefusedURL):
         asyncio.run(register_with_peer(_RegSpec(), settings, store, "peer", f"{peer}/ocpi/versions", "a"))  # type: ignore[arg-type]
-    assert _Peer.seen == [] and store.party("peer") is None  # nothing called, nothing kept
+    assert _Peer.seen == [] and sync(store).party("peer") is None  # nothing called, nothing kept

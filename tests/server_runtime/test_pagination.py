@@ -13,6 +13,7 @@ from ocpi_runtime.server._envelope import OcpiHTTPError
 from ocpi_runtime.server._pagination import PageParams, page_params, pagination_headers
 from ocpi_runtime.server._settings import ServerSettings
 from ocpi_runtime.server._store import Party, SqliteStore
+from tests.blocking import sync
 from tests.server_runtime.wiring import build_app
 
 LIST = "/ocpi/cpo/2.2.1/locations"
@@ -155,9 +156,11 @@ def test_link_keeps_other_parameters_exactly_as_written(settings: ServerSettings
 
 @pytest.fixture
 def client(settings: ServerSettings, store: SqliteStore) -> TestClient:
-    store.save_party(Party(party_key="peer", token_c="tok"))
+    sync(store).save_party(Party(party_key="peer", token_c="tok"))
     for day in range(1, 13):
-        store.put_object("locations", "NL", "EXA", f"L{day:02d}", {"id": f"L{day:02d}"}, f"2024-01-{day:02d}T00:00:00Z")
+        sync(store).put_object(
+            "locations", "NL", "EXA", f"L{day:02d}", {"id": f"L{day:02d}"}, f"2024-01-{day:02d}T00:00:00Z"
+        )
     return TestClient(build_app(settings, store), headers={"Authorization": "Token tok"})
 
 

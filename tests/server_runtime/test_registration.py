@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from ocpi_runtime.server._registration import (
 )
 from ocpi_runtime.server._settings import ServerSettings
 from ocpi_runtime.server._store import SqliteStore
+from tests.blocking import blocking, sync
 from tests.server_runtime.wiring import FakePeer, build_app, own_credentials_for
 
 CREDENTIALS = "/ocpi/2.2.1/credentials"
@@ -53,7 +55,7 @@ def client(settings: ServerSettings, store: SqliteStore, peer: FakePeer) -> Test
 
 @pytest.fixture
 def token_a(store: SqliteStore) -> str:
-    return store.create_token_a("DE/ABC")
+    return sync(store).create_token_a("DE/ABC")
 
 
 def register(client: TestClient, token_a: str) -> str:
@@ -79,7 +81,7 @@ def test_post_registers_and_swaps_token_a_for_token_c(
     # The peer was called back at its versions URL with ITS token B.
     assert peer.calls == [(PEER_VERSIONS, "peer-token-b")]
     # Everything is stored.
-    party = store.party("DE/ABC")
+    party = sync(store).party("DE/ABC")
     assert party is not None and party.registered
     assert (party.token_a, party.token_b, party.token_c) == (None, "peer-token-b", token_c)
     assert (party.versions_url, party.version, party.endpoints) == (PEER_VERSIONS, "2.2.1", [{"identifier": "cdrs"}])
@@ -98,7 +100,7 @@ def test_second_post_is_405(client: TestClient, token_a: str, store: SqliteStore
     assert response.status_code == 405
     assert response.json()["status_code"] == 2000
     # A token A re-issued to an already registered party cannot register it again either.
-    fresh_a = store.create_token_a("DE/ABC")
+    fresh_a = sync(store).create_token_a("DE/ABC")
     again = client.post(CREDENTIALS, json=peer_credentials(), headers=auth(fresh_a))
     assert again.status_code == 405
     assert client.get(LIST, headers=auth(token_c)).status_code == 200  # nothing changed
@@ -115,7 +117,7 @@ def test_put_issues_a_new_token_c_and_the_old_one_stops(
     new_c = response.json()["data"]["token"]
     assert new_c != old_c
     assert peer.calls[-1] == (PEER_VERSIONS, "peer-token-b2")
-    party = store.party("DE/ABC")
+    party = sync(store).party("DE/ABC")
     assert party is not None
     assert (party.token_b, party.token_c, party.endpoints) == ("peer-token-b2", new_c, [{"identifier": "tokens"}])
     assert client.get(LIST, headers=auth(old_c)).status_code == 401
@@ -136,7 +138,7 @@ def test_delete_unregisters(client: TestClient, token_a: str, store: SqliteStore
     response = client.delete(CREDENTIALS, headers=auth(token_c))
     assert response.status_code == 200
     assert response.json()["status_code"] == 1000
-    assert store.party("DE/ABC") is None
+    assert sync(store).party("DE/ABC") is None
     assert client.get(LIST, headers=auth(token_c)).status_code == 401
     assert client.delete(CREDENTIALS, headers=auth(token_c)).status_code == 401
 
@@ -144,7 +146,7 @@ def test_delete_unregisters(client: TestClient, token_a: str, store: SqliteStore
 def test_delete_before_registration_is_405(client: TestClient, token_a: str, store: SqliteStore) -> None:
     response = client.delete(CREDENTIALS, headers=auth(token_a))
     assert response.status_code == 405
-    assert store.party("DE/ABC") is not None
+    assert sync(store).party("DE/ABC") is not None
 
 
 @pytest.mark.parametrize(
@@ -167,7 +169,7 @@ def test_peer_errors_map_to_3xxx_and_change_nothing(
     if isinstance(error, (PeerUnreachable, NoMatchingEndpoints)):
         assert body["status_message"] == str(error)
     assert "socket exploded" not in body["status_message"]
-    party = store.party("DE/ABC")
+    party = sync(store).party("DE/ABC")
     assert party is not None and not party.registered and party.token_a == token_a
     # Token A still works: the peer can fix its side and retry.
     peer.error = None
@@ -228,7 +230,7 @@ def test_2_1_1_style_body_gives_one_role(client: TestClient, token_a: str, store
     }
     response = client.post(CREDENTIALS, json=body, headers=auth(token_a))
     assert response.status_code == 200 and response.json()["status_code"] == 1000
-    party = store.party("DE/ABC")
+    party = sync(store).party("DE/ABC")
     assert party is not None
     assert party.roles == [{"party_id": "ABC", "country_code": "DE", "business_details": {"name": "Old peer"}}]
 
@@ -246,8 +248,8 @@ async def _concurrent_posts(settings: ServerSettings, store: SqliteStore) -> Non
         return PeerInfo(version="2.2.1", endpoints=[])
 
     service = CredentialsService(store, settings, own_credentials_for(settings), slow_peer)
-    token_a = store.create_token_a("P")
-    found = store.party_by_token(token_a)
+    token_a = sync(store).create_token_a("P")
+    found = sync(store).party_by_token(token_a)
     assert found is not None
     context = AuthContext(party=found[0], token_kind=found[1])
     first = asyncio.ensure_future(service.post(context, peer_credentials("b1")))
@@ -258,5 +260,42 @@ async def _concurrent_posts(settings: ServerSettings, store: SqliteStore) -> Non
     winners = [r for r in results if isinstance(r, dict)]
     losers = [r for r in results if isinstance(r, OcpiHTTPError)]
     assert len(winners) == 1 and len(losers) == 1 and losers[0].http_status == 405
-    party = store.party("P")
+    party = sync(store).party("P")
     assert party is not None and party.token_c == winners[0]["token"]
+
+
+def test_two_workers_registering_one_token_a_register_once(settings: ServerSettings, tmp_path: Path) -> None:
+    """The same race across two workers (two stores on one file, writes in their writer threads):
+    the token A check and the save are one transaction, so exactly one registration wins."""
+    path = str(tmp_path / "shared.sqlite")
+    first_store, second_store = SqliteStore(path), SqliteStore(path)
+    try:
+        asyncio.run(_two_workers(settings, first_store, second_store))
+    finally:
+        blocking(first_store.close())
+        blocking(second_store.close())
+
+
+async def _two_workers(settings: ServerSettings, first_store: SqliteStore, second_store: SqliteStore) -> None:
+    gate = asyncio.Event()
+
+    async def slow_peer(url: str, token: str) -> PeerInfo:
+        await gate.wait()
+        return PeerInfo(version="2.2.1", endpoints=[])
+
+    token_a = await first_store.create_token_a("P")
+    results: list[Any] = []
+    tasks = []
+    for n, store in enumerate((first_store, second_store)):
+        found = await store.party_by_token(token_a)
+        assert found is not None
+        service = CredentialsService(store, settings, own_credentials_for(settings), slow_peer)
+        tasks.append(asyncio.ensure_future(service.post(AuthContext(found[0], found[1]), peer_credentials(f"b{n}"))))
+    await asyncio.sleep(0)
+    gate.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    winners = [r for r in results if isinstance(r, dict)]
+    losers = [r for r in results if isinstance(r, OcpiHTTPError)]
+    assert len(winners) == 1 and len(losers) == 1 and losers[0].http_status == 405
+    party = await second_store.party("P")
+    assert party is not None and party.token_c == winners[0]["token"] and party.token_a is None

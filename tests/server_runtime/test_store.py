@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ocpi_runtime.server._store import Party, SqliteStore, Store, ci_key
+from tests.blocking import blocking, sync
 
 
 def put(
     store: SqliteStore, oid: str, stamp: str, *, cc: str = "NL", pid: str = "EXA", module: str = "locations"
 ) -> bool:
-    return store.put_object(module, cc, pid, oid, {"id": oid, "last_updated": stamp}, stamp)
+    return sync(store).put_object(module, cc, pid, oid, {"id": oid, "last_updated": stamp}, stamp)
 
 
 def ids(items: list[dict[str, object]]) -> list[object]:
@@ -28,27 +31,29 @@ def ids(items: list[dict[str, object]]) -> list[object]:
 def test_sqlite_store_satisfies_the_protocol(store: SqliteStore) -> None:
     as_protocol: Store = store
     assert isinstance(store, Store)
-    assert as_protocol.get_object("locations", "NL", "EXA", "nope") is None
+    assert sync(as_protocol).get_object("locations", "NL", "EXA", "nope") is None
 
 
 def test_put_reports_created_then_replaced_and_get_returns_latest(store: SqliteStore) -> None:
-    assert store.put_object("locations", "NL", "EXA", "LOC1", {"id": "LOC1", "name": "first"}, "2024-01-01T00:00:00Z")
-    assert not store.put_object(
+    assert sync(store).put_object(
+        "locations", "NL", "EXA", "LOC1", {"id": "LOC1", "name": "first"}, "2024-01-01T00:00:00Z"
+    )
+    assert not sync(store).put_object(
         "locations", "NL", "EXA", "LOC1", {"id": "LOC1", "name": "second"}, "2024-01-02T00:00:00Z"
     )
-    assert store.get_object("locations", "NL", "EXA", "LOC1") == {"id": "LOC1", "name": "second"}
-    _, total = store.list_objects("locations", date_from=None, date_to=None, offset=0, limit=10)
+    assert sync(store).get_object("locations", "NL", "EXA", "LOC1") == {"id": "LOC1", "name": "second"}
+    _, total = sync(store).list_objects("locations", date_from=None, date_to=None, offset=0, limit=10)
     assert total == 1
 
 
 def test_keys_are_case_insensitive_but_data_keeps_its_spelling(store: SqliteStore) -> None:
-    assert store.put_object("locations", "nl", "exa", "Loc-1", {"id": "Loc-1"}, "2024-01-01T00:00:00Z")
-    assert store.get_object("locations", "NL", "EXA", "LOC-1") == {"id": "Loc-1"}
-    assert store.get_object("locations", "Nl", "eXa", "loc-1") == {"id": "Loc-1"}
-    assert not store.put_object("locations", "NL", "EXA", "LOC-1", {"id": "LOC-1"}, "2024-01-01T00:00:00Z")
-    assert store.get_object("locations", "nl", "exa", "loc-1") == {"id": "LOC-1"}
-    assert store.delete_object("locations", "nL", "ExA", "lOc-1")
-    assert store.get_object("locations", "NL", "EXA", "LOC-1") is None
+    assert sync(store).put_object("locations", "nl", "exa", "Loc-1", {"id": "Loc-1"}, "2024-01-01T00:00:00Z")
+    assert sync(store).get_object("locations", "NL", "EXA", "LOC-1") == {"id": "Loc-1"}
+    assert sync(store).get_object("locations", "Nl", "eXa", "loc-1") == {"id": "Loc-1"}
+    assert not sync(store).put_object("locations", "NL", "EXA", "LOC-1", {"id": "LOC-1"}, "2024-01-01T00:00:00Z")
+    assert sync(store).get_object("locations", "nl", "exa", "loc-1") == {"id": "LOC-1"}
+    assert sync(store).delete_object("locations", "nL", "ExA", "lOc-1")
+    assert sync(store).get_object("locations", "NL", "EXA", "LOC-1") is None
 
 
 def test_ci_key_upper_cases_ascii_only() -> None:
@@ -59,23 +64,23 @@ def test_modules_and_owners_are_separate_namespaces(store: SqliteStore) -> None:
     put(store, "X", "2024-01-01T00:00:00Z", module="locations")
     put(store, "X", "2024-01-01T00:00:00Z", module="tariffs")
     put(store, "X", "2024-01-01T00:00:00Z", cc="DE")
-    assert store.delete_object("tariffs", "NL", "EXA", "X")
-    assert store.get_object("locations", "NL", "EXA", "X") is not None
-    assert store.get_object("locations", "DE", "EXA", "X") is not None
-    assert store.get_object("tariffs", "NL", "EXA", "X") is None
+    assert sync(store).delete_object("tariffs", "NL", "EXA", "X")
+    assert sync(store).get_object("locations", "NL", "EXA", "X") is not None
+    assert sync(store).get_object("locations", "DE", "EXA", "X") is not None
+    assert sync(store).get_object("tariffs", "NL", "EXA", "X") is None
 
 
 def test_delete_reports_whether_something_was_deleted(store: SqliteStore) -> None:
-    assert not store.delete_object("locations", "NL", "EXA", "LOC1")
+    assert not sync(store).delete_object("locations", "NL", "EXA", "LOC1")
     put(store, "LOC1", "2024-01-01T00:00:00Z")
-    assert store.delete_object("locations", "NL", "EXA", "LOC1")
-    assert not store.delete_object("locations", "NL", "EXA", "LOC1")
+    assert sync(store).delete_object("locations", "NL", "EXA", "LOC1")
+    assert not sync(store).delete_object("locations", "NL", "EXA", "LOC1")
 
 
 def test_numbers_come_back_exact(store: SqliteStore) -> None:
     data = {"id": "T1", "price": Decimal("0.1000"), "big": Decimal("12345678901234567890.123456789"), "n": 7}
-    store.put_object("tariffs", "NL", "EXA", "T1", data, "2024-01-01T00:00:00Z")
-    got = store.get_object("tariffs", "NL", "EXA", "T1")
+    sync(store).put_object("tariffs", "NL", "EXA", "T1", data, "2024-01-01T00:00:00Z")
+    got = sync(store).get_object("tariffs", "NL", "EXA", "T1")
     assert got is not None
     assert got["price"] == Decimal("0.1000") and str(got["price"]) == "0.1000"
     assert str(got["big"]) == "12345678901234567890.123456789"
@@ -84,12 +89,12 @@ def test_numbers_come_back_exact(store: SqliteStore) -> None:
 
 def test_bad_input_is_rejected(store: SqliteStore) -> None:
     with pytest.raises(ValueError):
-        store.put_object("locations", "NL", "EXA", "L", {"id": "L"}, "yesterday")
+        sync(store).put_object("locations", "NL", "EXA", "L", {"id": "L"}, "yesterday")
     with pytest.raises(ValueError):
-        store.put_object("locations", "NL", "EXA", "", {"id": "L"}, "2024-01-01T00:00:00Z")
+        sync(store).put_object("locations", "NL", "EXA", "", {"id": "L"}, "2024-01-01T00:00:00Z")
     with pytest.raises(ValueError):
-        store.list_objects("locations", date_from=None, date_to=None, offset=-1, limit=10)
-    assert store.get_object("locations", "NL", "EXA", "L") is None
+        sync(store).list_objects("locations", date_from=None, date_to=None, offset=-1, limit=10)
+    assert sync(store).get_object("locations", "NL", "EXA", "L") is None
 
 
 # -- listing -----------------------------------------------------------------------------------------
@@ -107,13 +112,13 @@ def timeline(store: SqliteStore) -> SqliteStore:
 
 
 def test_list_is_ordered_by_time_whatever_the_input_form(timeline: SqliteStore) -> None:
-    items, total = timeline.list_objects("locations", date_from=None, date_to=None, offset=0, limit=100)
+    items, total = sync(timeline).list_objects("locations", date_from=None, date_to=None, offset=0, limit=100)
     assert ids(items) == ["A", "B", "C", "D", "E"]
     assert total == 5
 
 
 def test_date_from_is_inclusive(timeline: SqliteStore) -> None:
-    items, total = timeline.list_objects(
+    items, total = sync(timeline).list_objects(
         "locations", date_from="2024-01-02T00:00:00Z", date_to=None, offset=0, limit=100
     )
     assert ids(items) == ["C", "D", "E"]  # C is exactly date_from (written with an offset)
@@ -121,7 +126,7 @@ def test_date_from_is_inclusive(timeline: SqliteStore) -> None:
 
 
 def test_date_to_is_exclusive(timeline: SqliteStore) -> None:
-    items, total = timeline.list_objects(
+    items, total = sync(timeline).list_objects(
         "locations", date_from=None, date_to="2024-01-02T00:00:00Z", offset=0, limit=100
     )
     assert ids(items) == ["A", "B"]  # C is exactly date_to: left out
@@ -131,23 +136,25 @@ def test_date_to_is_exclusive(timeline: SqliteStore) -> None:
 def test_filter_bounds_accept_every_datetime_form(timeline: SqliteStore) -> None:
     forms = ["2024-01-02T00:00:00", "2024-01-02T00:00:00Z", "2024-01-02T02:00:00+02:00", "2024-01-01T19:00:00-05:00"]
     for form in forms:
-        items, _ = timeline.list_objects("locations", date_from=form, date_to=None, offset=0, limit=100)
+        items, _ = sync(timeline).list_objects("locations", date_from=form, date_to=None, offset=0, limit=100)
         assert ids(items) == ["C", "D", "E"], form
     # Fractions are compared as time, not as text: .5 is after .000001 is after .0
-    items, _ = timeline.list_objects(
+    items, _ = sync(timeline).list_objects(
         "locations", date_from="2024-01-02T00:00:00.000001Z", date_to="2024-01-03T00:00:00.000001", offset=0, limit=100
     )
     assert ids(items) == ["D"]
 
 
 def test_offset_limit_and_total(timeline: SqliteStore) -> None:
-    page, total = timeline.list_objects("locations", date_from=None, date_to=None, offset=1, limit=2)
+    page, total = sync(timeline).list_objects("locations", date_from=None, date_to=None, offset=1, limit=2)
     assert ids(page) == ["B", "C"] and total == 5
-    page, total = timeline.list_objects("locations", date_from=None, date_to=None, offset=4, limit=2)
+    page, total = sync(timeline).list_objects("locations", date_from=None, date_to=None, offset=4, limit=2)
     assert ids(page) == ["E"] and total == 5
-    page, total = timeline.list_objects("locations", date_from=None, date_to=None, offset=10, limit=2)
+    page, total = sync(timeline).list_objects("locations", date_from=None, date_to=None, offset=10, limit=2)
     assert page == [] and total == 5
-    page, total = timeline.list_objects("locations", date_from="2024-01-01T06:00:00Z", date_to=None, offset=1, limit=1)
+    page, total = sync(timeline).list_objects(
+        "locations", date_from="2024-01-01T06:00:00Z", date_to=None, offset=1, limit=1
+    )
     assert ids(page) == ["C"] and total == 4  # the total counts the filtered set, not the page
 
 
@@ -155,7 +162,7 @@ def test_equal_timestamps_are_ordered_by_key(store: SqliteStore) -> None:
     for oid in ["c", "A", "b"]:
         put(store, oid, "2024-01-01T00:00:00Z")
     put(store, "Z", "2024-01-01T00:00:00Z", cc="BE")
-    items, _ = store.list_objects("locations", date_from=None, date_to=None, offset=0, limit=10)
+    items, _ = sync(store).list_objects("locations", date_from=None, date_to=None, offset=0, limit=10)
     assert ids(items) == ["Z", "A", "b", "c"]  # BE before NL, then object id (upper-cased)
 
 
@@ -163,9 +170,11 @@ def test_list_filters_by_owner_case_insensitively(store: SqliteStore) -> None:
     put(store, "A", "2024-01-01T00:00:00Z", cc="NL", pid="EXA")
     put(store, "B", "2024-01-01T00:00:00Z", cc="NL", pid="OTH")
     put(store, "C", "2024-01-01T00:00:00Z", cc="DE", pid="EXA")
-    items, total = store.list_objects("locations", date_from=None, date_to=None, offset=0, limit=10, country_code="nl")
+    items, total = sync(store).list_objects(
+        "locations", date_from=None, date_to=None, offset=0, limit=10, country_code="nl"
+    )
     assert ids(items) == ["A", "B"] and total == 2
-    items, total = store.list_objects(
+    items, total = sync(store).list_objects(
         "locations", date_from=None, date_to=None, offset=0, limit=10, country_code="nl", party_id="exa"
     )
     assert ids(items) == ["A"] and total == 1
@@ -175,7 +184,7 @@ def test_replacing_moves_an_object_in_time(store: SqliteStore) -> None:
     put(store, "A", "2024-01-01T00:00:00Z")
     put(store, "B", "2024-01-02T00:00:00Z")
     put(store, "A", "2024-01-03T00:00:00Z")
-    items, _ = store.list_objects("locations", date_from="2024-01-02T12:00:00Z", date_to=None, offset=0, limit=10)
+    items, _ = sync(store).list_objects("locations", date_from="2024-01-02T12:00:00Z", date_to=None, offset=0, limit=10)
     assert ids(items) == ["A"]
 
 
@@ -183,21 +192,21 @@ def test_replacing_moves_an_object_in_time(store: SqliteStore) -> None:
 
 
 def test_token_a_lifecycle(store: SqliteStore) -> None:
-    token_a = store.create_token_a("NL/ABC")
+    token_a = sync(store).create_token_a("NL/ABC")
     assert len(token_a) >= 32 and all("\x21" <= ch <= "\x7e" for ch in token_a)
-    found = store.party_by_token(token_a)
+    found = sync(store).party_by_token(token_a)
     assert found is not None
     party, kind = found
     assert (party.party_key, kind, party.registered) == ("NL/ABC", "A", False)
-    again = store.create_token_a("NL/ABC")
+    again = sync(store).create_token_a("NL/ABC")
     assert again != token_a
-    assert store.party_by_token(token_a) is None  # a new token A replaces the old one
-    assert [p.party_key for p in store.parties()] == ["NL/ABC"]
+    assert sync(store).party_by_token(token_a) is None  # a new token A replaces the old one
+    assert [p.party_key for p in sync(store).parties()] == ["NL/ABC"]
 
 
 def test_save_party_round_trip_and_token_kinds(store: SqliteStore) -> None:
-    token_a = store.create_token_a("NL/ABC")
-    party = store.party("NL/ABC")
+    token_a = sync(store).create_token_a("NL/ABC")
+    party = sync(store).party("NL/ABC")
     assert party is not None
     party.token_a = None
     party.token_b = "peer-token-b"
@@ -207,28 +216,28 @@ def test_save_party_round_trip_and_token_kinds(store: SqliteStore) -> None:
     party.endpoints = [{"identifier": "cdrs", "role": "RECEIVER", "url": "https://peer.example/cdrs"}]
     party.credentials = {"token": "peer-token-b", "url": "https://peer.example/versions", "roles": []}
     party.roles = [{"role": "CPO", "country_code": "NL", "party_id": "ABC"}]
-    store.save_party(party)
-    assert store.party_by_token(token_a) is None
-    assert store.party_by_token("peer-token-b") is None  # token B is ours to use, not to accept
-    found = store.party_by_token("our-token-c")
+    sync(store).save_party(party)
+    assert sync(store).party_by_token(token_a) is None
+    assert sync(store).party_by_token("peer-token-b") is None  # token B is ours to use, not to accept
+    found = sync(store).party_by_token("our-token-c")
     assert found is not None and found[1] == "C"
     assert found[0] == party
     assert found[0].registered
 
 
 def test_delete_party_and_listing(store: SqliteStore) -> None:
-    store.create_token_a("b")
-    store.create_token_a("a")
-    assert [p.party_key for p in store.parties()] == ["a", "b"]
-    assert store.delete_party("a")
-    assert not store.delete_party("a")
-    assert [p.party_key for p in store.parties()] == ["b"]
-    assert store.party("a") is None
+    sync(store).create_token_a("b")
+    sync(store).create_token_a("a")
+    assert [p.party_key for p in sync(store).parties()] == ["a", "b"]
+    assert sync(store).delete_party("a")
+    assert not sync(store).delete_party("a")
+    assert [p.party_key for p in sync(store).parties()] == ["b"]
+    assert sync(store).party("a") is None
 
 
 def test_tokens_never_show_in_party_repr(store: SqliteStore) -> None:
-    token_a = store.create_token_a("NL/ABC")
-    party = store.party("NL/ABC")
+    token_a = sync(store).create_token_a("NL/ABC")
+    party = sync(store).party("NL/ABC")
     assert party is not None
     party.token_c = "secret-token-c"
     party.credentials = {"token": "secret-token-b"}
@@ -238,18 +247,18 @@ def test_tokens_never_show_in_party_repr(store: SqliteStore) -> None:
 
 
 def test_unknown_and_empty_tokens_find_nothing(store: SqliteStore) -> None:
-    store.create_token_a("x")
-    assert store.party_by_token("") is None
-    assert store.party_by_token("not-a-token") is None
+    sync(store).create_token_a("x")
+    assert sync(store).party_by_token("") is None
+    assert sync(store).party_by_token("not-a-token") is None
 
 
 def test_two_parties_cannot_share_a_token_c(store: SqliteStore) -> None:
-    store.save_party(Party(party_key="p1", token_c="same"))
+    sync(store).save_party(Party(party_key="p1", token_c="same"))
     with pytest.raises(sqlite3.IntegrityError):
-        store.save_party(Party(party_key="p2", token_c="same"))
-    found = store.party_by_token("same")
+        sync(store).save_party(Party(party_key="p2", token_c="same"))
+    found = sync(store).party_by_token("same")
     assert found is not None and found[0].party_key == "p1"  # the first party was not replaced
-    assert [p.party_key for p in store.parties()] == ["p1"]
+    assert [p.party_key for p in sync(store).parties()] == ["p1"]
 
 
 # -- database ----------------------------------------------------------------------------------------
@@ -258,24 +267,24 @@ def test_two_parties_cannot_share_a_token_c(store: SqliteStore) -> None:
 def test_file_database_persists_across_instances(tmp_path: Path) -> None:
     path = str(tmp_path / "ocpi.sqlite")
     first = SqliteStore(path)
-    first.put_object("locations", "NL", "EXA", "L1", {"id": "L1"}, "2024-01-01T00:00:00Z")
-    token = first.create_token_a("peer")
-    first.close()
+    sync(first).put_object("locations", "NL", "EXA", "L1", {"id": "L1"}, "2024-01-01T00:00:00Z")
+    token = sync(first).create_token_a("peer")
+    blocking(first.close())
     second = SqliteStore(path)
     try:
-        assert second.get_object("locations", "nl", "exa", "l1") == {"id": "L1"}
-        found = second.party_by_token(token)
+        assert sync(second).get_object("locations", "nl", "exa", "l1") == {"id": "L1"}
+        found = sync(second).party_by_token(token)
         assert found is not None and found[0].party_key == "peer"
     finally:
-        second.close()
+        blocking(second.close())
 
 
 def test_closed_store_refuses_work() -> None:
     db = SqliteStore()
-    db.close()
-    db.close()  # idempotent
+    blocking(db.close())
+    blocking(db.close())  # idempotent
     with pytest.raises(RuntimeError):
-        db.get_object("locations", "NL", "EXA", "L")
+        sync(db).get_object("locations", "NL", "EXA", "L")
 
 
 def test_concurrent_writers_from_threads(store: SqliteStore) -> None:
@@ -284,7 +293,7 @@ def test_concurrent_writers_from_threads(store: SqliteStore) -> None:
 
     def writer(n: int) -> None:
         for i in range(50):
-            created = store.put_object(
+            created = sync(store).put_object(
                 "sessions", "NL", "EXA", f"S{i}", {"id": f"S{i}", "n": n}, f"2024-01-01T00:00:{i:02d}Z"
             )
             with lock:
@@ -295,7 +304,7 @@ def test_concurrent_writers_from_threads(store: SqliteStore) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    _, total = store.list_objects("sessions", date_from=None, date_to=None, offset=0, limit=1)
+    _, total = sync(store).list_objects("sessions", date_from=None, date_to=None, offset=0, limit=1)
     assert total == 50
     assert results.count(True) == 50  # each key created exactly once, however the threads interleave
 
@@ -305,7 +314,7 @@ def test_concurrent_writers_from_threads(store: SqliteStore) -> None:
 
 def _full_page_total(store: SqliteStore) -> int:
     # A full page (limit 1 of several objects) makes the store count instead of inferring the total.
-    _, total = store.list_objects("locations", date_from=None, date_to=None, offset=0, limit=1)
+    _, total = sync(store).list_objects("locations", date_from=None, date_to=None, offset=0, limit=1)
     return total
 
 
@@ -313,7 +322,7 @@ def test_list_totals_follow_our_own_writes(timeline: SqliteStore) -> None:
     assert _full_page_total(timeline) == 5
     put(timeline, "F", "2024-01-04T00:00:00Z")
     assert _full_page_total(timeline) == 6
-    assert timeline.delete_object("locations", "NL", "EXA", "A")
+    assert sync(timeline).delete_object("locations", "NL", "EXA", "A")
     assert _full_page_total(timeline) == 5
 
 
@@ -327,51 +336,141 @@ def test_list_totals_follow_another_connections_writes(tmp_path: Path) -> None:
         put(writer, "C", "2024-01-03T00:00:00Z")
         assert _full_page_total(reader) == 3  # seen through PRAGMA data_version, not a stale count
     finally:
-        reader.close()
-        writer.close()
+        blocking(reader.close())
+        blocking(writer.close())
 
 
 def test_the_last_page_total_needs_no_count(timeline: SqliteStore) -> None:
-    page, total = timeline.list_objects("locations", date_from=None, date_to=None, offset=3, limit=5)
+    page, total = sync(timeline).list_objects("locations", date_from=None, date_to=None, offset=3, limit=5)
     assert ids(page) == ["D", "E"] and total == 5
 
 
 def test_token_lookups_follow_our_own_writes_at_once(store: SqliteStore) -> None:
-    store.save_party(Party(party_key="peer", token_c="old"))
-    assert store.party_by_token("old") is not None and store.party_by_token("new") is None
-    store.save_party(Party(party_key="peer", token_c="new"))
-    assert store.party_by_token("old") is None
-    found = store.party_by_token("new")
+    sync(store).save_party(Party(party_key="peer", token_c="old"))
+    assert sync(store).party_by_token("old") is not None and sync(store).party_by_token("new") is None
+    sync(store).save_party(Party(party_key="peer", token_c="new"))
+    assert sync(store).party_by_token("old") is None
+    found = sync(store).party_by_token("new")
     assert found is not None and found[0].party_key == "peer"
-    assert store.delete_party("peer")
-    assert store.party_by_token("new") is None
+    assert sync(store).delete_party("peer")
+    assert sync(store).party_by_token("new") is None
 
 
-def test_token_lookups_see_another_connections_writes_after_the_cache_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import ocpi_runtime.server._store as store_module
-
-    clock = [1000.0]
-    monkeypatch.setattr(store_module.time, "monotonic", lambda: clock[0])
+def test_token_lookups_see_another_connections_writes_at_once(tmp_path: Path) -> None:
     db = str(tmp_path / "shared.sqlite")
-    reader, writer = SqliteStore(db), SqliteStore(db)
+    reader, writer = SqliteStore(db), SqliteStore(db)  # two workers on one database
     try:
-        writer.save_party(Party(party_key="peer", token_c="tok"))
-        assert reader.party_by_token("tok") is not None
-        writer.delete_party("peer")  # in another worker
-        clock[0] += store_module.TOKEN_CACHE_SECONDS / 2
-        assert reader.party_by_token("tok") is not None  # still within the cache time
-        clock[0] += store_module.TOKEN_CACHE_SECONDS
-        assert reader.party_by_token("tok") is None
+        assert sync(reader).party_by_token("tok") is None  # a miss is not kept once the token exists
+        sync(writer).save_party(Party(party_key="peer", token_c="tok"))
+        assert sync(reader).party_by_token("tok") is not None
+        sync(writer).delete_party("peer")  # in another worker
+        assert sync(reader).party_by_token("tok") is None
     finally:
-        reader.close()
-        writer.close()
+        blocking(reader.close())
+        blocking(writer.close())
 
 
 def test_each_lookup_gets_its_own_party_object(store: SqliteStore) -> None:
-    store.save_party(Party(party_key="peer", token_c="tok", roles=[{"role": "EMSP"}]))
-    first, second = store.party_by_token("tok"), store.party_by_token("tok")
+    sync(store).save_party(Party(party_key="peer", token_c="tok", roles=[{"role": "EMSP"}]))
+    first, second = sync(store).party_by_token("tok"), sync(store).party_by_token("tok")
     assert first is not None and second is not None
     first[0].roles.append({"role": "CPO"})  # a handler changing its copy changes nothing stored
-    assert second[0].roles == [{"role": "EMSP"}] and store.party_by_token("tok")[0].roles == [{"role": "EMSP"}]  # type: ignore[index]
+    assert second[0].roles == [{"role": "EMSP"}] and sync(store).party_by_token("tok")[0].roles == [{"role": "EMSP"}]  # type: ignore[index]
+
+
+# -- atomic updates ---------------------------------------------------------------------------------
+
+
+def test_update_object_creates_changes_keeps_and_rolls_back(store: SqliteStore) -> None:
+    s = sync(store)
+    assert s.update_object("locations", "NL", "EXA", "U1", lambda cur: {"id": "U1", "n": 1 if cur is None else 0})
+    assert s.get_object("locations", "nl", "exa", "u1") == {"id": "U1", "n": 1}
+    assert s.update_object("locations", "NL", "EXA", "U1", lambda cur: None) is None  # left as it was
+    assert s.get_object("locations", "NL", "EXA", "U1") == {"id": "U1", "n": 1}
+
+    def broken(cur: dict[str, object] | None) -> dict[str, object]:
+        assert cur is not None
+        cur["n"] = 99
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError):
+        s.update_object("locations", "NL", "EXA", "U1", broken)
+    assert s.get_object("locations", "NL", "EXA", "U1") == {"id": "U1", "n": 1}  # nothing written
+
+
+def test_update_object_stamps_the_row_with_the_objects_own_time(store: SqliteStore) -> None:
+    s = sync(store)
+    s.update_object("locations", "NL", "EXA", "T", lambda cur: {"id": "T", "last_updated": "2024-03-01T10:00:00+01:00"})
+    inside, _ = s.list_objects("locations", date_from="2024-03-01T09:00:00Z", date_to=None, offset=0, limit=5)
+    later, _ = s.list_objects("locations", date_from="2024-03-01T09:00:01Z", date_to=None, offset=0, limit=5)
+    assert ids(inside) == ["T"] and later == []
+
+
+def test_concurrent_updates_of_one_object_from_two_processes_lose_nothing(tmp_path: Path) -> None:
+    """Two stores on one file (two workers) and many tasks each add an item to one object's list:
+    every item is there afterwards, because each read-change-write is one transaction."""
+    import asyncio
+
+    db = str(tmp_path / "shared.sqlite")
+    first, second = SqliteStore(db), SqliteStore(db)
+
+    def adder(tag: str) -> Callable[[dict[str, Any] | None], dict[str, Any]]:
+        def mutate(cur: dict[str, Any] | None) -> dict[str, Any]:
+            cur = cur or {"id": "L", "evses": []}
+            cur["evses"] = [*cur["evses"], tag]
+            return cur
+
+        return mutate
+
+    async def run() -> None:
+        await asyncio.gather(
+            *(
+                (first if n % 2 else second).update_object("locations", "NL", "EXA", "L", adder(f"E{n}"))
+                for n in range(60)
+            )
+        )
+
+    try:
+        blocking(run())
+        stored = sync(first).get_object("locations", "NL", "EXA", "L")
+        assert sorted(stored["evses"]) == sorted(f"E{n}" for n in range(60))
+    finally:
+        blocking(first.close())
+        blocking(second.close())
+
+
+def test_file_database_runs_in_wal_mode_and_takes_a_durability_setting(tmp_path: Path) -> None:
+    from ocpi_runtime.server._store import open_store
+
+    path = tmp_path / "d.sqlite"
+    store = open_store(f"sqlite:///{path}?synchronous=full")
+    try:
+        assert isinstance(store, SqliteStore) and store.database == str(path)
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        blocking(store.close())
+    with pytest.raises(ValueError, match="synchronous"):
+        open_store(f"sqlite:///{path}?synchronous=sometimes")
+    with pytest.raises(ValueError, match="unknown option"):
+        open_store(f"sqlite:///{path}?journal=off")
+    with pytest.raises(ValueError, match="unsupported database URL"):
+        open_store("mysql://x")
+    assert isinstance(open_store(":memory:"), SqliteStore)
+
+
+def test_peer_state_is_kept_and_goes_with_its_party(store: SqliteStore) -> None:
+    s = sync(store)
+    s.save_party(Party(party_key="peer", token_c="tok"))
+    assert s.peer_state("peer") is None
+    s.save_peer_state("peer", {"last_resync": "2024-01-01T00:00:00Z", "in_sync": True})
+    assert s.peer_state("peer") == {"last_resync": "2024-01-01T00:00:00Z", "in_sync": True}
+    s.delete_party("peer")
+    assert s.peer_state("peer") is None
+    s.save_party(Party(party_key="peer", token_c="tok"))
+    assert s.update_peer_state("peer", lambda cur: {**(cur or {}), "in_sync": False}) == {"in_sync": False}
+    assert s.update_peer_state("peer", lambda cur: None) is None
+    assert s.update_peer_state("peer", lambda cur: {**(cur or {}), "last_push": "x"}) == {
+        "in_sync": False,
+        "last_push": "x",
+    }

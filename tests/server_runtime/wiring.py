@@ -162,7 +162,7 @@ def build_app(
 
     @receiver.get("/{country_code}/{party_id}/{location_id}")
     async def receiver_get(country_code: str, party_id: str, location_id: str) -> Response:
-        found = store.get_object("locations", country_code, party_id, location_id)
+        found = await store.get_object("locations", country_code, party_id, location_id)
         if found is None:
             raise OcpiHTTPError(404, 2003, "Unknown location")
         return ocpi_json_response(found)
@@ -175,14 +175,14 @@ def build_app(
         data["max_power"] = location.power  # keep the Decimal exact in storage
         if location.power is None:
             del data["max_power"]
-        created = store.put_object(
+        created = await store.put_object(
             "locations", country_code, party_id, location_id, data, location.last_updated.isoformat()
         )
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @receiver.delete("/{country_code}/{party_id}/{location_id}")
     async def receiver_delete(country_code: str, party_id: str, location_id: str) -> Response:
-        if not store.delete_object("locations", country_code, party_id, location_id):
+        if not await store.delete_object("locations", country_code, party_id, location_id):
             raise OcpiHTTPError(404, 2003, "Unknown location")
         return ocpi_json_response(None)
 
@@ -192,7 +192,7 @@ def build_app(
     @sender.get("")
     async def sender_list(request: Request) -> Response:
         page = page_params(request, settings)
-        items, total = store.list_objects(
+        items, total = await store.list_objects(
             "locations", date_from=page.date_from, date_to=page.date_to, offset=page.offset, limit=page.limit
         )
         return paginated_response(request, settings, page, items, total)

@@ -37,7 +37,7 @@ class LocationsCpoHandlers:
         page: PageParams,
     ) -> Page:
         """Page through locations changed in a time window. Default: pages through the stored Location objects."""
-        return ctx.engine.list_objects("Location", page)
+        return await ctx.engine.list_objects("Location", page)
 
     async def get_location(
         self,
@@ -45,7 +45,7 @@ class LocationsCpoHandlers:
         location_id: str,
     ) -> Location:
         """One location. Default: answers the stored Location."""
-        return ctx.engine.get_model(ObjectPath("Location", ctx.own, location_id), Location)
+        return await ctx.engine.get_model(ObjectPath("Location", ctx.own, location_id), Location)
 
     async def get_evse(
         self,
@@ -54,7 +54,9 @@ class LocationsCpoHandlers:
         evse_uid: str,
     ) -> EVSE:
         """One EVSE of a location. Default: answers the stored Location > evses[uid]."""
-        return ctx.engine.get_model(ObjectPath("Location", ctx.own, location_id).child("evses", "uid", evse_uid), EVSE)
+        return await ctx.engine.get_model(
+            ObjectPath("Location", ctx.own, location_id).child("evses", "uid", evse_uid), EVSE
+        )
 
     async def get_connector(
         self,
@@ -64,7 +66,7 @@ class LocationsCpoHandlers:
         connector_id: str,
     ) -> Connector:
         """One connector of an EVSE. Default: answers the stored Location > evses[uid] > connectors[id]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", ctx.own, location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -81,7 +83,7 @@ class SessionsCpoHandlers:
         page: PageParams,
     ) -> Page:
         """Page through sessions changed in a time window. Default: pages through the stored Session objects."""
-        return ctx.engine.list_objects("Session", page)
+        return await ctx.engine.list_objects("Session", page)
 
 
 class CDRsCpoHandlers:
@@ -93,7 +95,7 @@ class CDRsCpoHandlers:
         page: PageParams,
     ) -> Page:
         """Page through CDRs created in a time window. Default: pages through the stored CDR objects."""
-        return ctx.engine.list_objects("CDR", page)
+        return await ctx.engine.list_objects("CDR", page)
 
 
 class TariffsCpoHandlers:
@@ -105,7 +107,7 @@ class TariffsCpoHandlers:
         page: PageParams,
     ) -> Page:
         """Page through tariffs changed in a time window. Default: pages through the stored Tariff objects."""
-        return ctx.engine.list_objects("Tariff", page)
+        return await ctx.engine.list_objects("Tariff", page)
 
 
 class TokensCpoHandlers:
@@ -119,7 +121,7 @@ class TokensCpoHandlers:
         token_uid: str,
     ) -> Token:
         """The CPO's copy of a token. Default: answers the stored Token."""
-        return ctx.engine.get_model(ObjectPath("Token", (country_code, party_id), token_uid), Token)
+        return await ctx.engine.get_model(ObjectPath("Token", (country_code, party_id), token_uid), Token)
 
     async def put(
         self,
@@ -130,7 +132,7 @@ class TokensCpoHandlers:
         body: Token,
     ) -> bool:
         """Create or replace a token. Default: stores the Token (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Token", (country_code, party_id), token_uid), body, key="uid", owned=True
         )
 
@@ -143,7 +145,9 @@ class TokensCpoHandlers:
         body: TokenPatch,
     ) -> None:
         """Change some fields of a token. Default: merges the fields into the stored Token."""
-        ctx.engine.patch_object(ObjectPath("Token", (country_code, party_id), token_uid), body, key="uid", owned=True)
+        await ctx.engine.patch_object(
+            ObjectPath("Token", (country_code, party_id), token_uid), body, key="uid", owned=True
+        )
 
 
 class CommandsCpoHandlers:

@@ -43,7 +43,7 @@ class LocationsEmspHandlers:
         location_id: str,
     ) -> Location:
         """The eMSP's copy of a location. Default: answers the stored Location."""
-        return ctx.engine.get_model(ObjectPath("Location", (country_code, party_id), location_id), Location)
+        return await ctx.engine.get_model(ObjectPath("Location", (country_code, party_id), location_id), Location)
 
     async def get_evse(
         self,
@@ -54,7 +54,7 @@ class LocationsEmspHandlers:
         evse_uid: str,
     ) -> EVSE:
         """The eMSP's copy of an EVSE. Default: answers the stored Location > evses[uid]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid), EVSE
         )
 
@@ -68,7 +68,7 @@ class LocationsEmspHandlers:
         connector_id: str,
     ) -> Connector:
         """The eMSP's copy of a connector. Default: answers the stored Location > evses[uid] > connectors[id]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -84,7 +84,7 @@ class LocationsEmspHandlers:
         body: Location,
     ) -> bool:
         """Create or replace a location. Default: stores the Location (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id), body, key="id", owned=True
         )
 
@@ -98,7 +98,7 @@ class LocationsEmspHandlers:
         body: EVSE,
     ) -> bool:
         """Create or replace an EVSE. Default: stores the Location > evses[uid] (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid),
             body,
             key="id",
@@ -116,7 +116,7 @@ class LocationsEmspHandlers:
         body: Connector,
     ) -> bool:
         """Create or replace a connector. Default: stores the Location > evses[uid] > connectors[id] (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -134,7 +134,7 @@ class LocationsEmspHandlers:
         body: LocationPatch,
     ) -> None:
         """Change some fields of a location. Default: merges the fields into the stored Location."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id), body, key="id", owned=True
         )
 
@@ -148,7 +148,7 @@ class LocationsEmspHandlers:
         body: EVSEPatch,
     ) -> None:
         """Change some fields of an EVSE. Default: merges the fields into the stored Location > evses[uid]."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid),
             body,
             key="id",
@@ -166,7 +166,7 @@ class LocationsEmspHandlers:
         body: ConnectorPatch,
     ) -> None:
         """Change some fields of a connector. Default: merges the fields into the stored Location > evses[uid] > connectors[id]."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -187,7 +187,7 @@ class SessionsEmspHandlers:
         session_id: str,
     ) -> Session:
         """The eMSP's copy of a session. Default: answers the stored Session."""
-        return ctx.engine.get_model(ObjectPath("Session", (country_code, party_id), session_id), Session)
+        return await ctx.engine.get_model(ObjectPath("Session", (country_code, party_id), session_id), Session)
 
     async def put(
         self,
@@ -198,7 +198,7 @@ class SessionsEmspHandlers:
         body: Session,
     ) -> bool:
         """Create or replace a session. Default: stores the Session (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Session", (country_code, party_id), session_id), body, key="id", owned=True
         )
 
@@ -211,7 +211,9 @@ class SessionsEmspHandlers:
         body: SessionPatch,
     ) -> None:
         """Change some fields of a session. Default: merges the fields into the stored Session."""
-        ctx.engine.patch_object(ObjectPath("Session", (country_code, party_id), session_id), body, key="id", owned=True)
+        await ctx.engine.patch_object(
+            ObjectPath("Session", (country_code, party_id), session_id), body, key="id", owned=True
+        )
 
 
 class CDRsEmspHandlers:
@@ -225,7 +227,7 @@ class CDRsEmspHandlers:
         object_id: str,
     ) -> CDR:
         """Fetch a posted CDR at the URL its POST response gave. Default: answers a stored CDR at the URL that its POST answered in Location."""
-        return ctx.engine.get_model(ObjectPath("CDR", (country_code, party_id), object_id), CDR)
+        return await ctx.engine.get_model(ObjectPath("CDR", (country_code, party_id), object_id), CDR)
 
     async def post(
         self,
@@ -233,7 +235,7 @@ class CDRsEmspHandlers:
         body: CDR,
     ) -> tuple[Owner, str]:
         """Hand over a new final CDR; the reply's Location header gives its URL. Default: stores the CDR under its id, 201 with Location."""
-        return ctx.engine.post_object("CDR", ctx.own, "id", body)
+        return await ctx.engine.post_object("CDR", ctx.own, "id", body)
 
 
 class TariffsEmspHandlers:
@@ -247,7 +249,7 @@ class TariffsEmspHandlers:
         tariff_id: str,
     ) -> Tariff:
         """The eMSP's copy of a tariff. Default: answers the stored Tariff."""
-        return ctx.engine.get_model(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
+        return await ctx.engine.get_model(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
 
     async def put(
         self,
@@ -258,7 +260,7 @@ class TariffsEmspHandlers:
         body: Tariff,
     ) -> bool:
         """Create or replace a tariff. Default: stores the Tariff (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Tariff", (country_code, party_id), tariff_id), body, key="id", owned=True
         )
 
@@ -271,7 +273,9 @@ class TariffsEmspHandlers:
         body: TariffPatch,
     ) -> None:
         """Change some fields of a tariff. Default: merges the fields into the stored Tariff."""
-        ctx.engine.patch_object(ObjectPath("Tariff", (country_code, party_id), tariff_id), body, key="id", owned=True)
+        await ctx.engine.patch_object(
+            ObjectPath("Tariff", (country_code, party_id), tariff_id), body, key="id", owned=True
+        )
 
     async def delete(
         self,
@@ -281,7 +285,7 @@ class TariffsEmspHandlers:
         tariff_id: str,
     ) -> None:
         """Remove a tariff that is no longer valid. Default: removes the stored Tariff."""
-        ctx.engine.delete_object(ObjectPath("Tariff", (country_code, party_id), tariff_id))
+        await ctx.engine.delete_object(ObjectPath("Tariff", (country_code, party_id), tariff_id))
 
 
 class TokensEmspHandlers:
@@ -293,7 +297,7 @@ class TokensEmspHandlers:
         page: PageParams,
     ) -> Page:
         """Page through tokens changed in a time window. Default: pages through the stored Token objects."""
-        return ctx.engine.list_objects("Token", page)
+        return await ctx.engine.list_objects("Token", page)
 
     async def authorize(
         self,
@@ -303,7 +307,7 @@ class TokensEmspHandlers:
         type: str | None = None,
     ) -> AuthorizationInfo:
         """Ask the eMSP whether a token may charge now. Default: ALLOWED for a stored valid Token, BLOCKED for an invalid one, unknown: 404."""
-        answer = ctx.engine.authorize(
+        answer = await ctx.engine.authorize(
             ObjectPath("Token", ctx.own, token_uid), token_type=type, location=body, fields=("allowed", "location")
         )
         return AuthorizationInfo.model_validate(answer)
@@ -318,7 +322,7 @@ class CommandsEmspHandlers:
         body: CommandResponse,
     ) -> None:
         """Result from the charge point, sent to the response_url. Default: keeps the CommandResponse in the store."""
-        ctx.engine.record("CommandResponse", ctx.party, body)
+        await ctx.engine.record("CommandResponse", ctx.party, body)
 
 
 @dataclass

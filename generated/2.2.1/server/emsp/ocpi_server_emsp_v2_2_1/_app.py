@@ -25,7 +25,7 @@ from ._middleware import install_header_middleware, install_input_limits
 from ._outbound import check_endpoints, peer_http_client
 from ._registration import CredentialsService, NoMatchingEndpoints, NoMutualVersion, PeerInfo, PeerUnreachable
 from ._settings import ServerSettings
-from ._store import Party, SqliteStore, Store, new_token
+from ._store import Party, Store, new_token, open_store
 from .client._credentials import aregister
 from .client._discovery import adiscover
 from .client._transport import AsyncTransport
@@ -131,7 +131,7 @@ def build_app(
     where the generated OpenAPI document places them.
     """
     settings = settings or ServerSettings.from_env()
-    store = store or SqliteStore(settings.database)
+    store = store or open_store(settings.database)
     engine = Engine(
         store,
         settings,
@@ -286,11 +286,11 @@ async def register_with_peer(
     We make a token B and store it first (the peer calls our versions endpoint with it while it
     handles our POST), POST our credentials, and keep the peer's token C for calling it.
     """
-    previous = store.party(party_key)
+    previous = await store.party(party_key)
     party = Party(party_key)
     token_b = new_token()
     party.token_c = token_b  # the token the peer calls us with
-    store.save_party(party)
+    await store.save_party(party)
     own = spec.credentials_model.model_validate(spec.own_credentials(settings, party, token_b))
     try:
         async with (
@@ -310,9 +310,9 @@ async def register_with_peer(
             )
     except BaseException:
         if previous is not None:
-            store.save_party(previous)
+            await store.save_party(previous)
         else:
-            store.delete_party(party_key)
+            await store.delete_party(party_key)
         raise
     party.token_b = reg.token
     party.versions_url = versions_url
@@ -324,11 +324,16 @@ async def register_with_peer(
     party.credentials = as_json(reg.credentials)
     roles = party.credentials.get("roles")
     party.roles = roles if isinstance(roles, list) else [party.credentials]
-    store.save_party(party)
+    await store.save_party(party)
     return party
 
 
-def issue_token_a(settings: ServerSettings, party_key: str, store: Store | None = None) -> str:
+async def issue_token_a(settings: ServerSettings, party_key: str, store: Store | None = None) -> str:
     """Create a token A for a new peer (give it, with our versions URL, to the peer out of band)."""
-    store = store or SqliteStore(settings.database)
-    return store.create_token_a(party_key)
+    if store is not None:
+        return await store.create_token_a(party_key)
+    own = open_store(settings.database)
+    try:
+        return await own.create_token_a(party_key)
+    finally:
+        await own.close()

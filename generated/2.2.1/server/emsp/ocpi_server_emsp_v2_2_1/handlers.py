@@ -43,7 +43,7 @@ class LocationsReceiverHandlers:
         location_id: str,
     ) -> Location:
         """Read back a stored Location to check it. Default: answers the stored Location."""
-        return ctx.engine.get_model(ObjectPath("Location", (country_code, party_id), location_id), Location)
+        return await ctx.engine.get_model(ObjectPath("Location", (country_code, party_id), location_id), Location)
 
     async def get_evse(
         self,
@@ -54,7 +54,7 @@ class LocationsReceiverHandlers:
         evse_uid: str,
     ) -> EVSE:
         """Read back a stored EVSE to check it. Default: answers the stored Location > evses[uid]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid), EVSE
         )
 
@@ -68,7 +68,7 @@ class LocationsReceiverHandlers:
         connector_id: str,
     ) -> Connector:
         """Read back a stored Connector to check it. Default: answers the stored Location > evses[uid] > connectors[id]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -84,7 +84,7 @@ class LocationsReceiverHandlers:
         body: Location,
     ) -> bool:
         """Create or replace a Location. Default: stores the Location (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id), body, key="id", owned=True
         )
 
@@ -98,7 +98,7 @@ class LocationsReceiverHandlers:
         body: EVSE,
     ) -> bool:
         """Create or replace a EVSE. Default: stores the Location > evses[uid] (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid),
             body,
             key="id",
@@ -116,7 +116,7 @@ class LocationsReceiverHandlers:
         body: Connector,
     ) -> bool:
         """Create or replace a Connector. Default: stores the Location > evses[uid] > connectors[id] (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -134,7 +134,7 @@ class LocationsReceiverHandlers:
         body: LocationPatch,
     ) -> None:
         """Update some fields of a Location. Default: merges the fields into the stored Location."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id), body, key="id", owned=True
         )
 
@@ -148,7 +148,7 @@ class LocationsReceiverHandlers:
         body: EVSEPatch,
     ) -> None:
         """Update some fields of a EVSE. Default: merges the fields into the stored Location > evses[uid]."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid),
             body,
             key="id",
@@ -166,7 +166,7 @@ class LocationsReceiverHandlers:
         body: ConnectorPatch,
     ) -> None:
         """Update some fields of a Connector. Default: merges the fields into the stored Location > evses[uid] > connectors[id]."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -187,7 +187,7 @@ class SessionsReceiverHandlers:
         session_id: str,
     ) -> Session:
         """Read back a stored session to check it. Default: answers the stored Session."""
-        return ctx.engine.get_model(ObjectPath("Session", (country_code, party_id), session_id), Session)
+        return await ctx.engine.get_model(ObjectPath("Session", (country_code, party_id), session_id), Session)
 
     async def put(
         self,
@@ -198,7 +198,7 @@ class SessionsReceiverHandlers:
         body: Session,
     ) -> bool:
         """Create or replace a session including its charging periods. Default: stores the Session (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Session", (country_code, party_id), session_id), body, key="id", owned=True
         )
 
@@ -211,7 +211,7 @@ class SessionsReceiverHandlers:
         body: SessionPatch,
     ) -> None:
         """Update some fields of a session; charging periods are appended. Default: merges the fields into the stored Session (charging_periods: items added)."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Session", (country_code, party_id), session_id),
             body,
             key="id",
@@ -231,7 +231,7 @@ class CDRsReceiverHandlers:
         object_id: str,
     ) -> CDR:
         """Fetch a posted CDR at the URL the POST response gave. Default: answers a stored CDR at the URL that its POST answered in Location."""
-        return ctx.engine.get_model(ObjectPath("CDR", (country_code, party_id), object_id), CDR)
+        return await ctx.engine.get_model(ObjectPath("CDR", (country_code, party_id), object_id), CDR)
 
     async def post(
         self,
@@ -239,7 +239,7 @@ class CDRsReceiverHandlers:
         body: CDR,
     ) -> tuple[Owner, str]:
         """Send a new final CDR; the reply's Location header gives its URL. Default: stores the CDR under its id, 201 with Location."""
-        return ctx.engine.post_object("CDR", None, "id", body)
+        return await ctx.engine.post_object("CDR", None, "id", body)
 
 
 class TariffsReceiverHandlers:
@@ -253,7 +253,7 @@ class TariffsReceiverHandlers:
         tariff_id: str,
     ) -> Tariff:
         """Read back a stored tariff to check it. Default: answers the stored Tariff."""
-        return ctx.engine.get_model(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
+        return await ctx.engine.get_model(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
 
     async def put(
         self,
@@ -264,7 +264,7 @@ class TariffsReceiverHandlers:
         body: Tariff,
     ) -> bool:
         """Create or replace a tariff. Default: stores the Tariff (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Tariff", (country_code, party_id), tariff_id), body, key="id", owned=True
         )
 
@@ -276,7 +276,7 @@ class TariffsReceiverHandlers:
         tariff_id: str,
     ) -> None:
         """Remove a tariff that is no longer used. Default: removes the stored Tariff."""
-        ctx.engine.delete_object(ObjectPath("Tariff", (country_code, party_id), tariff_id))
+        await ctx.engine.delete_object(ObjectPath("Tariff", (country_code, party_id), tariff_id))
 
 
 class TokensSenderHandlers:
@@ -288,7 +288,7 @@ class TokensSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through tokens changed in a time window. Default: pages through the stored Token objects."""
-        return ctx.engine.list_objects("Token", page)
+        return await ctx.engine.list_objects("Token", page)
 
     async def authorize(
         self,
@@ -298,7 +298,7 @@ class TokensSenderHandlers:
         type: str | None = None,
     ) -> AuthorizationInfo:
         """Ask the eMSP in real time whether a token may charge. Default: ALLOWED for a stored valid Token, BLOCKED for an invalid one, unknown: 404."""
-        answer = ctx.engine.authorize(
+        answer = await ctx.engine.authorize(
             ObjectPath("Token", ctx.own, token_uid),
             token_type=type,
             location=body,
@@ -316,7 +316,7 @@ class CommandsSenderHandlers:
         body: CommandResult,
     ) -> None:
         """Deliver a command result to the response_url of the request. Default: keeps the CommandResult in the store."""
-        ctx.engine.record("CommandResult", ctx.party, body)
+        await ctx.engine.record("CommandResult", ctx.party, body)
 
 
 class HubClientInfoReceiverHandlers:
@@ -329,7 +329,7 @@ class HubClientInfoReceiverHandlers:
         party_id: str,
     ) -> ClientInfo:
         """Read back stored client information to check it. Default: answers the stored ClientInfo."""
-        return ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
+        return await ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
 
     async def put(
         self,
@@ -339,7 +339,9 @@ class HubClientInfoReceiverHandlers:
         body: ClientInfo,
     ) -> bool:
         """Create or replace client information. Default: stores the ClientInfo (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(ObjectPath("ClientInfo", (country_code, party_id)), body, key=None, owned=True)
+        return await ctx.engine.put_object(
+            ObjectPath("ClientInfo", (country_code, party_id)), body, key=None, owned=True
+        )
 
 
 @dataclass

@@ -57,7 +57,7 @@ class LocationsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through locations changed in a time window. Default: pages through the stored Location objects."""
-        return ctx.engine.list_objects("Location", page)
+        return await ctx.engine.list_objects("Location", page)
 
     async def get_location(
         self,
@@ -65,7 +65,7 @@ class LocationsSenderHandlers:
         location_id: str,
     ) -> Location:
         """One location. Default: answers the stored Location."""
-        return ctx.engine.get_model(ObjectPath("Location", ctx.own, location_id), Location)
+        return await ctx.engine.get_model(ObjectPath("Location", ctx.own, location_id), Location)
 
     async def get_evse(
         self,
@@ -74,7 +74,9 @@ class LocationsSenderHandlers:
         evse_uid: str,
     ) -> EVSE:
         """One EVSE of a location. Default: answers the stored Location > evses[uid]."""
-        return ctx.engine.get_model(ObjectPath("Location", ctx.own, location_id).child("evses", "uid", evse_uid), EVSE)
+        return await ctx.engine.get_model(
+            ObjectPath("Location", ctx.own, location_id).child("evses", "uid", evse_uid), EVSE
+        )
 
     async def get_connector(
         self,
@@ -84,7 +86,7 @@ class LocationsSenderHandlers:
         connector_id: str,
     ) -> Connector:
         """One connector of an EVSE. Default: answers the stored Location > evses[uid] > connectors[id]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", ctx.own, location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -103,7 +105,7 @@ class LocationsReceiverHandlers:
         location_id: str,
     ) -> Location:
         """Read back a stored Location to check it. Default: answers the stored Location."""
-        return ctx.engine.get_model(ObjectPath("Location", (country_code, party_id), location_id), Location)
+        return await ctx.engine.get_model(ObjectPath("Location", (country_code, party_id), location_id), Location)
 
     async def get_evse(
         self,
@@ -114,7 +116,7 @@ class LocationsReceiverHandlers:
         evse_uid: str,
     ) -> EVSE:
         """Read back a stored EVSE to check it. Default: answers the stored Location > evses[uid]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid), EVSE
         )
 
@@ -128,7 +130,7 @@ class LocationsReceiverHandlers:
         connector_id: str,
     ) -> Connector:
         """Read back a stored Connector to check it. Default: answers the stored Location > evses[uid] > connectors[id]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -144,7 +146,7 @@ class LocationsReceiverHandlers:
         body: Location,
     ) -> bool:
         """Create or replace a Location. Default: stores the Location (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id), body, key="id", owned=True
         )
 
@@ -158,7 +160,7 @@ class LocationsReceiverHandlers:
         body: EVSE,
     ) -> bool:
         """Create or replace a EVSE. Default: stores the Location > evses[uid] (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid),
             body,
             key="id",
@@ -176,7 +178,7 @@ class LocationsReceiverHandlers:
         body: Connector,
     ) -> bool:
         """Create or replace a Connector. Default: stores the Location > evses[uid] > connectors[id] (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -194,7 +196,7 @@ class LocationsReceiverHandlers:
         body: LocationPatch,
     ) -> None:
         """Update some fields of a Location. Default: merges the fields into the stored Location."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id), body, key="id", owned=True
         )
 
@@ -208,7 +210,7 @@ class LocationsReceiverHandlers:
         body: EVSEPatch,
     ) -> None:
         """Update some fields of a EVSE. Default: merges the fields into the stored Location > evses[uid]."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid),
             body,
             key="id",
@@ -226,7 +228,7 @@ class LocationsReceiverHandlers:
         body: ConnectorPatch,
     ) -> None:
         """Update some fields of a Connector. Default: merges the fields into the stored Location > evses[uid] > connectors[id]."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -245,7 +247,7 @@ class SessionsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through sessions changed in a time window. Default: pages through the stored Session objects."""
-        return ctx.engine.list_objects("Session", page)
+        return await ctx.engine.list_objects("Session", page)
 
     async def set_charging_preferences(
         self,
@@ -268,7 +270,7 @@ class SessionsReceiverHandlers:
         session_id: str,
     ) -> Session:
         """Read back a stored session to check it. Default: answers the stored Session."""
-        return ctx.engine.get_model(ObjectPath("Session", (country_code, party_id), session_id), Session)
+        return await ctx.engine.get_model(ObjectPath("Session", (country_code, party_id), session_id), Session)
 
     async def put(
         self,
@@ -279,7 +281,7 @@ class SessionsReceiverHandlers:
         body: Session,
     ) -> bool:
         """Create or replace a session including its charging periods. Default: stores the Session (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Session", (country_code, party_id), session_id), body, key="id", owned=True
         )
 
@@ -292,7 +294,7 @@ class SessionsReceiverHandlers:
         body: SessionPatch,
     ) -> None:
         """Update some fields of a session; charging periods are appended. Default: merges the fields into the stored Session (charging_periods: items added)."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Session", (country_code, party_id), session_id),
             body,
             key="id",
@@ -310,7 +312,7 @@ class CDRsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through CDRs created in a time window. Default: pages through the stored CDR objects."""
-        return ctx.engine.list_objects("CDR", page)
+        return await ctx.engine.list_objects("CDR", page)
 
 
 class CDRsReceiverHandlers:
@@ -324,7 +326,7 @@ class CDRsReceiverHandlers:
         object_id: str,
     ) -> CDR:
         """Fetch a posted CDR at the URL the POST response gave. Default: answers a stored CDR at the URL that its POST answered in Location."""
-        return ctx.engine.get_model(ObjectPath("CDR", (country_code, party_id), object_id), CDR)
+        return await ctx.engine.get_model(ObjectPath("CDR", (country_code, party_id), object_id), CDR)
 
     async def post(
         self,
@@ -332,7 +334,7 @@ class CDRsReceiverHandlers:
         body: CDR,
     ) -> tuple[Owner, str]:
         """Send a new final CDR; the reply's Location header gives its URL. Default: stores the CDR under its id, 201 with Location."""
-        return ctx.engine.post_object("CDR", None, "id", body)
+        return await ctx.engine.post_object("CDR", None, "id", body)
 
 
 class TariffsSenderHandlers:
@@ -344,7 +346,7 @@ class TariffsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through tariffs changed in a time window. Default: pages through the stored Tariff objects."""
-        return ctx.engine.list_objects("Tariff", page)
+        return await ctx.engine.list_objects("Tariff", page)
 
 
 class TariffsReceiverHandlers:
@@ -358,7 +360,7 @@ class TariffsReceiverHandlers:
         tariff_id: str,
     ) -> Tariff:
         """Read back a stored tariff to check it. Default: answers the stored Tariff."""
-        return ctx.engine.get_model(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
+        return await ctx.engine.get_model(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
 
     async def put(
         self,
@@ -369,7 +371,7 @@ class TariffsReceiverHandlers:
         body: Tariff,
     ) -> bool:
         """Create or replace a tariff. Default: stores the Tariff (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Tariff", (country_code, party_id), tariff_id), body, key="id", owned=True
         )
 
@@ -381,7 +383,7 @@ class TariffsReceiverHandlers:
         tariff_id: str,
     ) -> None:
         """Remove a tariff that is no longer used. Default: removes the stored Tariff."""
-        ctx.engine.delete_object(ObjectPath("Tariff", (country_code, party_id), tariff_id))
+        await ctx.engine.delete_object(ObjectPath("Tariff", (country_code, party_id), tariff_id))
 
 
 class TokensReceiverHandlers:
@@ -396,7 +398,7 @@ class TokensReceiverHandlers:
         type: str | None = None,
     ) -> Token:
         """Read back a stored token to check it. Default: answers the stored Token."""
-        return ctx.engine.get_model(ObjectPath("Token", (country_code, party_id), token_uid), Token)
+        return await ctx.engine.get_model(ObjectPath("Token", (country_code, party_id), token_uid), Token)
 
     async def put(
         self,
@@ -408,7 +410,7 @@ class TokensReceiverHandlers:
         type: str | None = None,
     ) -> bool:
         """Create or replace a token. Default: stores the Token (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Token", (country_code, party_id), token_uid), body, key="uid", owned=True
         )
 
@@ -422,7 +424,9 @@ class TokensReceiverHandlers:
         type: str | None = None,
     ) -> None:
         """Update some fields of a token. Default: merges the fields into the stored Token."""
-        ctx.engine.patch_object(ObjectPath("Token", (country_code, party_id), token_uid), body, key="uid", owned=True)
+        await ctx.engine.patch_object(
+            ObjectPath("Token", (country_code, party_id), token_uid), body, key="uid", owned=True
+        )
 
 
 class TokensSenderHandlers:
@@ -434,7 +438,7 @@ class TokensSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through tokens changed in a time window. Default: pages through the stored Token objects."""
-        return ctx.engine.list_objects("Token", page)
+        return await ctx.engine.list_objects("Token", page)
 
     async def authorize(
         self,
@@ -444,7 +448,7 @@ class TokensSenderHandlers:
         type: str | None = None,
     ) -> AuthorizationInfo:
         """Ask the eMSP in real time whether a token may charge. Default: ALLOWED for a stored valid Token, BLOCKED for an invalid one, unknown: 404."""
-        answer = ctx.engine.authorize(
+        answer = await ctx.engine.authorize(
             ObjectPath("Token", ctx.own, token_uid),
             token_type=type,
             location=body,
@@ -551,7 +555,7 @@ class CommandsSenderHandlers:
         body: CommandResult,
     ) -> None:
         """Deliver a command result to the response_url of the request. Default: keeps the CommandResult in the store."""
-        ctx.engine.record("CommandResult", ctx.party, body)
+        await ctx.engine.record("CommandResult", ctx.party, body)
 
 
 class ChargingProfilesReceiverHandlers:
@@ -626,7 +630,7 @@ class ChargingProfilesSenderHandlers:
         body: ActiveChargingProfileResult,
     ) -> None:
         """Deliver the result of a GET to its response_url. Default: keeps the ActiveChargingProfileResult in the store."""
-        ctx.engine.record("ActiveChargingProfileResult", ctx.party, body)
+        await ctx.engine.record("ActiveChargingProfileResult", ctx.party, body)
 
     async def post_charging_profile_result(
         self,
@@ -634,7 +638,7 @@ class ChargingProfilesSenderHandlers:
         body: ChargingProfileResult,
     ) -> None:
         """Deliver the result of a PUT to its response_url. Default: keeps the ChargingProfileResult in the store."""
-        ctx.engine.record("ChargingProfileResult", ctx.party, body)
+        await ctx.engine.record("ChargingProfileResult", ctx.party, body)
 
     async def post_clear_profile_result(
         self,
@@ -642,7 +646,7 @@ class ChargingProfilesSenderHandlers:
         body: ClearProfileResult,
     ) -> None:
         """Deliver the result of a DELETE to its response_url. Default: keeps the ClearProfileResult in the store."""
-        ctx.engine.record("ClearProfileResult", ctx.party, body)
+        await ctx.engine.record("ClearProfileResult", ctx.party, body)
 
     async def put(
         self,
@@ -651,7 +655,7 @@ class ChargingProfilesSenderHandlers:
         body: ActiveChargingProfile,
     ) -> bool:
         """Push a changed active profile of a session. Default: stores the ActiveChargingProfile (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("ActiveChargingProfile", ctx.own, session_id), body, key=None, owned=False
         )
 
@@ -666,7 +670,7 @@ class HubClientInfoReceiverHandlers:
         party_id: str,
     ) -> ClientInfo:
         """Read back stored client information to check it. Default: answers the stored ClientInfo."""
-        return ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
+        return await ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
 
     async def put(
         self,
@@ -676,7 +680,9 @@ class HubClientInfoReceiverHandlers:
         body: ClientInfo,
     ) -> bool:
         """Create or replace client information. Default: stores the ClientInfo (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(ObjectPath("ClientInfo", (country_code, party_id)), body, key=None, owned=True)
+        return await ctx.engine.put_object(
+            ObjectPath("ClientInfo", (country_code, party_id)), body, key=None, owned=True
+        )
 
 
 class HubClientInfoSenderHandlers:
@@ -688,7 +694,7 @@ class HubClientInfoSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through client information changed in a time window. Default: pages through the stored ClientInfo objects."""
-        return ctx.engine.list_objects("ClientInfo", page)
+        return await ctx.engine.list_objects("ClientInfo", page)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from ._json import RawJSONArray, loads
 from ._outbound import allowed
 from ._pagination import PageParams
 from ._settings import ServerSettings
-from ._store import Party, Store
+from ._store import Mutation, Party, RawJSONStore, Store
 from ._time import canonical_datetime, now_timestamp
 from .client._transport import AsyncTransport, Routing
 from .client._types import OcpiModel
@@ -254,25 +254,31 @@ class Engine:
 
     # -- reading ------------------------------------------------------------------------------------
 
-    def list_objects(self, collection: str, page: PageParams) -> Page:
-        """One page of a collection. Stores that keep JSON text (``list_objects_json``) hand it over
-        unparsed, as a ``RawJSONArray`` (a sequence of ``RawJSON``): a page is then written without
-        decoding a single object.
-        That method must return each object as compact JSON, UTF-8 encoded."""
-        raw = getattr(self.store, "list_objects_json", None)
-        if raw is not None:
-            texts, total = raw(
+    async def list_objects(self, collection: str, page: PageParams) -> Page:
+        """One page of a collection. A store with the ``RawJSONStore`` capability hands the objects
+        over unparsed, as a ``RawJSONArray`` (a sequence of ``RawJSON``): a page is then written
+        without decoding a single object."""
+        if isinstance(self.store, RawJSONStore):
+            texts, total = await self.store.list_objects_json(
                 collection, date_from=page.date_from, date_to=page.date_to, offset=page.offset, limit=page.limit
             )
             return RawJSONArray(texts), total
-        items, total = self.store.list_objects(
+        items, total = await self.store.list_objects(
             collection, date_from=page.date_from, date_to=page.date_to, offset=page.offset, limit=page.limit
         )
         return list(items), total
 
-    def get_object(self, path: ObjectPath) -> dict[str, Any]:
+    async def get_object(self, path: ObjectPath) -> dict[str, Any]:
         """The stored object (or nested object) at ``path``; 404 with the declared status if unknown."""
-        root = self.store.get_object(path.collection, path.owner[0], path.owner[1], path.id)
+        root = await self.store.get_object(path.collection, path.owner[0], path.owner[1], path.id)
+        return self._find(root, path)
+
+    async def get_model(self, path: ObjectPath, model: type[M]) -> M:
+        """``get_object`` read as ``model`` (unknown fields kept)."""
+        return model.model_validate(await self.get_object(path))
+
+    def _find(self, root: dict[str, Any] | None, path: ObjectPath) -> dict[str, Any]:
+        """The object at ``path`` inside its stored root object; 404 if the root or a step is unknown."""
         if root is None:
             raise self.not_found(path.root)
         target = root
@@ -280,15 +286,24 @@ class Engine:
             target = self._child(target, step, replace(path, steps=path.steps[: n + 1]))
         return target
 
-    def get_model(self, path: ObjectPath, model: type[M]) -> M:
-        """``get_object`` read as ``model`` (unknown fields kept)."""
-        return model.model_validate(self.get_object(path))
-
     def _child(self, parent: dict[str, Any], step: Step, path: ObjectPath) -> dict[str, Any]:
         for item in parent.get(step.field) or []:
             if isinstance(item, dict) and _same(item.get(step.key), step.value):
                 return item
         raise self.not_found(path)
+
+    def _chain(self, root: dict[str, Any] | None, path: ObjectPath) -> list[dict[str, Any]]:
+        """The root object and each object down to the one at ``path`` (404 if one is unknown)."""
+        if root is None:
+            raise self.not_found(path.root)
+        chain = [root]
+        for n, step in enumerate(path.steps):
+            chain.append(self._child(chain[-1], step, replace(path, steps=path.steps[: n + 1])))
+        return chain
+
+    async def _update(self, path: ObjectPath, mutate: Mutation) -> dict[str, Any] | None:
+        """Change the root object of ``path`` in one store transaction (no lost updates)."""
+        return await self.store.update_object(path.collection, path.owner[0], path.owner[1], path.id, mutate)
 
     # -- writing ------------------------------------------------------------------------------------
 
@@ -308,7 +323,9 @@ class Engine:
             self._check(data, "party_id", path.owner[1])
         self._check(data, key, path.id)
 
-    def put_object(self, path: ObjectPath, body: BaseModel, *, key: str | None = None, owned: bool = True) -> bool:
+    async def put_object(
+        self, path: ObjectPath, body: BaseModel, *, key: str | None = None, owned: bool = True
+    ) -> bool:
         """Create or replace the addressed object; True when it was created.
 
         ``key``: the body field that must equal the URL's id; ``owned``: the body's country_code and
@@ -318,31 +335,35 @@ class Engine:
         data = as_json(body)
         self._check_keys(path, data, key, owned)
         stamp = str(data.get("last_updated") or now_timestamp())
-        if not path.steps:
-            current = self.store.get_object(path.collection, path.owner[0], path.owner[1], path.id)
-            if current is not None and self._stale(data, current, path):
-                return False
-            return self.store.put_object(path.collection, path.owner[0], path.owner[1], path.id, data, stamp)
-        root = self.get_object(path.root)
-        chain = [root]
-        parent = root
-        for n, step in enumerate(path.steps[:-1]):
-            parent = self._child(parent, step, replace(path, steps=path.steps[: n + 1]))
-            chain.append(parent)
-        last = path.steps[-1]
-        items = parent.get(last.field) or []
-        existing = next((i for i in items if isinstance(i, dict) and _same(i.get(last.key), last.value)), None)
-        if existing is not None and self._stale(data, existing, path):
-            return False
-        if existing is None:
-            parent[last.field] = [*items, data]
-        else:
-            parent[last.field] = [data if i is existing else i for i in items]
-        self._touch(chain, stamp)
-        self.store.put_object(path.collection, path.owner[0], path.owner[1], path.id, root, str(root["last_updated"]))
-        return existing is None
+        created = False
 
-    def patch_object(
+        def put_root(current: dict[str, Any] | None) -> dict[str, Any] | None:
+            nonlocal created
+            created = current is None
+            if current is not None and self._stale(data, current, path):
+                return None
+            return data
+
+        def put_nested(root: dict[str, Any] | None) -> dict[str, Any] | None:
+            nonlocal created
+            chain = self._chain(root, replace(path, steps=path.steps[:-1]))
+            parent, last = chain[-1], path.steps[-1]
+            items = parent.get(last.field) or []
+            existing = next((i for i in items if isinstance(i, dict) and _same(i.get(last.key), last.value)), None)
+            created = existing is None
+            if existing is not None and self._stale(data, existing, path):
+                return None
+            if existing is None:
+                parent[last.field] = [*items, data]
+            else:
+                parent[last.field] = [data if i is existing else i for i in items]
+            self._touch(chain, stamp)
+            return chain[0]
+
+        await self._update(path, put_nested if path.steps else put_root)
+        return created
+
+    async def patch_object(
         self,
         path: ObjectPath,
         patch: BaseModel,
@@ -361,23 +382,23 @@ class Engine:
         if self.require_patch_last_updated and "last_updated" not in data:
             raise OcpiHTTPError(400, INVALID_PARAMETERS, "body.last_updated: Field required in a PATCH")
         self._check_keys(path, data, key, owned)
-        root = self.get_object(path.root)
-        chain = [root]
-        target = root
-        for n, step in enumerate(path.steps):
-            target = self._child(target, step, replace(path, steps=path.steps[: n + 1]))
-            chain.append(target)
-        if self._stale(data, target, path):
-            return
-        for name, value in data.items():
-            if name in append and isinstance(value, list):
-                stored = target.get(name)
-                target[name] = [*(stored if isinstance(stored, list) else []), *value]
-            else:
-                target[name] = value
         stamp = str(data.get("last_updated") or now_timestamp())
-        self._touch(chain, stamp)
-        self.store.put_object(path.collection, path.owner[0], path.owner[1], path.id, root, str(root["last_updated"]))
+
+        def merge(root: dict[str, Any] | None) -> dict[str, Any] | None:
+            chain = self._chain(root, path)
+            target = chain[-1]
+            if self._stale(data, target, path):
+                return None
+            for name, value in data.items():
+                if name in append and isinstance(value, list):
+                    stored = target.get(name)
+                    target[name] = [*(stored if isinstance(stored, list) else []), *value]
+                else:
+                    target[name] = value
+            self._touch(chain, stamp)
+            return chain[0]
+
+        await self._update(path, merge)
 
     def _stale(self, data: dict[str, Any], current: dict[str, Any], path: ObjectPath) -> bool:
         new, old = _stamp(data), _stamp(current)
@@ -394,60 +415,57 @@ class Engine:
             if "last_updated" in node or node is chain[0]:
                 node["last_updated"] = _newer(stamp, node.get("last_updated"))
 
-    def delete_object(self, path: ObjectPath) -> None:
+    async def delete_object(self, path: ObjectPath) -> None:
         """Remove the addressed object (or nested object); 404 with the declared status if unknown."""
         if not path.steps:
-            if not self.store.delete_object(path.collection, path.owner[0], path.owner[1], path.id):
+            if not await self.store.delete_object(path.collection, path.owner[0], path.owner[1], path.id):
                 raise self.not_found(path)
             return
-        root = self.get_object(path.root)
-        parent = root
-        for n, step in enumerate(path.steps[:-1]):
-            parent = self._child(parent, step, replace(path, steps=path.steps[: n + 1]))
-        last = path.steps[-1]
-        self._child(parent, last, path)
-        parent[last.field] = [
-            i for i in parent.get(last.field) or [] if not (isinstance(i, dict) and _same(i.get(last.key), last.value))
-        ]
-        self.store.put_object(
-            path.collection,
-            path.owner[0],
-            path.owner[1],
-            path.id,
-            root,
-            str(root.get("last_updated") or now_timestamp()),
-        )
 
-    def post_object(self, collection: str, owner: Owner | None, key: str, body: BaseModel) -> tuple[Owner, str]:
+        def remove(root: dict[str, Any] | None) -> dict[str, Any] | None:
+            chain = self._chain(root, path)
+            parent, last = chain[-2], path.steps[-1]
+            parent[last.field] = [
+                i
+                for i in parent.get(last.field) or []
+                if not (isinstance(i, dict) and _same(i.get(last.key), last.value))
+            ]
+            return chain[0]
+
+        await self._update(path, remove)
+
+    async def post_object(self, collection: str, owner: Owner | None, key: str, body: BaseModel) -> tuple[Owner, str]:
         """Store a POSTed object under its own id (``key`` field) and owner (the body's when
         ``owner`` is None); returns both."""
         data = as_json(body)
         oid = _key_value(data, key)
         if owner is None:
             owner = (_key_value(data, "country_code"), _key_value(data, "party_id"))
-        self.store.put_object(
+        await self.store.put_object(
             collection, owner[0], owner[1], oid, data, str(data.get("last_updated") or now_timestamp())
         )
         return owner, oid
 
-    def record(self, collection: str, party: Party | None, body: BaseModel) -> str:
+    async def record(self, collection: str, party: Party | None, body: BaseModel) -> str:
         """Keep a received result (a command or charging-profile result) that has no id of its own.
 
         Stored under the calling party's key and a fresh id, with the time of receipt, so that
         ``store.list_objects(collection, ...)`` shows them in order of arrival.
         """
         oid = str(uuid.uuid4())
-        self.store.put_object(collection, "-", party.party_key if party else "-", oid, as_json(body), now_timestamp())
+        await self.store.put_object(
+            collection, "-", party.party_key if party else "-", oid, as_json(body), now_timestamp()
+        )
         return oid
 
-    def authorize(
+    async def authorize(
         self, path: ObjectPath, *, token_type: str | None, location: BaseModel | None, fields: Sequence[str]
     ) -> dict[str, Any]:
         """An authorization answered from the store: the stored token at ``path`` (of ``token_type``
         when given) is ALLOWED when it is valid, BLOCKED when not; an unknown token is 404 with the
         declared status (2004 Unknown Token from 2.2 on). ``fields``: the AuthorizationInfo fields
         of this version among ``allowed``, ``token`` and ``location``."""
-        token = self.get_object(path)
+        token = await self.get_object(path)
         if token_type is not None and not _same(token.get("type", "RFID"), token_type):
             raise self.not_found(path)
         answer: dict[str, Any] = {"allowed": "ALLOWED" if token.get("valid") is True else "BLOCKED"}

@@ -35,7 +35,7 @@ class SessionsReceiverHandlers:
         session_id: str,
     ) -> Session:
         """Read back a stored session to check it. Default: answers the stored Session."""
-        return ctx.engine.get_model(ObjectPath("Session", (country_code, party_id), session_id), Session)
+        return await ctx.engine.get_model(ObjectPath("Session", (country_code, party_id), session_id), Session)
 
     async def put(
         self,
@@ -46,7 +46,7 @@ class SessionsReceiverHandlers:
         body: Session,
     ) -> bool:
         """Create or replace a session including its charging periods. Default: stores the Session (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Session", (country_code, party_id), session_id), body, key="id", owned=True
         )
 
@@ -59,7 +59,7 @@ class SessionsReceiverHandlers:
         body: SessionPatch,
     ) -> None:
         """Update some fields of a session; charging periods are appended. Default: merges the fields into the stored Session (charging_periods: items added)."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Session", (country_code, party_id), session_id),
             body,
             key="id",
@@ -77,7 +77,7 @@ class ChargingProfilesSenderHandlers:
         body: ActiveChargingProfileResult,
     ) -> None:
         """Deliver the result of a GET to its response_url. Default: keeps the ActiveChargingProfileResult in the store."""
-        ctx.engine.record("ActiveChargingProfileResult", ctx.party, body)
+        await ctx.engine.record("ActiveChargingProfileResult", ctx.party, body)
 
     async def post_charging_profile_result(
         self,
@@ -85,7 +85,7 @@ class ChargingProfilesSenderHandlers:
         body: ChargingProfileResult,
     ) -> None:
         """Deliver the result of a PUT to its response_url. Default: keeps the ChargingProfileResult in the store."""
-        ctx.engine.record("ChargingProfileResult", ctx.party, body)
+        await ctx.engine.record("ChargingProfileResult", ctx.party, body)
 
     async def post_clear_profile_result(
         self,
@@ -93,7 +93,7 @@ class ChargingProfilesSenderHandlers:
         body: ClearProfileResult,
     ) -> None:
         """Deliver the result of a DELETE to its response_url. Default: keeps the ClearProfileResult in the store."""
-        ctx.engine.record("ClearProfileResult", ctx.party, body)
+        await ctx.engine.record("ClearProfileResult", ctx.party, body)
 
     async def put(
         self,
@@ -102,7 +102,7 @@ class ChargingProfilesSenderHandlers:
         body: ActiveChargingProfile,
     ) -> bool:
         """Push a changed active profile of a session. Default: stores the ActiveChargingProfile (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("ActiveChargingProfile", ctx.own, session_id), body, key=None, owned=False
         )
 
@@ -117,7 +117,7 @@ class HubClientInfoReceiverHandlers:
         party_id: str,
     ) -> ClientInfo:
         """Read back stored client information to check it. Default: answers the stored ClientInfo."""
-        return ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
+        return await ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
 
     async def put(
         self,
@@ -127,7 +127,9 @@ class HubClientInfoReceiverHandlers:
         body: ClientInfo,
     ) -> bool:
         """Create or replace client information. Default: stores the ClientInfo (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(ObjectPath("ClientInfo", (country_code, party_id)), body, key=None, owned=True)
+        return await ctx.engine.put_object(
+            ObjectPath("ClientInfo", (country_code, party_id)), body, key=None, owned=True
+        )
 
 
 @dataclass

@@ -47,7 +47,7 @@ class LocationsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through locations changed in a time window. Default: pages through the stored Location objects."""
-        return ctx.engine.list_objects("Location", page)
+        return await ctx.engine.list_objects("Location", page)
 
     async def get_location(
         self,
@@ -55,7 +55,7 @@ class LocationsSenderHandlers:
         location_id: str,
     ) -> Location:
         """One location. Default: answers the stored Location."""
-        return ctx.engine.get_model(ObjectPath("Location", ctx.own, location_id), Location)
+        return await ctx.engine.get_model(ObjectPath("Location", ctx.own, location_id), Location)
 
     async def get_evse(
         self,
@@ -64,7 +64,9 @@ class LocationsSenderHandlers:
         evse_uid: str,
     ) -> EVSE:
         """One EVSE of a location. Default: answers the stored Location > evses[uid]."""
-        return ctx.engine.get_model(ObjectPath("Location", ctx.own, location_id).child("evses", "uid", evse_uid), EVSE)
+        return await ctx.engine.get_model(
+            ObjectPath("Location", ctx.own, location_id).child("evses", "uid", evse_uid), EVSE
+        )
 
     async def get_connector(
         self,
@@ -74,7 +76,7 @@ class LocationsSenderHandlers:
         connector_id: str,
     ) -> Connector:
         """One connector of an EVSE. Default: answers the stored Location > evses[uid] > connectors[id]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", ctx.own, location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -91,7 +93,7 @@ class SessionsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through sessions changed in a time window. Default: pages through the stored Session objects."""
-        return ctx.engine.list_objects("Session", page)
+        return await ctx.engine.list_objects("Session", page)
 
     async def set_charging_preferences(
         self,
@@ -112,7 +114,7 @@ class CDRsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through CDRs created in a time window. Default: pages through the stored CDR objects."""
-        return ctx.engine.list_objects("CDR", page)
+        return await ctx.engine.list_objects("CDR", page)
 
 
 class TariffsSenderHandlers:
@@ -124,7 +126,7 @@ class TariffsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through tariffs changed in a time window. Default: pages through the stored Tariff objects."""
-        return ctx.engine.list_objects("Tariff", page)
+        return await ctx.engine.list_objects("Tariff", page)
 
 
 class TokensReceiverHandlers:
@@ -139,7 +141,7 @@ class TokensReceiverHandlers:
         type: str | None = None,
     ) -> Token:
         """Read back a stored token to check it. Default: answers the stored Token."""
-        return ctx.engine.get_model(ObjectPath("Token", (country_code, party_id), token_uid), Token)
+        return await ctx.engine.get_model(ObjectPath("Token", (country_code, party_id), token_uid), Token)
 
     async def put(
         self,
@@ -151,7 +153,7 @@ class TokensReceiverHandlers:
         type: str | None = None,
     ) -> bool:
         """Create or replace a token. Default: stores the Token (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Token", (country_code, party_id), token_uid), body, key="uid", owned=True
         )
 
@@ -165,7 +167,9 @@ class TokensReceiverHandlers:
         type: str | None = None,
     ) -> None:
         """Update some fields of a token. Default: merges the fields into the stored Token."""
-        ctx.engine.patch_object(ObjectPath("Token", (country_code, party_id), token_uid), body, key="uid", owned=True)
+        await ctx.engine.patch_object(
+            ObjectPath("Token", (country_code, party_id), token_uid), body, key="uid", owned=True
+        )
 
 
 class CommandsReceiverHandlers:
@@ -330,7 +334,7 @@ class HubClientInfoReceiverHandlers:
         party_id: str,
     ) -> ClientInfo:
         """Read back stored client information to check it. Default: answers the stored ClientInfo."""
-        return ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
+        return await ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
 
     async def put(
         self,
@@ -340,7 +344,9 @@ class HubClientInfoReceiverHandlers:
         body: ClientInfo,
     ) -> bool:
         """Create or replace client information. Default: stores the ClientInfo (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(ObjectPath("ClientInfo", (country_code, party_id)), body, key=None, owned=True)
+        return await ctx.engine.put_object(
+            ObjectPath("ClientInfo", (country_code, party_id)), body, key=None, owned=True
+        )
 
 
 @dataclass

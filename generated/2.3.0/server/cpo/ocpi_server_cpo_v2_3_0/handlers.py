@@ -48,7 +48,7 @@ class LocationsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through locations changed in a time window. Default: pages through the stored Location objects."""
-        return ctx.engine.list_objects("Location", page)
+        return await ctx.engine.list_objects("Location", page)
 
     async def get_location(
         self,
@@ -56,7 +56,7 @@ class LocationsSenderHandlers:
         location_id: str,
     ) -> Location:
         """One location. Default: answers the stored Location."""
-        return ctx.engine.get_model(ObjectPath("Location", ctx.own, location_id), Location)
+        return await ctx.engine.get_model(ObjectPath("Location", ctx.own, location_id), Location)
 
     async def get_evse(
         self,
@@ -65,7 +65,9 @@ class LocationsSenderHandlers:
         evse_uid: str,
     ) -> EVSE:
         """One EVSE of a location. Default: answers the stored Location > evses[uid]."""
-        return ctx.engine.get_model(ObjectPath("Location", ctx.own, location_id).child("evses", "uid", evse_uid), EVSE)
+        return await ctx.engine.get_model(
+            ObjectPath("Location", ctx.own, location_id).child("evses", "uid", evse_uid), EVSE
+        )
 
     async def get_connector(
         self,
@@ -75,7 +77,7 @@ class LocationsSenderHandlers:
         connector_id: str,
     ) -> Connector:
         """One connector of an EVSE. Default: answers the stored Location > evses[uid] > connectors[id]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", ctx.own, location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -92,7 +94,7 @@ class SessionsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through sessions changed in a time window. Default: pages through the stored Session objects."""
-        return ctx.engine.list_objects("Session", page)
+        return await ctx.engine.list_objects("Session", page)
 
     async def set_charging_preferences(
         self,
@@ -113,7 +115,7 @@ class CDRsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through CDRs created in a time window. Default: pages through the stored CDR objects."""
-        return ctx.engine.list_objects("CDR", page)
+        return await ctx.engine.list_objects("CDR", page)
 
 
 class TariffsSenderHandlers:
@@ -125,7 +127,7 @@ class TariffsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through tariffs changed in a time window. Default: pages through the stored Tariff objects."""
-        return ctx.engine.list_objects("Tariff", page)
+        return await ctx.engine.list_objects("Tariff", page)
 
 
 class TokensReceiverHandlers:
@@ -140,7 +142,7 @@ class TokensReceiverHandlers:
         type: str | None = None,
     ) -> Token:
         """A token as the receiver stores it. Default: answers the stored Token."""
-        return ctx.engine.get_model(ObjectPath("Token", (country_code, party_id), token_uid), Token)
+        return await ctx.engine.get_model(ObjectPath("Token", (country_code, party_id), token_uid), Token)
 
     async def put(
         self,
@@ -152,7 +154,7 @@ class TokensReceiverHandlers:
         type: str | None = None,
     ) -> bool:
         """Create or replace a token. Default: stores the Token (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Token", (country_code, party_id), token_uid), body, key="uid", owned=True
         )
 
@@ -166,7 +168,9 @@ class TokensReceiverHandlers:
         type: str | None = None,
     ) -> None:
         """Change some fields of a token (last_updated always included). Default: merges the fields into the stored Token."""
-        ctx.engine.patch_object(ObjectPath("Token", (country_code, party_id), token_uid), body, key="uid", owned=True)
+        await ctx.engine.patch_object(
+            ObjectPath("Token", (country_code, party_id), token_uid), body, key="uid", owned=True
+        )
 
 
 class CommandsReceiverHandlers:
@@ -331,7 +335,7 @@ class HubClientInfoReceiverHandlers:
         party_id: str,
     ) -> ClientInfo:
         """A ClientInfo as the connected party stores it. Default: answers the stored ClientInfo."""
-        return ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
+        return await ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
 
     async def put(
         self,
@@ -341,7 +345,9 @@ class HubClientInfoReceiverHandlers:
         body: ClientInfo,
     ) -> bool:
         """Create or replace a ClientInfo. Default: stores the ClientInfo (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(ObjectPath("ClientInfo", (country_code, party_id)), body, key=None, owned=True)
+        return await ctx.engine.put_object(
+            ObjectPath("ClientInfo", (country_code, party_id)), body, key=None, owned=True
+        )
 
 
 class InvoiceReconciliationSenderHandlers:
@@ -353,7 +359,7 @@ class InvoiceReconciliationSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through records issued in a time window. Default: pages through the stored InvoiceReconciliationRecord objects."""
-        return ctx.engine.list_objects("InvoiceReconciliationRecord", page)
+        return await ctx.engine.list_objects("InvoiceReconciliationRecord", page)
 
 
 class InvoiceReconciliationReceiverHandlers:
@@ -367,7 +373,7 @@ class InvoiceReconciliationReceiverHandlers:
         id: str,
     ) -> InvoiceReconciliationRecord:
         """Read one record as the receiver holds it. Default: answers the stored InvoiceReconciliationRecord."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("InvoiceReconciliationRecord", (country_code, party_id), id), InvoiceReconciliationRecord
         )
 
@@ -377,7 +383,7 @@ class InvoiceReconciliationReceiverHandlers:
         body: InvoiceReconciliationRecord,
     ) -> tuple[Owner, str]:
         """Deliver a new record (see ERRATA for the URL). Default: stores the InvoiceReconciliationRecord under its id."""
-        return ctx.engine.post_object("InvoiceReconciliationRecord", None, "id", body)
+        return await ctx.engine.post_object("InvoiceReconciliationRecord", None, "id", body)
 
     async def put(
         self,
@@ -388,7 +394,7 @@ class InvoiceReconciliationReceiverHandlers:
         body: InvoiceReconciliationRecord,
     ) -> bool:
         """Replace a record with its corrected version. Default: stores the InvoiceReconciliationRecord (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("InvoiceReconciliationRecord", (country_code, party_id), id), body, key="id", owned=True
         )
 
@@ -400,7 +406,7 @@ class InvoiceReconciliationReceiverHandlers:
         id: str,
     ) -> None:
         """Withdraw a record that was sent in error. Default: removes the stored InvoiceReconciliationRecord."""
-        ctx.engine.delete_object(ObjectPath("InvoiceReconciliationRecord", (country_code, party_id), id))
+        await ctx.engine.delete_object(ObjectPath("InvoiceReconciliationRecord", (country_code, party_id), id))
 
 
 @dataclass

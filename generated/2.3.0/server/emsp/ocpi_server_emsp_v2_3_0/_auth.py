@@ -49,37 +49,37 @@ class Authenticator:
         self.store = store
         self.settings = settings
 
-    def identify(self, header: str | None) -> AuthContext | None:
+    async def identify(self, header: str | None) -> AuthContext | None:
         """The party an Authorization header value names, or None (no exception)."""
         for candidate in parse_authorization(header):
-            found = self.store.party_by_token(candidate)
+            found = await self.store.party_by_token(candidate)
             if found is not None:
                 party, kind = found
                 return AuthContext(party=party, token_kind=kind)
         return None
 
-    def require(self, request: Request, *, allow_token_a: bool) -> AuthContext:
+    async def require(self, request: Request, *, allow_token_a: bool) -> AuthContext:
         """The caller, or OcpiHTTPError 401/2000 ``Unauthorized`` when the header is missing, not
         ``Token ...``, names no party, or is a token A where only a token C may be used."""
-        context = self.identify(request.headers.get("authorization"))
+        context = await self.identify(request.headers.get("authorization"))
         if context is None:
             raise _unauthorized()
         if context.token_kind == "A" and not allow_token_a:
             raise _unauthorized()
         return context
 
-    def optional(self, request: Request, *, allow_token_a: bool = True) -> AuthContext | None:
+    async def optional(self, request: Request, *, allow_token_a: bool = True) -> AuthContext | None:
         """None for a request without an Authorization header; otherwise like ``require``."""
         if request.headers.get("authorization") is None:
             return None
-        return self.require(request, allow_token_a=allow_token_a)
+        return await self.require(request, allow_token_a=allow_token_a)
 
-    def for_versions(self, request: Request) -> AuthContext | None:
+    async def for_versions(self, request: Request) -> AuthContext | None:
         """Access to the versions list and version details: token A or C, or anonymous when
         ``settings.versions_require_token`` is False (a token that is sent must still be valid)."""
         if self.settings.versions_require_token:
-            return self.require(request, allow_token_a=True)
-        return self.optional(request, allow_token_a=True)
+            return await self.require(request, allow_token_a=True)
+        return await self.optional(request, allow_token_a=True)
 
     # -- FastAPI dependencies ----------------------------------------------------------------------
 
@@ -87,7 +87,7 @@ class Authenticator:
         """``Depends(auth.dependency())`` for function modules; ``allow_token_a=True`` for credentials."""
 
         async def authorized(request: Request) -> AuthContext:
-            return self.require(request, allow_token_a=allow_token_a)
+            return await self.require(request, allow_token_a=allow_token_a)
 
         return authorized
 
@@ -95,6 +95,6 @@ class Authenticator:
         """``Depends(auth.versions_dependency())`` for the versions list and version details."""
 
         async def versions_access(request: Request) -> AuthContext | None:
-            return self.for_versions(request)
+            return await self.for_versions(request)
 
         return versions_access

@@ -44,7 +44,7 @@ class LocationsReceiverHandlers:
         location_id: str,
     ) -> Location:
         """A location as the receiver stores it. Default: answers the stored Location."""
-        return ctx.engine.get_model(ObjectPath("Location", (country_code, party_id), location_id), Location)
+        return await ctx.engine.get_model(ObjectPath("Location", (country_code, party_id), location_id), Location)
 
     async def get_evse(
         self,
@@ -55,7 +55,7 @@ class LocationsReceiverHandlers:
         evse_uid: str,
     ) -> EVSE:
         """An EVSE as the receiver stores it. Default: answers the stored Location > evses[uid]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid), EVSE
         )
 
@@ -69,7 +69,7 @@ class LocationsReceiverHandlers:
         connector_id: str,
     ) -> Connector:
         """A connector as the receiver stores it. Default: answers the stored Location > evses[uid] > connectors[id]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -85,7 +85,7 @@ class LocationsReceiverHandlers:
         body: Location,
     ) -> bool:
         """Create or replace a location. Default: stores the Location (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id), body, key="id", owned=True
         )
 
@@ -99,7 +99,7 @@ class LocationsReceiverHandlers:
         body: EVSE,
     ) -> bool:
         """Create or replace an EVSE. Default: stores the Location > evses[uid] (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid),
             body,
             key="id",
@@ -117,7 +117,7 @@ class LocationsReceiverHandlers:
         body: Connector,
     ) -> bool:
         """Create or replace a connector. Default: stores the Location > evses[uid] > connectors[id] (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -135,7 +135,7 @@ class LocationsReceiverHandlers:
         body: LocationPatch,
     ) -> None:
         """Change some fields of a location (last_updated always included). Default: merges the fields into the stored Location."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id), body, key="id", owned=True
         )
 
@@ -149,7 +149,7 @@ class LocationsReceiverHandlers:
         body: EVSEPatch,
     ) -> None:
         """Change some fields of an EVSE (last_updated always included). Default: merges the fields into the stored Location > evses[uid]."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid),
             body,
             key="id",
@@ -167,7 +167,7 @@ class LocationsReceiverHandlers:
         body: ConnectorPatch,
     ) -> None:
         """Change some fields of a connector (last_updated always included). Default: merges the fields into the stored Location > evses[uid] > connectors[id]."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -188,7 +188,7 @@ class SessionsReceiverHandlers:
         session_id: str,
     ) -> Session:
         """A session as the receiver stores it. Default: answers the stored Session."""
-        return ctx.engine.get_model(ObjectPath("Session", (country_code, party_id), session_id), Session)
+        return await ctx.engine.get_model(ObjectPath("Session", (country_code, party_id), session_id), Session)
 
     async def put(
         self,
@@ -199,7 +199,7 @@ class SessionsReceiverHandlers:
         body: Session,
     ) -> bool:
         """Create or replace a session including its charging periods. Default: stores the Session (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Session", (country_code, party_id), session_id), body, key="id", owned=True
         )
 
@@ -212,7 +212,7 @@ class SessionsReceiverHandlers:
         body: SessionPatch,
     ) -> None:
         """Change some fields of a session; charging periods sent are appended. Default: merges the fields into the stored Session (charging_periods: items added)."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Session", (country_code, party_id), session_id),
             body,
             key="id",
@@ -232,7 +232,7 @@ class CDRsReceiverHandlers:
         object_id: str,
     ) -> CDR:
         """Read back a posted CDR at the URL the receiver returned (see ERRATA Format gaps). Default: answers a stored CDR at the URL that its POST answered in Location."""
-        return ctx.engine.get_model(ObjectPath("CDR", (country_code, party_id), object_id), CDR)
+        return await ctx.engine.get_model(ObjectPath("CDR", (country_code, party_id), object_id), CDR)
 
     async def post(
         self,
@@ -240,7 +240,7 @@ class CDRsReceiverHandlers:
         body: CDR,
     ) -> tuple[Owner, str]:
         """Deliver a new CDR; the Location response header gives its URL. Default: stores the CDR under its id, 201 with Location."""
-        return ctx.engine.post_object("CDR", None, "id", body)
+        return await ctx.engine.post_object("CDR", None, "id", body)
 
 
 class TariffsReceiverHandlers:
@@ -254,7 +254,7 @@ class TariffsReceiverHandlers:
         tariff_id: str,
     ) -> Tariff:
         """A tariff as the receiver stores it. Default: answers the stored Tariff."""
-        return ctx.engine.get_model(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
+        return await ctx.engine.get_model(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
 
     async def put(
         self,
@@ -265,7 +265,7 @@ class TariffsReceiverHandlers:
         body: Tariff,
     ) -> bool:
         """Create or replace a tariff. Default: stores the Tariff (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Tariff", (country_code, party_id), tariff_id), body, key="id", owned=True
         )
 
@@ -277,7 +277,7 @@ class TariffsReceiverHandlers:
         tariff_id: str,
     ) -> None:
         """Remove a tariff that will not be used again. Default: removes the stored Tariff."""
-        ctx.engine.delete_object(ObjectPath("Tariff", (country_code, party_id), tariff_id))
+        await ctx.engine.delete_object(ObjectPath("Tariff", (country_code, party_id), tariff_id))
 
 
 class TokensSenderHandlers:
@@ -289,7 +289,7 @@ class TokensSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through tokens changed in a time window. Default: pages through the stored Token objects."""
-        return ctx.engine.list_objects("Token", page)
+        return await ctx.engine.list_objects("Token", page)
 
     async def authorize(
         self,
@@ -299,7 +299,7 @@ class TokensSenderHandlers:
         type: str | None = None,
     ) -> AuthorizationInfo:
         """Ask the eMSP in real time whether a token may charge. Default: ALLOWED for a stored valid Token, BLOCKED for an invalid one, unknown: 404."""
-        answer = ctx.engine.authorize(
+        answer = await ctx.engine.authorize(
             ObjectPath("Token", ctx.own, token_uid),
             token_type=type,
             location=body,
@@ -317,7 +317,7 @@ class CommandsSenderHandlers:
         body: CommandResult,
     ) -> None:
         """Receive a command result at the response_url the sender gave (see ERRATA Format gaps). Default: keeps the CommandResult in the store."""
-        ctx.engine.record("CommandResult", ctx.party, body)
+        await ctx.engine.record("CommandResult", ctx.party, body)
 
 
 class HubClientInfoReceiverHandlers:
@@ -330,7 +330,7 @@ class HubClientInfoReceiverHandlers:
         party_id: str,
     ) -> ClientInfo:
         """A ClientInfo as the connected party stores it. Default: answers the stored ClientInfo."""
-        return ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
+        return await ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
 
     async def put(
         self,
@@ -340,7 +340,9 @@ class HubClientInfoReceiverHandlers:
         body: ClientInfo,
     ) -> bool:
         """Create or replace a ClientInfo. Default: stores the ClientInfo (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(ObjectPath("ClientInfo", (country_code, party_id)), body, key=None, owned=True)
+        return await ctx.engine.put_object(
+            ObjectPath("ClientInfo", (country_code, party_id)), body, key=None, owned=True
+        )
 
 
 class InvoiceReconciliationSenderHandlers:
@@ -352,7 +354,7 @@ class InvoiceReconciliationSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through records issued in a time window. Default: pages through the stored InvoiceReconciliationRecord objects."""
-        return ctx.engine.list_objects("InvoiceReconciliationRecord", page)
+        return await ctx.engine.list_objects("InvoiceReconciliationRecord", page)
 
 
 class InvoiceReconciliationReceiverHandlers:
@@ -366,7 +368,7 @@ class InvoiceReconciliationReceiverHandlers:
         id: str,
     ) -> InvoiceReconciliationRecord:
         """Read one record as the receiver holds it. Default: answers the stored InvoiceReconciliationRecord."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("InvoiceReconciliationRecord", (country_code, party_id), id), InvoiceReconciliationRecord
         )
 
@@ -376,7 +378,7 @@ class InvoiceReconciliationReceiverHandlers:
         body: InvoiceReconciliationRecord,
     ) -> tuple[Owner, str]:
         """Deliver a new record (see ERRATA for the URL). Default: stores the InvoiceReconciliationRecord under its id."""
-        return ctx.engine.post_object("InvoiceReconciliationRecord", None, "id", body)
+        return await ctx.engine.post_object("InvoiceReconciliationRecord", None, "id", body)
 
     async def put(
         self,
@@ -387,7 +389,7 @@ class InvoiceReconciliationReceiverHandlers:
         body: InvoiceReconciliationRecord,
     ) -> bool:
         """Replace a record with its corrected version. Default: stores the InvoiceReconciliationRecord (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("InvoiceReconciliationRecord", (country_code, party_id), id), body, key="id", owned=True
         )
 
@@ -399,7 +401,7 @@ class InvoiceReconciliationReceiverHandlers:
         id: str,
     ) -> None:
         """Withdraw a record that was sent in error. Default: removes the stored InvoiceReconciliationRecord."""
-        ctx.engine.delete_object(ObjectPath("InvoiceReconciliationRecord", (country_code, party_id), id))
+        await ctx.engine.delete_object(ObjectPath("InvoiceReconciliationRecord", (country_code, party_id), id))
 
 
 @dataclass

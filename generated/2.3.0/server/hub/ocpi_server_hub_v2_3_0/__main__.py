@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 
 from ._app import issue_token_a
@@ -16,10 +17,10 @@ def main(argv: list[str] | None = None) -> int:
     issue.add_argument("peer", help="a name for the peer's connection, e.g. NL/ABC")
     args = parser.parse_args(argv)
     settings = ServerSettings.from_env()
-    if settings.database == ":memory:":
+    if settings.database.strip() in ("", ":memory:", "sqlite://", "sqlite:///:memory:"):
         print("OCPI_DATABASE is :memory:, a token would be lost; set it to a file", file=sys.stderr)
         return 2
-    token = issue_token_a(settings, args.peer)
+    token = asyncio.run(issue_token_a(settings, args.peer))
     print(f"token A for {args.peer}: {token}")
     print(f"versions URL: {settings.base_url}/versions")
     return 0

@@ -170,7 +170,7 @@ class CredentialsService:
 
     async def get(self, auth: AuthContext) -> dict[str, Any]:
         """Our credentials for the caller, with the token it uses now (C, or A before registering)."""
-        party = self.store.party(auth.party.party_key) or auth.party
+        party = await self.store.party(auth.party.party_key) or auth.party
         token = party.token_c if auth.token_kind == "C" else party.token_a
         if token is None:  # the token was replaced between authentication and now
             raise OcpiHTTPError(401, GENERIC_CLIENT_ERROR, "Unauthorized")
@@ -194,28 +194,32 @@ class CredentialsService:
         peer = _read_body(body)
         info = await self._fetch(peer)
         token_a = auth.party.token_a
-        current = self.store.party(auth.party.party_key)
-        # No await since this read: nothing else on the event loop ran between it and the save.
-        if current is None or current.registered or current.token_a is None or current.token_a != token_a:
-            raise _not_allowed("Client already registered; use PUT to update the credentials")
-        return self._complete(current, peer, info)
+
+        def still_pending(current: Party) -> None:
+            if current.registered or current.token_a is None or current.token_a != token_a:
+                raise _not_allowed("Client already registered; use PUT to update the credentials")
+
+        return await self._complete(auth.party.party_key, still_pending, peer, info)
 
     async def put(self, auth: AuthContext, body: Any) -> dict[str, Any]:
         """Update the caller's credentials and endpoints, and issue a new token C (token C only)."""
         self.check_put(auth)
         peer = _read_body(body)
         info = await self._fetch(peer)
-        current = self.store.party(auth.party.party_key)
-        if current is None or current.token_c is None or current.token_c != auth.party.token_c:
-            # Unregistered, or another PUT replaced the token meanwhile: this token is gone.
-            raise OcpiHTTPError(401, GENERIC_CLIENT_ERROR, "Unauthorized")
-        return self._complete(current, peer, info)
+        token_c = auth.party.token_c
+
+        def still_current(current: Party) -> None:
+            if current.token_c is None or current.token_c != token_c:
+                # Unregistered, or another PUT replaced the token meanwhile: this token is gone.
+                raise OcpiHTTPError(401, GENERIC_CLIENT_ERROR, "Unauthorized")
+
+        return await self._complete(auth.party.party_key, still_current, peer, info)
 
     async def delete(self, auth: AuthContext) -> None:
         """Unregister the caller (token C only): its token C stops working."""
         if auth.token_kind != "C" or not auth.party.registered:
             raise _not_allowed("Client not registered")
-        self.store.delete_party(auth.party.party_key)
+        await self.store.delete_party(auth.party.party_key)
         logger.info("party %s unregistered", auth.party.party_key)
 
     # -- internals ---------------------------------------------------------------------------------
@@ -233,19 +237,31 @@ class CredentialsService:
             raise TypeError("fetch_peer must return a PeerInfo")
         return info
 
-    def _complete(self, current: Party, peer: _PeerCredentials, info: PeerInfo) -> dict[str, Any]:
+    async def _complete(
+        self, party_key: str, check: Callable[[Party], None], peer: _PeerCredentials, info: PeerInfo
+    ) -> dict[str, Any]:
+        """Save the peer's credentials and a new token C, in one store transaction with ``check``
+        (which raises when the caller's token is no longer the current one)."""
         token_c = new_token()
-        party = replace(
-            current,
-            token_a=None,
-            token_b=peer.token,
-            token_c=token_c,
-            versions_url=peer.url,
-            version=info.version,
-            endpoints=[dict(endpoint) for endpoint in info.endpoints],
-            credentials=peer.raw,
-            roles=peer.roles,
-        )
-        self.store.save_party(party)
+
+        def complete(current: Party | None) -> Party:
+            if current is None:
+                raise OcpiHTTPError(401, GENERIC_CLIENT_ERROR, "Unauthorized")  # unregistered meanwhile
+            check(current)
+            return replace(
+                current,
+                token_a=None,
+                token_b=peer.token,
+                token_c=token_c,
+                versions_url=peer.url,
+                version=info.version,
+                endpoints=[dict(endpoint) for endpoint in info.endpoints],
+                credentials=peer.raw,
+                roles=peer.roles,
+            )
+
+        party = await self.store.update_party(party_key, complete)
+        if party is None:  # complete() returns a party or raises
+            raise RuntimeError("the store did not save the registration")
         logger.info("party %s registered for version %s", party.party_key, info.version)
         return self.own_credentials(party, token_c)

@@ -59,7 +59,8 @@ class ServerSettings:
     party_id: str
     """Our own party id (CiString(3))."""
     database: str = ":memory:"
-    """sqlite database path; ``:memory:`` keeps everything in the process."""
+    """Where the store keeps its data, as a URL for ``open_store``: ``:memory:`` (this process
+    only), ``sqlite:///path.db`` (a file) or ``postgresql://...`` (several workers or hosts)."""
     max_limit: int = 100
     """The most objects one page of a list returns; a larger ``limit`` is capped to it."""
     default_limit: int = 50

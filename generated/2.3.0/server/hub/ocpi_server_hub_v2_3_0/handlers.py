@@ -58,7 +58,7 @@ class LocationsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through locations changed in a time window. Default: pages through the stored Location objects."""
-        return ctx.engine.list_objects("Location", page)
+        return await ctx.engine.list_objects("Location", page)
 
     async def get_location(
         self,
@@ -66,7 +66,7 @@ class LocationsSenderHandlers:
         location_id: str,
     ) -> Location:
         """One location. Default: answers the stored Location."""
-        return ctx.engine.get_model(ObjectPath("Location", ctx.own, location_id), Location)
+        return await ctx.engine.get_model(ObjectPath("Location", ctx.own, location_id), Location)
 
     async def get_evse(
         self,
@@ -75,7 +75,9 @@ class LocationsSenderHandlers:
         evse_uid: str,
     ) -> EVSE:
         """One EVSE of a location. Default: answers the stored Location > evses[uid]."""
-        return ctx.engine.get_model(ObjectPath("Location", ctx.own, location_id).child("evses", "uid", evse_uid), EVSE)
+        return await ctx.engine.get_model(
+            ObjectPath("Location", ctx.own, location_id).child("evses", "uid", evse_uid), EVSE
+        )
 
     async def get_connector(
         self,
@@ -85,7 +87,7 @@ class LocationsSenderHandlers:
         connector_id: str,
     ) -> Connector:
         """One connector of an EVSE. Default: answers the stored Location > evses[uid] > connectors[id]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", ctx.own, location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -104,7 +106,7 @@ class LocationsReceiverHandlers:
         location_id: str,
     ) -> Location:
         """A location as the receiver stores it. Default: answers the stored Location."""
-        return ctx.engine.get_model(ObjectPath("Location", (country_code, party_id), location_id), Location)
+        return await ctx.engine.get_model(ObjectPath("Location", (country_code, party_id), location_id), Location)
 
     async def get_evse(
         self,
@@ -115,7 +117,7 @@ class LocationsReceiverHandlers:
         evse_uid: str,
     ) -> EVSE:
         """An EVSE as the receiver stores it. Default: answers the stored Location > evses[uid]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid), EVSE
         )
 
@@ -129,7 +131,7 @@ class LocationsReceiverHandlers:
         connector_id: str,
     ) -> Connector:
         """A connector as the receiver stores it. Default: answers the stored Location > evses[uid] > connectors[id]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -145,7 +147,7 @@ class LocationsReceiverHandlers:
         body: Location,
     ) -> bool:
         """Create or replace a location. Default: stores the Location (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id), body, key="id", owned=True
         )
 
@@ -159,7 +161,7 @@ class LocationsReceiverHandlers:
         body: EVSE,
     ) -> bool:
         """Create or replace an EVSE. Default: stores the Location > evses[uid] (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid),
             body,
             key="id",
@@ -177,7 +179,7 @@ class LocationsReceiverHandlers:
         body: Connector,
     ) -> bool:
         """Create or replace a connector. Default: stores the Location > evses[uid] > connectors[id] (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -195,7 +197,7 @@ class LocationsReceiverHandlers:
         body: LocationPatch,
     ) -> None:
         """Change some fields of a location (last_updated always included). Default: merges the fields into the stored Location."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id), body, key="id", owned=True
         )
 
@@ -209,7 +211,7 @@ class LocationsReceiverHandlers:
         body: EVSEPatch,
     ) -> None:
         """Change some fields of an EVSE (last_updated always included). Default: merges the fields into the stored Location > evses[uid]."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid),
             body,
             key="id",
@@ -227,7 +229,7 @@ class LocationsReceiverHandlers:
         body: ConnectorPatch,
     ) -> None:
         """Change some fields of a connector (last_updated always included). Default: merges the fields into the stored Location > evses[uid] > connectors[id]."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -246,7 +248,7 @@ class SessionsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through sessions changed in a time window. Default: pages through the stored Session objects."""
-        return ctx.engine.list_objects("Session", page)
+        return await ctx.engine.list_objects("Session", page)
 
     async def set_charging_preferences(
         self,
@@ -269,7 +271,7 @@ class SessionsReceiverHandlers:
         session_id: str,
     ) -> Session:
         """A session as the receiver stores it. Default: answers the stored Session."""
-        return ctx.engine.get_model(ObjectPath("Session", (country_code, party_id), session_id), Session)
+        return await ctx.engine.get_model(ObjectPath("Session", (country_code, party_id), session_id), Session)
 
     async def put(
         self,
@@ -280,7 +282,7 @@ class SessionsReceiverHandlers:
         body: Session,
     ) -> bool:
         """Create or replace a session including its charging periods. Default: stores the Session (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Session", (country_code, party_id), session_id), body, key="id", owned=True
         )
 
@@ -293,7 +295,7 @@ class SessionsReceiverHandlers:
         body: SessionPatch,
     ) -> None:
         """Change some fields of a session; charging periods sent are appended. Default: merges the fields into the stored Session (charging_periods: items added)."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Session", (country_code, party_id), session_id),
             body,
             key="id",
@@ -311,7 +313,7 @@ class CDRsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through CDRs created in a time window. Default: pages through the stored CDR objects."""
-        return ctx.engine.list_objects("CDR", page)
+        return await ctx.engine.list_objects("CDR", page)
 
 
 class CDRsReceiverHandlers:
@@ -325,7 +327,7 @@ class CDRsReceiverHandlers:
         object_id: str,
     ) -> CDR:
         """Read back a posted CDR at the URL the receiver returned (see ERRATA Format gaps). Default: answers a stored CDR at the URL that its POST answered in Location."""
-        return ctx.engine.get_model(ObjectPath("CDR", (country_code, party_id), object_id), CDR)
+        return await ctx.engine.get_model(ObjectPath("CDR", (country_code, party_id), object_id), CDR)
 
     async def post(
         self,
@@ -333,7 +335,7 @@ class CDRsReceiverHandlers:
         body: CDR,
     ) -> tuple[Owner, str]:
         """Deliver a new CDR; the Location response header gives its URL. Default: stores the CDR under its id, 201 with Location."""
-        return ctx.engine.post_object("CDR", None, "id", body)
+        return await ctx.engine.post_object("CDR", None, "id", body)
 
 
 class TariffsSenderHandlers:
@@ -345,7 +347,7 @@ class TariffsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through tariffs changed in a time window. Default: pages through the stored Tariff objects."""
-        return ctx.engine.list_objects("Tariff", page)
+        return await ctx.engine.list_objects("Tariff", page)
 
 
 class TariffsReceiverHandlers:
@@ -359,7 +361,7 @@ class TariffsReceiverHandlers:
         tariff_id: str,
     ) -> Tariff:
         """A tariff as the receiver stores it. Default: answers the stored Tariff."""
-        return ctx.engine.get_model(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
+        return await ctx.engine.get_model(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
 
     async def put(
         self,
@@ -370,7 +372,7 @@ class TariffsReceiverHandlers:
         body: Tariff,
     ) -> bool:
         """Create or replace a tariff. Default: stores the Tariff (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Tariff", (country_code, party_id), tariff_id), body, key="id", owned=True
         )
 
@@ -382,7 +384,7 @@ class TariffsReceiverHandlers:
         tariff_id: str,
     ) -> None:
         """Remove a tariff that will not be used again. Default: removes the stored Tariff."""
-        ctx.engine.delete_object(ObjectPath("Tariff", (country_code, party_id), tariff_id))
+        await ctx.engine.delete_object(ObjectPath("Tariff", (country_code, party_id), tariff_id))
 
 
 class TokensReceiverHandlers:
@@ -397,7 +399,7 @@ class TokensReceiverHandlers:
         type: str | None = None,
     ) -> Token:
         """A token as the receiver stores it. Default: answers the stored Token."""
-        return ctx.engine.get_model(ObjectPath("Token", (country_code, party_id), token_uid), Token)
+        return await ctx.engine.get_model(ObjectPath("Token", (country_code, party_id), token_uid), Token)
 
     async def put(
         self,
@@ -409,7 +411,7 @@ class TokensReceiverHandlers:
         type: str | None = None,
     ) -> bool:
         """Create or replace a token. Default: stores the Token (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Token", (country_code, party_id), token_uid), body, key="uid", owned=True
         )
 
@@ -423,7 +425,9 @@ class TokensReceiverHandlers:
         type: str | None = None,
     ) -> None:
         """Change some fields of a token (last_updated always included). Default: merges the fields into the stored Token."""
-        ctx.engine.patch_object(ObjectPath("Token", (country_code, party_id), token_uid), body, key="uid", owned=True)
+        await ctx.engine.patch_object(
+            ObjectPath("Token", (country_code, party_id), token_uid), body, key="uid", owned=True
+        )
 
 
 class TokensSenderHandlers:
@@ -435,7 +439,7 @@ class TokensSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through tokens changed in a time window. Default: pages through the stored Token objects."""
-        return ctx.engine.list_objects("Token", page)
+        return await ctx.engine.list_objects("Token", page)
 
     async def authorize(
         self,
@@ -445,7 +449,7 @@ class TokensSenderHandlers:
         type: str | None = None,
     ) -> AuthorizationInfo:
         """Ask the eMSP in real time whether a token may charge. Default: ALLOWED for a stored valid Token, BLOCKED for an invalid one, unknown: 404."""
-        answer = ctx.engine.authorize(
+        answer = await ctx.engine.authorize(
             ObjectPath("Token", ctx.own, token_uid),
             token_type=type,
             location=body,
@@ -552,7 +556,7 @@ class CommandsSenderHandlers:
         body: CommandResult,
     ) -> None:
         """Receive a command result at the response_url the sender gave (see ERRATA Format gaps). Default: keeps the CommandResult in the store."""
-        ctx.engine.record("CommandResult", ctx.party, body)
+        await ctx.engine.record("CommandResult", ctx.party, body)
 
 
 class ChargingProfilesReceiverHandlers:
@@ -627,7 +631,7 @@ class ChargingProfilesSenderHandlers:
         body: ActiveChargingProfileResult,
     ) -> None:
         """Receive the result of a GET at its response_url (path not normative; see ERRATA). Default: keeps the ActiveChargingProfileResult in the store."""
-        ctx.engine.record("ActiveChargingProfileResult", ctx.party, body)
+        await ctx.engine.record("ActiveChargingProfileResult", ctx.party, body)
 
     async def post_charging_profile_result(
         self,
@@ -635,7 +639,7 @@ class ChargingProfilesSenderHandlers:
         body: ChargingProfileResult,
     ) -> None:
         """Receive the result of a PUT at its response_url (path not normative; see ERRATA). Default: keeps the ChargingProfileResult in the store."""
-        ctx.engine.record("ChargingProfileResult", ctx.party, body)
+        await ctx.engine.record("ChargingProfileResult", ctx.party, body)
 
     async def post_clear_profile_result(
         self,
@@ -643,7 +647,7 @@ class ChargingProfilesSenderHandlers:
         body: ClearProfileResult,
     ) -> None:
         """Receive the result of a DELETE at its response_url (path not normative; see ERRATA). Default: keeps the ClearProfileResult in the store."""
-        ctx.engine.record("ClearProfileResult", ctx.party, body)
+        await ctx.engine.record("ClearProfileResult", ctx.party, body)
 
     async def put(
         self,
@@ -652,7 +656,7 @@ class ChargingProfilesSenderHandlers:
         body: ActiveChargingProfile,
     ) -> bool:
         """Be told of a changed active profile of a session. Default: stores the ActiveChargingProfile (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("ActiveChargingProfile", ctx.own, session_id), body, key=None, owned=False
         )
 
@@ -667,7 +671,7 @@ class HubClientInfoReceiverHandlers:
         party_id: str,
     ) -> ClientInfo:
         """A ClientInfo as the connected party stores it. Default: answers the stored ClientInfo."""
-        return ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
+        return await ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
 
     async def put(
         self,
@@ -677,7 +681,9 @@ class HubClientInfoReceiverHandlers:
         body: ClientInfo,
     ) -> bool:
         """Create or replace a ClientInfo. Default: stores the ClientInfo (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(ObjectPath("ClientInfo", (country_code, party_id)), body, key=None, owned=True)
+        return await ctx.engine.put_object(
+            ObjectPath("ClientInfo", (country_code, party_id)), body, key=None, owned=True
+        )
 
 
 class HubClientInfoSenderHandlers:
@@ -689,7 +695,7 @@ class HubClientInfoSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through ClientInfo objects changed in a time window. Default: pages through the stored ClientInfo objects."""
-        return ctx.engine.list_objects("ClientInfo", page)
+        return await ctx.engine.list_objects("ClientInfo", page)
 
 
 class InvoiceReconciliationSenderHandlers:
@@ -701,7 +707,7 @@ class InvoiceReconciliationSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through records issued in a time window. Default: pages through the stored InvoiceReconciliationRecord objects."""
-        return ctx.engine.list_objects("InvoiceReconciliationRecord", page)
+        return await ctx.engine.list_objects("InvoiceReconciliationRecord", page)
 
 
 class InvoiceReconciliationReceiverHandlers:
@@ -715,7 +721,7 @@ class InvoiceReconciliationReceiverHandlers:
         id: str,
     ) -> InvoiceReconciliationRecord:
         """Read one record as the receiver holds it. Default: answers the stored InvoiceReconciliationRecord."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("InvoiceReconciliationRecord", (country_code, party_id), id), InvoiceReconciliationRecord
         )
 
@@ -725,7 +731,7 @@ class InvoiceReconciliationReceiverHandlers:
         body: InvoiceReconciliationRecord,
     ) -> tuple[Owner, str]:
         """Deliver a new record (see ERRATA for the URL). Default: stores the InvoiceReconciliationRecord under its id."""
-        return ctx.engine.post_object("InvoiceReconciliationRecord", None, "id", body)
+        return await ctx.engine.post_object("InvoiceReconciliationRecord", None, "id", body)
 
     async def put(
         self,
@@ -736,7 +742,7 @@ class InvoiceReconciliationReceiverHandlers:
         body: InvoiceReconciliationRecord,
     ) -> bool:
         """Replace a record with its corrected version. Default: stores the InvoiceReconciliationRecord (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("InvoiceReconciliationRecord", (country_code, party_id), id), body, key="id", owned=True
         )
 
@@ -748,7 +754,7 @@ class InvoiceReconciliationReceiverHandlers:
         id: str,
     ) -> None:
         """Withdraw a record that was sent in error. Default: removes the stored InvoiceReconciliationRecord."""
-        ctx.engine.delete_object(ObjectPath("InvoiceReconciliationRecord", (country_code, party_id), id))
+        await ctx.engine.delete_object(ObjectPath("InvoiceReconciliationRecord", (country_code, party_id), id))
 
 
 @dataclass

@@ -33,6 +33,7 @@ import httpx
 
 from ._registration import PeerUnreachable
 from ._settings import ServerSettings
+from .client._transport import shared_ssl_context
 
 __all__ = ["OutboundPolicy", "RefusedURL", "allowed", "check_endpoints", "peer_http_client"]
 
@@ -137,7 +138,9 @@ def peer_http_client(settings: ServerSettings, peer_url: str, *, timeout: float 
     async def check(request: httpx.Request) -> None:
         await _require(policy, str(request.url), peer_url)
 
-    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, event_hooks={"request": [check]})
+    return httpx.AsyncClient(
+        timeout=timeout, follow_redirects=False, verify=shared_ssl_context(), event_hooks={"request": [check]}
+    )
 
 
 async def _require(policy: OutboundPolicy, url: str, peer_url: str) -> None:

@@ -27,7 +27,7 @@ class LocationsReceiverHandlers:
         location_id: str,
     ) -> Location:
         """A location as the receiver stores it. Default: answers the stored Location."""
-        return ctx.engine.get_model(ObjectPath("Location", (country_code, party_id), location_id), Location)
+        return await ctx.engine.get_model(ObjectPath("Location", (country_code, party_id), location_id), Location)
 
     async def get_evse(
         self,
@@ -38,7 +38,7 @@ class LocationsReceiverHandlers:
         evse_uid: str,
     ) -> EVSE:
         """An EVSE as the receiver stores it. Default: answers the stored Location > evses[uid]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid), EVSE
         )
 
@@ -52,7 +52,7 @@ class LocationsReceiverHandlers:
         connector_id: str,
     ) -> Connector:
         """A connector as the receiver stores it. Default: answers the stored Location > evses[uid] > connectors[id]."""
-        return ctx.engine.get_model(
+        return await ctx.engine.get_model(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -68,7 +68,7 @@ class LocationsReceiverHandlers:
         body: Location,
     ) -> bool:
         """Create or replace a location. Default: stores the Location (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id), body, key="id", owned=True
         )
 
@@ -82,7 +82,7 @@ class LocationsReceiverHandlers:
         body: EVSE,
     ) -> bool:
         """Create or replace an EVSE. Default: stores the Location > evses[uid] (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid),
             body,
             key="id",
@@ -100,7 +100,7 @@ class LocationsReceiverHandlers:
         body: Connector,
     ) -> bool:
         """Create or replace a connector. Default: stores the Location > evses[uid] > connectors[id] (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -118,7 +118,7 @@ class LocationsReceiverHandlers:
         body: LocationPatch,
     ) -> None:
         """Change some fields of a location (last_updated always included). Default: merges the fields into the stored Location."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id), body, key="id", owned=True
         )
 
@@ -132,7 +132,7 @@ class LocationsReceiverHandlers:
         body: EVSEPatch,
     ) -> None:
         """Change some fields of an EVSE (last_updated always included). Default: merges the fields into the stored Location > evses[uid]."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid),
             body,
             key="id",
@@ -150,7 +150,7 @@ class LocationsReceiverHandlers:
         body: ConnectorPatch,
     ) -> None:
         """Change some fields of a connector (last_updated always included). Default: merges the fields into the stored Location > evses[uid] > connectors[id]."""
-        ctx.engine.patch_object(
+        await ctx.engine.patch_object(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -171,7 +171,7 @@ class TariffsReceiverHandlers:
         tariff_id: str,
     ) -> Tariff:
         """A tariff as the receiver stores it. Default: answers the stored Tariff."""
-        return ctx.engine.get_model(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
+        return await ctx.engine.get_model(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
 
     async def put(
         self,
@@ -182,7 +182,7 @@ class TariffsReceiverHandlers:
         body: Tariff,
     ) -> bool:
         """Create or replace a tariff. Default: stores the Tariff (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Tariff", (country_code, party_id), tariff_id), body, key="id", owned=True
         )
 
@@ -194,7 +194,7 @@ class TariffsReceiverHandlers:
         tariff_id: str,
     ) -> None:
         """Remove a tariff that will not be used again. Default: removes the stored Tariff."""
-        ctx.engine.delete_object(ObjectPath("Tariff", (country_code, party_id), tariff_id))
+        await ctx.engine.delete_object(ObjectPath("Tariff", (country_code, party_id), tariff_id))
 
 
 class HubClientInfoReceiverHandlers:
@@ -207,7 +207,7 @@ class HubClientInfoReceiverHandlers:
         party_id: str,
     ) -> ClientInfo:
         """A ClientInfo as the connected party stores it. Default: answers the stored ClientInfo."""
-        return ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
+        return await ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
 
     async def put(
         self,
@@ -217,7 +217,9 @@ class HubClientInfoReceiverHandlers:
         body: ClientInfo,
     ) -> bool:
         """Create or replace a ClientInfo. Default: stores the ClientInfo (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(ObjectPath("ClientInfo", (country_code, party_id)), body, key=None, owned=True)
+        return await ctx.engine.put_object(
+            ObjectPath("ClientInfo", (country_code, party_id)), body, key=None, owned=True
+        )
 
 
 @dataclass

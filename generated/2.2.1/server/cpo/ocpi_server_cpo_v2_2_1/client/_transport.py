@@ -13,6 +13,7 @@ import asyncio
 import copy
 import functools
 import logging
+import ssl
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
@@ -147,9 +148,17 @@ def awaiting(steps: Callable[P, Flow[R]]) -> Callable[P, Coroutine[Any, Any, R]]
     return run
 
 
+@functools.cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """The TLS settings httpx would make for each client (certificate checks on, the CA bundle and
+    ``SSL_CERT_FILE``/``SSL_CERT_DIR`` as httpx reads them), made once per process: loading the CA
+    bundle costs tens of milliseconds, which a server calling many peers would pay per call."""
+    return httpx.create_ssl_context()
+
+
 def _own_http(settings: Settings) -> dict[str, Any]:
     """Options of the httpx client a transport creates for itself."""
-    return {"timeout": settings.timeout or DEFAULT_TIMEOUT, "follow_redirects": False}
+    return {"timeout": settings.timeout or DEFAULT_TIMEOUT, "follow_redirects": False, "verify": shared_ssl_context()}
 
 
 class _TransportBase:

@@ -26,7 +26,7 @@ class StationsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through stations. Default: pages through the stored Station objects."""
-        return ctx.engine.list_objects("Station", page)
+        return await ctx.engine.list_objects("Station", page)
 
     async def get_station(
         self,
@@ -34,7 +34,7 @@ class StationsSenderHandlers:
         station_id: str,
     ) -> Station:
         """One station. Default: answers the stored Station."""
-        return ctx.engine.get_model(ObjectPath("Station", ctx.own, station_id), Station)
+        return await ctx.engine.get_model(ObjectPath("Station", ctx.own, station_id), Station)
 
     async def get_plug(
         self,
@@ -43,7 +43,9 @@ class StationsSenderHandlers:
         plug_id: str,
     ) -> Plug:
         """One plug. Default: answers the stored Station > plugs[id]."""
-        return ctx.engine.get_model(ObjectPath("Station", ctx.own, station_id).child("plugs", "id", plug_id), Plug)
+        return await ctx.engine.get_model(
+            ObjectPath("Station", ctx.own, station_id).child("plugs", "id", plug_id), Plug
+        )
 
 
 @dataclass

@@ -27,7 +27,7 @@ class StationsReceiverHandlers:
         station_id: str,
     ) -> Station:
         """A station as stored. Default: answers the stored Station."""
-        return ctx.engine.get_model(ObjectPath("Station", (country_code, party_id), station_id), Station)
+        return await ctx.engine.get_model(ObjectPath("Station", (country_code, party_id), station_id), Station)
 
     async def put(
         self,
@@ -38,7 +38,7 @@ class StationsReceiverHandlers:
         body: Station,
     ) -> bool:
         """Store a station. Default: stores the Station (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Station", (country_code, party_id), station_id), body, key="id", owned=True
         )
 
@@ -51,7 +51,9 @@ class StationsReceiverHandlers:
         body: StationPatch,
     ) -> None:
         """Change some fields of a station. Default: merges the fields into the stored Station."""
-        ctx.engine.patch_object(ObjectPath("Station", (country_code, party_id), station_id), body, key="id", owned=True)
+        await ctx.engine.patch_object(
+            ObjectPath("Station", (country_code, party_id), station_id), body, key="id", owned=True
+        )
 
 
 @dataclass

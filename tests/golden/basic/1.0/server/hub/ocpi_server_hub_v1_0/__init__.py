@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from ._app import AppSpec, build_app, issue_token_a
 from ._app import register_with_peer as _register_with_peer
 from ._settings import ServerSettings
-from ._store import Party, SqliteStore, Store
+from ._store import Party, SqliteStore, Store, open_store
 from .client.models import Credentials
 from .handlers import Handlers
 from .routers import build_routers
@@ -78,5 +78,6 @@ __all__ = [
     "Store",
     "create_app",
     "issue_token_a",
+    "open_store",
     "register_with_peer",
 ]

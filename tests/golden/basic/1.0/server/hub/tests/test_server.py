@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 from fastapi.testclient import TestClient
@@ -13,7 +14,7 @@ from ocpi_server_hub_v1_0 import ServerSettings, SqliteStore, create_app, issue_
 def make_client() -> tuple[TestClient, str]:
     settings = ServerSettings(base_url="http://testserver/ocpi", country_code="NL", party_id="EXA")
     store = SqliteStore(":memory:")
-    token = issue_token_a(settings, "peer", store)
+    token = asyncio.run(issue_token_a(settings, "peer", store))
     return TestClient(create_app(settings, handlers=HANDLERS, store=store)), token
 
 

@@ -26,7 +26,7 @@ class StationsSenderHandlers:
         page: PageParams,
     ) -> Page:
         """Page through stations. Default: pages through the stored Station objects."""
-        return ctx.engine.list_objects("Station", page)
+        return await ctx.engine.list_objects("Station", page)
 
     async def get_station(
         self,
@@ -34,7 +34,7 @@ class StationsSenderHandlers:
         station_id: str,
     ) -> Station:
         """One station. Default: answers the stored Station."""
-        return ctx.engine.get_model(ObjectPath("Station", ctx.own, station_id), Station)
+        return await ctx.engine.get_model(ObjectPath("Station", ctx.own, station_id), Station)
 
 
 class StationsReceiverHandlers:
@@ -48,7 +48,7 @@ class StationsReceiverHandlers:
         station_id: str,
     ) -> Station:
         """A station as stored. Default: answers the stored Station."""
-        return ctx.engine.get_model(ObjectPath("Station", (country_code, party_id), station_id), Station)
+        return await ctx.engine.get_model(ObjectPath("Station", (country_code, party_id), station_id), Station)
 
     async def put(
         self,
@@ -59,7 +59,7 @@ class StationsReceiverHandlers:
         body: Station,
     ) -> bool:
         """Store a station. Default: stores the Station (201 created, 200 replaced; an older one is ignored)."""
-        return ctx.engine.put_object(
+        return await ctx.engine.put_object(
             ObjectPath("Station", (country_code, party_id), station_id), body, key="id", owned=True
         )
 
@@ -72,7 +72,9 @@ class StationsReceiverHandlers:
         body: StationPatch,
     ) -> None:
         """Change some fields of a station. Default: merges the fields into the stored Station."""
-        ctx.engine.patch_object(ObjectPath("Station", (country_code, party_id), station_id), body, key="id", owned=True)
+        await ctx.engine.patch_object(
+            ObjectPath("Station", (country_code, party_id), station_id), body, key="id", owned=True
+        )
 
     async def delete(
         self,
@@ -82,7 +84,7 @@ class StationsReceiverHandlers:
         station_id: str,
     ) -> None:
         """Forget a station. Default: removes the stored Station."""
-        ctx.engine.delete_object(ObjectPath("Station", (country_code, party_id), station_id))
+        await ctx.engine.delete_object(ObjectPath("Station", (country_code, party_id), station_id))
 
 
 @dataclass
