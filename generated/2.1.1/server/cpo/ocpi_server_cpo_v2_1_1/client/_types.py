@@ -323,6 +323,15 @@ class OcpiModel(BaseModel):
             data = self.__pydantic_serializer__.to_json(self, by_alias=True, exclude_unset=True)
         return _restore_numbers(data)
 
+    def wire_json(self, *, exclude_unset: bool = True, exclude_none: bool = False) -> bytes:
+        """JSON bytes by alias with exact numbers, written by pydantic-core in one call; ``to_json()``
+        is ``wire_json()``. The server writes an object with ``exclude_unset=False, exclude_none=True``."""
+        with _exact_numbers():
+            data = self.__pydantic_serializer__.to_json(
+                self, by_alias=True, exclude_unset=exclude_unset, exclude_none=exclude_none
+            )
+        return _restore_numbers(data)
+
     @classmethod
     def from_json(cls, data: bytes | bytearray | str) -> Self:
         """Parse JSON text into this model (numbers stay exact)."""
