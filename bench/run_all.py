@@ -19,8 +19,17 @@ SCRIPTS = ["generation.py", "models.py", "server.py", "client.py"]
 NOTES = ROOT / "bench" / "NOTES.md"
 
 
+def loadavg() -> str:
+    """The 1, 5 and 15 minute load averages (/proc/loadavg): how busy the shared machine was."""
+    try:
+        return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def main() -> None:
     sections, total = [], time.perf_counter()
+    load_before = loadavg()
     for name in SCRIPTS:
         start = time.perf_counter()
         print(f"== {name}", file=sys.stderr, flush=True)
@@ -44,7 +53,8 @@ def main() -> None:
         "ratios, each against a baseline measured in the same run.",
         "",
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.machine()}. "
-        f"Whole run: {elapsed:.0f} s.",
+        f"Whole run: {elapsed:.0f} s. Load average (1 / 5 / 15 min) at the start: {load_before}; "
+        f"at the end: {loadavg()} (on {os.cpu_count()} cores: above that, other work shared the machine).",
         "",
         "Reproduce all: `python bench/run_all.py`",
         "",

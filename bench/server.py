@@ -1,4 +1,5 @@
-"""Server throughput: GET /ocpi/2.2.1/locations?offset=0&limit=50 on the scaffolded 2.2.1 CPO server
+"""Server throughput: GET /ocpi/2.2.1/locations?offset=0&limit=50 (a page) and
+GET /ocpi/2.2.1/locations/LOC000000 (one object) on the scaffolded 2.2.1 CPO server
 (generated/2.2.1/server/cpo, `uvicorn app:app`, one worker, in a subprocess, sqlite file seeded with
 1,000 full Locations) against a bare Starlette endpoint (uvicorn, one worker) that returns the same
 bytes and headers precomputed (the same header set, the request ids fixed at one value).
@@ -39,9 +40,11 @@ from _common import (
 
 SERVER_DIR = ROOT / "generated" / "2.2.1" / "server" / "cpo"
 PATH = "/ocpi/2.2.1/locations?offset=0&limit=50"
+ONE = "/ocpi/2.2.1/locations/LOC000000"
+#: What is measured: (label, path, target ratio ours/bare), issue #16.
+ROWS = (("page of 50", PATH, 0.7), ("one Location", ONE, 0.6))
 TOKEN = "bench-token-c"
 SEED = 1000
-TARGET = 0.5
 
 BARE_APP = """
 import json, pathlib
@@ -49,11 +52,15 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 here = pathlib.Path(__file__).parent
-BODY = (here / "body.json").read_bytes()
-HEADERS = json.loads((here / "headers.json").read_text())
+PAGE = (here / "page.json").read_bytes()
+PAGE_HEADERS = json.loads((here / "page-headers.json").read_text())
+ONE = (here / "one.json").read_bytes()
+ONE_HEADERS = json.loads((here / "one-headers.json").read_text())
 async def locations(request):
-    return Response(BODY, status_code=200, headers=HEADERS)
-app = Starlette(routes=[Route("/ocpi/2.2.1/locations", locations)])
+    return Response(PAGE, status_code=200, headers=PAGE_HEADERS)
+async def location(request):
+    return Response(ONE, status_code=200, headers=ONE_HEADERS)
+app = Starlette(routes=[Route("/ocpi/2.2.1/locations", locations), Route("/ocpi/2.2.1/locations/{location_id}", location)])
 """
 
 # The fallback load generator: N connections share a fixed number of requests; bounded in time.
@@ -158,8 +165,8 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[m.group(2)]
 
 
-def load(port: int, connections: int, seconds: int, requests: int) -> dict[str, float]:
-    url = f"http://127.0.0.1:{port}{PATH}"
+def load(port: int, connections: int, seconds: int, requests: int, path: str = PATH) -> dict[str, float]:
+    url = f"http://127.0.0.1:{port}{path}"
     wrk = shutil.which("wrk")
     if wrk:
         out = subprocess.run(
@@ -229,61 +236,77 @@ def main() -> None:
 
         import httpx
 
-        first = httpx.get(
-            f"http://127.0.0.1:{ocpi_port}{PATH}", headers={"Authorization": f"Token {TOKEN}"}, timeout=30
-        )
+        def fetch(port: int, path: str) -> httpx.Response:
+            return httpx.get(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Token {TOKEN}"}, timeout=30)
+
+        first, one = fetch(ocpi_port, PATH), fetch(ocpi_port, ONE)
         assert first.status_code == 200, first.text[:500]
         assert len(first.json()["data"]) == 50 and first.headers["x-total-count"] == str(SEED)
-        # Every header of the real response, the request ids frozen at their first values; uvicorn and
-        # Starlette add content-length, date and server themselves.
-        keep = {k: v for k, v in first.headers.items() if k.lower() not in ("content-length", "date", "server")}
+        assert one.status_code == 200 and one.json()["data"]["id"] == "LOC000000", one.text[:500]
         bare = tmp / "bare"
         bare.mkdir()
         (bare / "app.py").write_text(BARE_APP)
-        (bare / "body.json").write_bytes(first.content)
-        (bare / "headers.json").write_text(json.dumps(keep))
+        for name, response in (("page", first), ("one", one)):
+            # Every header of the real response, the request ids frozen at their first values; uvicorn
+            # and Starlette add content-length, date and server themselves.
+            keep = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "date", "server")}
+            (bare / f"{name}.json").write_bytes(response.content)
+            (bare / f"{name}-headers.json").write_text(json.dumps(keep))
         procs.append(start(uvicorn_cmd(bare_port), bare, bare_port, env_with()))
-        check = httpx.get(f"http://127.0.0.1:{bare_port}{PATH}", timeout=30)
-        assert check.status_code == 200 and check.content == first.content
+        for path, expected in ((PATH, first), (ONE, one)):
+            check = fetch(bare_port, path)
+            assert check.status_code == 200 and check.content == expected.content
 
-        results: dict[str, list[dict[str, float]]] = {"ocpi": [], "bare": []}
-        load(ocpi_port, args.connections, 2, 100)  # warm-up
-        load(bare_port, args.connections, 2, 100)
+        results: dict[tuple[str, str], list[dict[str, float]]] = {}
+        for _, path, _ in ROWS:
+            load(ocpi_port, args.connections, 2, 100, path)  # warm-up
+            load(bare_port, args.connections, 2, 100, path)
         for _ in range(args.runs):  # alternate, so drift hits both alike
-            results["ocpi"].append(load(ocpi_port, args.connections, args.seconds, args.requests))
-            results["bare"].append(load(bare_port, args.connections, args.seconds, args.requests))
+            for _, path, _ in ROWS:
+                for kind, port in (("ocpi", ocpi_port), ("bare", bare_port)):
+                    results.setdefault((kind, path), []).append(
+                        load(port, args.connections, args.seconds, args.requests, path)
+                    )
     finally:
         for proc in procs:
             stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
 
-    def med(kind: str, key: str) -> float:
-        return median([r[key] for r in results[kind]])
+    def med(kind: str, path: str, key: str) -> float:
+        return median([r[key] for r in results[(kind, path)]])
 
     tool = "wrk -t1" if shutil.which("wrk") else "async httpx loop"
-    ratio = med("ocpi", "rps") / med("bare", "rps")
-    kb = len(first.content) / 1024
     print(
-        f"### Server: GET {PATH} ({kb:.0f} KiB page, {SEED:,} Locations in sqlite), {tool}, {args.connections} connections, {args.runs} runs of {args.seconds} s, medians\n"
+        f"### Server: GETs on {SEED:,} Locations in sqlite ({len(first.content) / 1024:.0f} KiB page of 50, "
+        f"{len(one.content) / 1024:.1f} KiB Location), {tool}, {args.connections} connections, "
+        f"{args.runs} runs of {args.seconds} s per path and server (alternated), medians\n"
     )
-    rows = []
-    for kind, label in (
-        ("ocpi", "scaffolded 2.2.1 CPO server (uvicorn app:app, 1 worker)"),
-        ("bare", "bare Starlette endpoint, same bytes precomputed (1 worker)"),
-    ):
-        errors = sum(int(r["errors"]) for r in results[kind])
-        rows.append(
-            [
-                label,
-                f"{med(kind, 'rps'):.1f}",
-                f"{med(kind, 'p50'):.1f} ms",
-                f"{med(kind, 'p99'):.1f} ms",
-                f"{sum(int(r['n']) for r in results[kind]):,}",
-                str(errors),
-            ]
-        )
-    print(table(["endpoint", "requests/s", "p50", "p99", "requests", "non-200"], rows))
-    print(f"\nRatio ocpi/bare: {fmt_ratio(ratio)} (target >= {TARGET}x): {verdict(ratio >= TARGET)}")
+    rows, verdicts = [], []
+    for label, path, target in ROWS:
+        ratio = med("ocpi", path, "rps") / med("bare", path, "rps")
+        verdicts.append(f"{label}: ocpi/bare {fmt_ratio(ratio)} (target >= {target}x): {verdict(ratio >= target)}")
+        for kind, who in (
+            ("ocpi", "scaffolded 2.2.1 CPO server (uvicorn app:app, 1 worker)"),
+            ("bare", "bare Starlette endpoint, same bytes precomputed (1 worker)"),
+        ):
+            errors = sum(int(r["errors"]) for r in results[(kind, path)])
+            rows.append(
+                [
+                    f"`GET {path}`",
+                    who,
+                    f"{med(kind, path, 'rps'):.1f}",
+                    f"{med(kind, path, 'p50'):.1f} ms",
+                    f"{med(kind, path, 'p99'):.1f} ms",
+                    f"{sum(int(r['n']) for r in results[(kind, path)]):,}",
+                    str(errors),
+                    fmt_ratio(ratio) if kind == "ocpi" else "-",
+                    f">= {target}x" if kind == "ocpi" else "-",
+                ]
+            )
+    print(table(["path", "endpoint", "requests/s", "p50", "p99", "requests", "non-200", "ocpi/bare", "target"], rows))
+    print()
+    for line in verdicts:
+        print(f"- {line}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from generator.ir import Endpoint, Interface, ObjectType, Param, Payload, Spec
 from generator.ir_build import BOTH
 from generator.models import models_schema, patch_types, postprocess, run_datamodel_codegen
 from generator.plan import PlannedFile
-from generator.pyformat import format_python, format_template
+from generator.pyformat import format_models, format_template
 from generator.pyimports import STDLIB_SYMBOLS, Imports
 from generator.runtime_copy import copies
 
@@ -338,7 +338,7 @@ def client_files(spec: Spec, package: str | None = None, prefix: str = "") -> li
         PlannedFile(f"{prefix}README.md", "client/README.md.j2", ctx),
         PlannedFile(f"{prefix}{pkg}/__init__.py", "client/__init__.py.j2", ctx, fmt),
         PlannedFile(f"{prefix}{pkg}/py.typed", "", {"text": ""}),
-        PlannedFile(f"{prefix}{pkg}/models.py", "", {"text": _models_text(spec, header)}, format_python),
+        PlannedFile(f"{prefix}{pkg}/models.py", "", {"text": _models_text(spec, header)}, format_models),
         PlannedFile(f"{prefix}{pkg}/interfaces.py", "client/interfaces.py.j2", ctx, fmt),
         PlannedFile(f"{prefix}{pkg}/client.py", "client/client.py.j2", ctx, fmt),
     ]

@@ -86,6 +86,8 @@ def run_datamodel_codegen(schema: dict[str, Any]) -> str:
 _ROOT_ITEM = re.compile(r"\nclass (\w+)\(RootModel\[(\w+)\]\):\n    root: (.+)\n")
 _CONFIG = re.compile(r"\n    model_config = ConfigDict\(\n        arbitrary_types_allowed=True,\n    \)\n")
 _BODY_START = re.compile(r"^class ", re.M)
+_DOC_THEN_BODY = re.compile(r'^(class \w+\(.*\):\n    """\n(?:    .*\n|\n)*?    """\n)(?=    \S)', re.M)
+_SINGLE_QUOTED_MEMBER = re.compile(r"^(    [A-Za-z_]\w* = )'([^'\"\\]*)'$", re.M)
 
 
 def postprocess(code: str, spec: Spec, header: str) -> str:
@@ -98,6 +100,10 @@ def postprocess(code: str, spec: Spec, header: str) -> str:
     for t in spec.types:
         if isinstance(t, EnumType) and t.open:
             body = body.replace(f"class {t.name}(StrEnum):", f"class {t.name}(OpenStrEnum):")
+    # Two things black would change in every class, done here so that the classes skip black
+    # (pyformat.format_models): a blank line after a class docstring; enum values in double quotes.
+    body = _DOC_THEN_BODY.sub("\\1\n", body)
+    body = _SINGLE_QUOTED_MEMBER.sub('\\1"\\2"', body)
     if "RootModel" in body or _RUNTIME.split(".")[0] in body:
         raise RuntimeError("datamodel-code-generator output has a shape the post-processor does not know")
     imports = Imports().use(_SYMBOLS, *_names(body))

@@ -301,6 +301,24 @@ def build_document(spec: Spec, doc: Document, info: DocumentInfo = DEFAULT_INFO)
     return _Builder(spec, doc, info).build()
 
 
+#: The documents built for the last Spec asked about: a generation plans a version's OpenAPI files
+#: and then its server scaffolds, which serve the same role documents; each is built once.
+_LAST_BUILT: tuple[Spec | None, dict[tuple[str, DocumentInfo], dict[str, Any]]] = (None, {})
+
+
+def shared_document(spec: Spec, doc: Document, info: DocumentInfo = DEFAULT_INFO) -> dict[str, Any]:
+    """``build_document``, memoised for the last ``spec`` (the generator's own use: callers share
+    the result and must not change it)."""
+    global _LAST_BUILT
+    if _LAST_BUILT[0] is not spec:
+        _LAST_BUILT = (spec, {})
+    built = _LAST_BUILT[1]
+    key = (doc.stem, info)
+    if key not in built:
+        built[key] = build_document(spec, doc, info)
+    return built[key]
+
+
 #: Component sections reached by ``$ref`` (security schemes are named by ``security`` instead).
 _REF_SECTIONS = ("schemas", "parameters", "headers", "responses")
 

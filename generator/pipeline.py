@@ -112,6 +112,14 @@ def load_spec(
         return build_spec(loaded)
 
 
+def _black_work(pf: PlannedFile, text: str) -> list[str]:
+    """The blocks that formatting ``text`` will send to black, so that they go in one batch."""
+    if pf.formatter in PYTHON_FORMATTERS:
+        return black_blocks(text, pf.formatter)
+    blocks = getattr(pf.formatter, "black_blocks", None)  # a formatter that prepares the text first
+    return list(blocks(text)) if blocks is not None else []
+
+
 def render_files(planned: list[PlannedFile], timings: Timings | None = None) -> dict[str, str]:
     t = timings or Timings()
     rendered: list[tuple[PlannedFile, str]] = []
@@ -119,9 +127,7 @@ def render_files(planned: list[PlannedFile], timings: Timings | None = None) -> 
         for pf in planned:
             rendered.append((pf, render(pf.template, pf.context) if pf.template else pf.context["text"]))
     with t.stage("format"):
-        format_many(
-            [b for pf, text in rendered if pf.formatter in PYTHON_FORMATTERS for b in black_blocks(text, pf.formatter)]
-        )
+        format_many([block for pf, text in rendered for block in _black_work(pf, text)])
         return {pf.path: pf.formatter(text) if pf.formatter is not None else text for pf, text in rendered}
 
 

@@ -22,9 +22,9 @@ from generator import naming, typemap
 from generator.client import client_files, model_symbols
 from generator.ir import Endpoint, EnumType, Interface, ObjectType, Param, Role, ServerBehaviour, Spec
 from generator.ir_build import BOTH, HUB
-from generator.openapi import build_document, documents
+from generator.openapi import documents, shared_document
 from generator.plan import PlannedFile
-from generator.pyformat import format_template
+from generator.pyformat import black_blocks, format_template
 from generator.pyimports import IMPORTS_MARKER, STDLIB_SYMBOLS, Imports, Symbols, insert_imports
 from generator.runtime_copy import copies
 
@@ -497,6 +497,10 @@ class _ImportsThenFormat:
     def __call__(self, text: str) -> str:
         return format_template(insert_imports(text, self.symbols, Imports()))
 
+    def black_blocks(self, text: str) -> list[str]:
+        """The blocks that formatting ``text`` sends to black (``pipeline.render_files`` batches them)."""
+        return black_blocks(insert_imports(text, self.symbols, Imports()), format_template)
+
 
 def user_imports(package: str) -> dict[str, Imports]:
     """Imports of the user's files (``app.py``, ``handlers.py``, ``tests/test_server.py``)."""
@@ -551,6 +555,8 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
         "quick_start": quick_start(spec, role, interfaces),
         "push_modules": (push := push_view(spec, role)),
         "init_imports": init_imports(push),
+        # The same as a literal the way black writes it (double quotes): its block may skip black.
+        "not_found_codes_literal": json.dumps(not_found_codes(spec)),
         "credentials_role": credentials_role(spec, role),
         "hub_party_id": role.name == HUB and credentials_has(spec, "hub_party_id"),
         "printable": PRINTABLE_ASCII,
@@ -589,5 +595,5 @@ def is_user_file(path: str, package: str) -> bool:
 def role_document_file(spec: Spec, role: Role, path: str) -> PlannedFile:
     """The role's OpenAPI document (as in ``generated/<v>/openapi/roles/``), compact JSON, for ``/openapi.json``."""
     (doc,) = [d for d in documents(spec) if d.stem == f"roles/{role.slug}"]
-    text = json.dumps(build_document(spec, doc), ensure_ascii=False, separators=(",", ":")) + "\n"
+    text = json.dumps(shared_document(spec, doc), ensure_ascii=False, separators=(",", ":")) + "\n"
     return PlannedFile(path, "", {"text": text})

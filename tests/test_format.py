@@ -89,3 +89,148 @@ def test_a_block_black_cannot_read_alone_falls_back_to_the_whole_file() -> None:
     assert inside in format_template(code)  # blocks that fit are kept: the string is intact
     long_code = code.replace("pass", "pass" + " " * 130 + "x")  # now a cut block needs black
     assert format_template(long_code) == _black(long_code)
+
+
+MODELS = '''"""Models."""
+
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """
+    A kind.
+    """
+
+    A = "A"
+    B_C = "B C"
+
+
+class Thing(OcpiModel):
+    """
+    A thing.
+    """
+
+    name: Annotated[str, Field(max_length=36)]
+    """
+    Its name.
+    """
+    count: int | None = None
+    kinds: list[Kind] | None = None
+'''
+
+
+def test_format_models_keeps_classes_in_blacks_shape_and_equals_black() -> None:
+    from generator.pyformat import black_blocks, format_models
+
+    assert format_models(MODELS) == _black(MODELS) == MODELS
+    assert black_blocks(MODELS, format_models) == [
+        '"""Models."""\n\nfrom enum import StrEnum'
+    ]  # the classes skip black
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('    A = "A"', "    A = 'A'"),  # black changes the quotes
+        ('    """\n\n    A = "A"', '    """\n    A = "A"'),  # black adds the blank line after the docstring
+        ("    count: int | None = None", "    count: int|None = None"),  # black adds spaces
+        ("    count: int | None = None", "    count : int | None = None"),
+        ("    Its name.", "    Its name.  "),  # black strips trailing spaces in a docstring
+        ("    Its name.", '    Its "name"'),  # a quote ending a docstring line
+        ("    Its name.", "        Its name."),  # black re-indents docstrings
+        ("    count: int | None = None", "    count: int | None = None\n\n"),  # blank lines inside
+        ("    count: int | None = None", "    count: int | None = f(1,2)"),  # code black may respace
+        ("    count: int | None = None", "    count: int | None = None  # a comment"),
+    ],
+)
+def test_format_models_sends_every_other_class_shape_to_black(old: str, new: str) -> None:
+    from generator.pyformat import _black_shaped_class, _blocks, format_models
+
+    code = MODELS.replace(old, new, 1)
+    assert code != MODELS
+    changed = [block for block in _blocks(code) if block not in _blocks(MODELS)]
+    assert changed and not any(_black_shaped_class(block) for block in changed)
+    assert format_models(code) == _black(code)
+
+
+def test_long_lines_of_a_plain_module_docstring_do_not_send_a_block_to_black() -> None:
+    from generator.pyformat import _fits
+
+    long = "Regenerate with:" + " word" * 30
+    header = f'"""Title.\n\n{long}\n"""\n\nfrom a import b\n'
+    assert _fits(header.rstrip("\n")) and format_template(header) == header == _black(header)
+    for bad in (
+        f'"""Title.\n\n  {long}\n"""',
+        f'"""Title.\n\n{long} \n"""',
+        f'"""\n{long}\n"""',
+        f'"""Title.\n{long}"""',
+    ):
+        assert not _fits(bad)  # indented, a trailing space, an empty first line, quotes on the line
+    assert not _fits(f'"""Title."""\n\nX = "{long}"')  # a long line of code still counts
+
+
+def test_the_role_document_is_built_once_per_spec() -> None:
+    from generator.openapi import documents, shared_document
+    from generator.paths import SPEC_ROOT
+    from generator.pipeline import load_spec
+
+    spec = load_spec(SPEC_ROOT, "2.2.1")
+    doc = documents(spec)[0]
+    first = shared_document(spec, doc)
+    assert shared_document(spec, doc) is first
+    again = load_spec(SPEC_ROOT, "2.2.1")
+    assert shared_document(again, documents(again)[0]) is not first
+    assert shared_document(again, documents(again)[0]) == first
+
+
+LONG_ARGS = ", ".join(f"argument_{i}" for i in range(20))
+CLASS_WITH_PARTS = f'''class Api:
+    """An interface."""
+
+    def short(self) -> int:
+        return 1
+
+    @property
+    def long(self) -> int:
+        return call({LONG_ARGS})
+
+    async def nested(self) -> None:
+        def inner() -> int:
+            return call({LONG_ARGS})
+
+        return None
+'''
+FUNCTION_WITH_PARTS = f"""def build(router: Any) -> Any:
+    router = Router()
+
+    @router.get("/a")
+    async def a() -> int:
+        return call({LONG_ARGS})
+
+    @router.get("/b")
+    async def b() -> int:
+        return 2
+
+    return router
+"""
+
+
+@pytest.mark.parametrize("code", [CLASS_WITH_PARTS, FUNCTION_WITH_PARTS])
+def test_a_template_block_with_long_lines_goes_to_black_part_by_part(code: str) -> None:
+    from generator.pyformat import black_blocks
+
+    sent = black_blocks(code, format_template)
+    assert sent and all(part.startswith(("class _:\n", "def _():\n")) for part in sent)
+    assert not any("def short" in part or "async def b" in part for part in sent)  # parts that fit stay out
+    assert all(LONG_ARGS in part for part in sent)
+    assert format_template(code) == _black(code)
+
+
+def test_a_block_that_does_not_cut_cleanly_goes_to_black_whole() -> None:
+    from generator.pyformat import black_blocks
+
+    two_blank_lines = CLASS_WITH_PARTS.replace("        return 1\n\n", "        return 1\n\n\n")
+    long_head = CLASS_WITH_PARTS.replace('"""An interface."""', f"x = call({LONG_ARGS})")
+    for code in (two_blank_lines, long_head):
+        assert black_blocks(code, format_template) == [code.rstrip("\n")]
+        assert format_template(code) == _black(code)

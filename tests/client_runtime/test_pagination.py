@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -201,3 +202,67 @@ def test_given_correlation_id_is_used_for_every_page() -> None:
     transport, rec = make(three_pages())
     list(transport.paginate(BASE, parse=parse_item, correlation_id="corr-7"))
     assert {r.headers["X-Correlation-ID"] for r in rec.requests} == {"corr-7"}
+
+
+def counting_parser() -> tuple[Any, list[int]]:
+    """``parser(Item)`` with its page calls counted (how many items each ``many`` call got)."""
+    from ocpi_runtime.client._api import parser
+
+    calls: list[int] = []
+    parse = parser(Item)
+    many = parse.many  # type: ignore[attr-defined]
+
+    class Counting:
+        def __call__(self, raw: Any) -> Item:
+            return parse(raw)
+
+        def many(self, raw_items: list[Any]) -> list[Item]:
+            calls.append(len(raw_items))
+            result: list[Item] = many(raw_items)
+            return result
+
+    return Counting(), calls
+
+
+@pytest.mark.parametrize("lenient", [True, False])
+def test_a_page_without_nulls_is_validated_in_one_call(lenient: bool) -> None:
+    transport, _ = make(three_pages(), lenient=lenient)
+    parse, calls = counting_parser()
+    items = list(transport.paginate(BASE, params=FILTERS, parse=parse))
+    assert [i.id for i in items] == ["a", "b", "c", "d", "e"] and items[0].price == Decimal("1.5")
+    assert calls == [2, 2, 1]
+
+
+def test_a_page_with_nulls_in_lenient_mode_drops_them_item_by_item() -> None:
+    script = [ok([{"id": "a", "price": 1, "note": None}, {"id": "b", "price": 2}])]
+    transport, _ = make(script)
+    parse, calls = counting_parser()
+    pager = transport.paginate(BASE, parse=parse)
+    items = list(pager)
+    assert calls == []  # nulls: each item cleaned, then validated alone
+    assert [i.id for i in items] == ["a", "b"] and "note" not in items[0].model_fields_set
+    assert items[0].to_json() == b'{"id":"a","price":1}'
+    assert [d.kind for d in transport.settings.profile.deviations] == ["null_fields"]
+
+
+def test_a_word_null_inside_a_string_still_reads_the_page() -> None:
+    script = [ok([{"id": "null", "price": 1}, {"id": "b", "price": 2}])]
+    transport, _ = make(script)
+    parse, calls = counting_parser()
+    assert [i.id for i in transport.paginate(BASE, parse=parse)] == ["null", "b"]
+    assert calls == [] and not transport.settings.profile.deviations
+
+
+@pytest.mark.parametrize("lenient", [True, False])
+def test_a_bad_item_in_a_page_read_in_one_call_is_found_by_its_index(lenient: bool) -> None:
+    script = [ok([{"id": "a", "price": 1}, {"id": "b", "price": 2}, {"id": "c", "price": "x"}])]
+    transport, _ = make(script, lenient=lenient)
+    parse, calls = counting_parser()
+    pager = transport.paginate(BASE, parse=parse)
+    if lenient:
+        assert [i.id for i in pager] == ["a", "b"]
+        assert [d.index for d in pager.deviations] == [2] and pager.deviations[0].errors[0]["loc"] == ("price",)
+    else:
+        with pytest.raises(InvalidResponseError, match="item 2 of the page"):
+            list(pager)
+    assert calls == [3]

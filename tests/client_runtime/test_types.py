@@ -22,6 +22,7 @@ from ocpi_runtime.client._types import (
     load_json,
     parse_items,
     parse_one,
+    to_json_list,
 )
 
 
@@ -210,6 +211,34 @@ def test_datetime_rejects_invalid_values(bad: object) -> None:
 def test_written_datetimes_fit_ocpi_string_25(micro: int, written: str) -> None:
     text = format_datetime(datetime(2016, 12, 29, 17, 45, 9, micro, tzinfo=UTC))
     assert text == "2016-12-29T17:45:" + written and len(text) <= 25
+
+
+class _MyDateTime(datetime):
+    """A datetime subclass (as some libraries hand out)."""
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        (datetime(2016, 12, 29, 17, 45, 9, tzinfo=UTC), "2016-12-29T17:45:09Z"),  # pydantic-core's own writer
+        (datetime(2016, 12, 29, 17, 45, 9, 999, tzinfo=UTC), "2016-12-29T17:45:09Z"),  # below a millisecond
+        (datetime(2016, 12, 29, 17, 45, 9, 120000, tzinfo=UTC), "2016-12-29T17:45:09.12Z"),
+        (datetime(2016, 12, 29, 17, 45, 9, 123456, tzinfo=UTC), "2016-12-29T17:45:09.123Z"),
+        (datetime(2016, 12, 29, 18, 45, 9, tzinfo=timezone(timedelta(hours=1))), "2016-12-29T17:45:09Z"),
+        (datetime(2016, 12, 29, 17, 45, 9), "2016-12-29T17:45:09Z"),  # naive: UTC
+        (datetime(2016, 12, 29, 17, 45, 9, tzinfo=timezone(timedelta(0))), "2016-12-29T17:45:09Z"),
+        (_MyDateTime(2016, 12, 29, 17, 45, 9, tzinfo=UTC), "2016-12-29T17:45:09Z"),
+    ],
+)
+def test_every_datetime_a_model_holds_is_written_in_ocpi_form(value: datetime, written: str) -> None:
+    # model_construct skips validation: the writer alone must give the OCPI form, whatever it holds.
+    for stamp in (Stamp(at=value), Stamp.model_construct(at=value)):
+        assert stamp.to_json() == b'{"at":"%s"}' % written.encode()
+        assert stamp.model_dump_json() == '{"at":"%s"}' % written
+        assert stamp.model_dump(mode="json") == {"at": written}
+        assert to_json_list([stamp, stamp]) == b'[{"at":"%s"},{"at":"%s"}]' % (written.encode(), written.encode())
+    held = Stamp(at=value).model_dump()["at"]  # python mode: a datetime, the same moment
+    assert isinstance(held, datetime) and held == (value if value.tzinfo else value.replace(tzinfo=UTC))
 
 
 def test_format_datetime_for_query_parameters() -> None:

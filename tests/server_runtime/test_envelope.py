@@ -304,3 +304,30 @@ def test_crash_is_answered_without_the_header_middleware() -> None:
     assert response.status_code == 500
     assert_envelope(response.json(), 3000)
     assert "hidden" not in response.text
+
+
+def test_an_ocpi_model_is_written_by_pydantic_core_as_the_field_by_field_encoder_would() -> None:
+    from ocpi_runtime.client._types import DateTime, Number, OcpiModel
+
+    class Part(OcpiModel):
+        amount: Number
+        note: str | None = None
+
+    class Whole(OcpiModel):
+        id: str
+        at: DateTime
+        parts: list[Part]
+        text: str | None = None
+        gone: str | None = None
+
+    raw = (
+        '{"id":"é\\u0001\\n\\"\\\\</x>","at":"2020-01-02T03:04:05.120Z","parts":[{"amount":1.50,"note":null},'
+        '{"amount":12345678901234567890.123456789}],"text":"\\ud83d\\ude00 \\u007f","extra":{"rate":0.10,"n":[1,null]}}'
+    )
+    model = Whole.model_validate_json(raw)
+    model.gone = None  # set on purpose: still left out (None fields are left out on the server)
+    old = dumps_bytes(model.exact_json_values(by_alias=True, exclude_unset=False, exclude_none=True))
+    assert dumps_bytes(model) == old
+    assert dumps_bytes({"data": [model, model]}) == b'{"data":[' + old + b"," + old + b"]}"
+    assert b'"amount":1.50' in old and b"12345678901234567890.123456789" in old and b'"rate":0.10' in old
+    assert b'"at":"2020-01-02T03:04:05.12Z"' in old and b"gone" not in old and b'"note"' not in old

@@ -153,9 +153,34 @@ class _PaginatorBase(Generic[T]):
             return self._next_url, self._params
         return self._next_url, None
 
-    def _parse_item(self, raw: Any, index: int, response: OcpiResponse) -> tuple[T | None, Deviation | None]:
+    def _parse_page(self, data: list[Any], response: OcpiResponse) -> tuple[list[T], list[Deviation]]:
+        """A page's items, validated in one call when the parse function can (``many``) and no
+        null needs dropping first; else item by item, which also finds and reports a bad item."""
+        check_nulls = self._lenient and response.may_hold_null
+        many = getattr(self._parse, "many", None)
+        if many is not None and not check_nulls:
+            try:
+                items: list[T] = many(data)
+                return items, []
+            except READ_ERRORS:
+                pass  # the loop below tells which item is bad (and skips it, when lenient)
+        items = []
+        deviations: list[Deviation] = []
+        base = self._stream_index
+        for offset, raw in enumerate(data):
+            item, deviation = self._parse_item(raw, base + offset, response, check_nulls)
+            if deviation is not None:
+                deviations.append(deviation)
+                logger.debug("skipped invalid list item %s (request id %s)", deviation, response.request_id)
+            else:
+                items.append(item)  # type: ignore[arg-type]
+        return items, deviations
+
+    def _parse_item(
+        self, raw: Any, index: int, response: OcpiResponse, check_nulls: bool
+    ) -> tuple[T | None, Deviation | None]:
         profile = self._settings.profile
-        if self._lenient:
+        if check_nulls:
             raw, dropped = drop_nulls(raw)
             if dropped:
                 profile.record("null_fields", f"null in {dropped} field(s) ignored", method="GET", url=response.url)
@@ -204,16 +229,7 @@ class _PaginatorBase(Generic[T]):
                 expected="a JSON list",
                 found=describe(data),
             )
-        items: list[T] = []
-        deviations: list[Deviation] = []
-        base = self._stream_index
-        for offset, raw in enumerate(data):
-            item, deviation = self._parse_item(raw, base + offset, response)
-            if deviation is not None:
-                deviations.append(deviation)
-                logger.debug("skipped invalid list item %s (request id %s)", deviation, response.request_id)
-            else:
-                items.append(item)  # type: ignore[arg-type]
+        items, deviations = self._parse_page(data, response)
         self._stream_index += len(data)
         self.deviations.extend(deviations)
         self.total_count = self._header_int(response, "X-Total-Count")

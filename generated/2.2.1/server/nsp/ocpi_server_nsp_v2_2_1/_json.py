@@ -204,6 +204,8 @@ def _encode(value: Any, out: list[bytes]) -> None:
         if not value.is_finite():
             raise ValueError("NaN and infinity cannot be written as JSON")
         out.append(str(value).encode("ascii"))  # str() of a finite Decimal: a JSON number, its exact digits
+    elif isinstance(value, OcpiModel):  # pydantic-core writes it whole: no Python per field
+        out.append(value.wire_json(exclude_unset=False, exclude_none=True))
     elif isinstance(value, BaseModel):
         _encode(model_to_jsonable(value), out)
     elif isinstance(value, Mapping):

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, AnyStr, Self, TypeVar
@@ -29,7 +29,6 @@ from pydantic import (
     ConfigDict,
     GetCoreSchemaHandler,
     PlainSerializer,
-    PlainValidator,
     TypeAdapter,
     ValidationError,
     WithJsonSchema,
@@ -207,24 +206,52 @@ Number = Annotated[Decimal, _NumberSchema(), WithJsonSchema({"type": "number"})]
 
 
 def _to_utc_datetime(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return as_utc(value)
     if isinstance(value, str):
         try:
             return parse_datetime(value)
         except ValueError as exc:
             raise PydanticCustomError("ocpi_datetime", "{error}", {"error": str(exc)}) from None
+    if isinstance(value, datetime):
+        return as_utc(value)
     raise PydanticCustomError(
         "ocpi_datetime", "expected an RFC 3339 date-time string, got {type}", {"type": type(value).__name__}
     )
 
 
-DateTime = Annotated[
-    datetime,
-    PlainValidator(_to_utc_datetime),
-    PlainSerializer(format_datetime, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "date-time"}),
-]
+def _datetime_form(value: Any) -> str:
+    """Which writer a DateTime value needs: pydantic-core's own ("whole", for a whole second in
+    UTC, which it writes as ``2015-06-29T20:39:09Z`` exactly as OCPI does) or ``format_datetime``
+    (a fraction, which pydantic would write with six digits, past string(25); or anything else)."""
+    if type(value) is datetime and value.tzinfo is UTC and not value.microsecond:
+        return "whole"
+    return "other"
+
+
+class _DateTimeSchema:
+    """Validation of ``DateTime``: ``_to_utc_datetime``. Writing: most values (whole seconds in
+    UTC) by pydantic-core alone; the rest by ``format_datetime``. The second step of the chain
+    only picks the writer: it takes any datetime the first step returns, unchanged."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.chain_schema(
+            [
+                core_schema.no_info_plain_validator_function(_to_utc_datetime),
+                core_schema.tagged_union_schema(
+                    {
+                        "whole": core_schema.datetime_schema(),
+                        "other": core_schema.any_schema(
+                            serialization=core_schema.plain_serializer_function_ser_schema(
+                                format_datetime, when_used="json"
+                            )
+                        ),
+                    },
+                    discriminator=_datetime_form,
+                ),
+            ]
+        )
+
+
+DateTime = Annotated[datetime, _DateTimeSchema(), WithJsonSchema({"type": "string", "format": "date-time"})]
 """An OCPI ``DateTime``: always an aware datetime in UTC; written as ``2015-06-29T20:39:09Z``."""
 
 # --------------------------------------------------------------------------------------------------
@@ -294,6 +321,15 @@ class OcpiModel(BaseModel):
         """
         with _exact_numbers():
             data = self.__pydantic_serializer__.to_json(self, by_alias=True, exclude_unset=True)
+        return _restore_numbers(data)
+
+    def wire_json(self, *, exclude_unset: bool = True, exclude_none: bool = False) -> bytes:
+        """JSON bytes by alias with exact numbers, written by pydantic-core in one call; ``to_json()``
+        is ``wire_json()``. The server writes an object with ``exclude_unset=False, exclude_none=True``."""
+        with _exact_numbers():
+            data = self.__pydantic_serializer__.to_json(
+                self, by_alias=True, exclude_unset=exclude_unset, exclude_none=exclude_none
+            )
         return _restore_numbers(data)
 
     @classmethod

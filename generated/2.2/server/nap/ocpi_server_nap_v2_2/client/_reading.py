@@ -9,7 +9,7 @@ items, recording each as a deviation on the peer's profile.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "READ_ERRORS",
+    "ItemParser",
     "adapter",
     "describe",
     "drop_nulls",
@@ -67,6 +68,24 @@ def validate(tp: type[T], data: Any) -> T:
         return model
     result: T = adapter(tp).validate_python(data)
     return result
+
+
+class ItemParser(Generic[T]):
+    """The parse function of a paginated list's items (``parser(tp)``): called with one item it
+    validates that item; ``many`` validates a whole page's items in one pydantic-core call."""
+
+    __slots__ = ("tp",)
+
+    def __init__(self, tp: type[T]) -> None:
+        self.tp = tp
+
+    def __call__(self, raw: Any) -> T:
+        return validate(self.tp, raw)
+
+    def many(self, raw_items: list[Any]) -> list[T]:
+        """Every item validated as ``tp``, in one call; raises one of READ_ERRORS on the first bad one."""
+        result: list[T] = adapter(list[self.tp]).validate_python(raw_items)  # type: ignore[name-defined]
+        return result
 
 
 def drop_nulls(value: Any) -> tuple[Any, int]:
@@ -153,7 +172,7 @@ def _prepare(name: str, is_object: bool, data: Any, response: OcpiResponse, sett
             method=response.method,
             url=response.url,
         )
-    if settings.lenient:
+    if settings.lenient and response.may_hold_null:
         data, dropped = drop_nulls(data)
         if dropped:
             profile.record(
@@ -196,9 +215,16 @@ def read_list(tp: type[T], response: OcpiResponse, settings: Settings) -> list[T
             url=response.url,
         )
         data = [data]
+    check_nulls = settings.lenient and response.may_hold_null
+    if not check_nulls:
+        try:  # every item in one pydantic-core call; on a bad item, the loop below finds and reports it
+            items: list[T] = adapter(list[tp]).validate_python(data)  # type: ignore[valid-type]
+            return items
+        except READ_ERRORS:
+            pass
     out: list[T] = []
     for index, raw in enumerate(data):
-        if settings.lenient:
+        if check_nulls:
             raw, dropped = drop_nulls(raw)
             if dropped:
                 profile.record(

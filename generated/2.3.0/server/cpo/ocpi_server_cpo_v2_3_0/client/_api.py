@@ -14,7 +14,7 @@ import httpx
 from . import _credentials
 from ._discovery import Discovery, adiscover, discover
 from ._links import join_path
-from ._reading import adapter, read_list, read_one, validate
+from ._reading import ItemParser, adapter, read_list, read_one
 from ._settings import PeerDeviation, PeerProfile
 from ._transport import AsyncTransport, Flow, OcpiResponse, Routing, Settings, SyncTransport, adrive, drive
 from ._types import OcpiModel
@@ -47,8 +47,9 @@ def parse(tp: type[T], response: OcpiResponse, transport: _HasSettings) -> T:
 
 
 def parser(tp: type[T]) -> Callable[[Any], T]:
-    """A parse function for the items of a paginated list (the paginator catches what it raises)."""
-    return lambda raw: validate(tp, raw)
+    """A parse function for the items of a paginated list (the paginator catches what it raises);
+    its ``many`` validates a whole page in one call."""
+    return ItemParser(tp)
 
 
 def parse_list(tp: type[T], response: OcpiResponse, transport: _HasSettings) -> list[T]:

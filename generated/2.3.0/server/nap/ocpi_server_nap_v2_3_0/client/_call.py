@@ -83,6 +83,8 @@ class OcpiResponse:
     method: str = "GET"
     url: str = ""
     """The URL that answered (after redirects), fit for messages."""
+    may_hold_null: bool = True
+    """False when the body has no ``null`` anywhere: lenient reading then skips looking for nulls."""
 
 
 def retry_after(headers: httpx.Headers) -> float | None:
@@ -305,6 +307,7 @@ def interpret(call: Call, reply: Reply, attempts: int, settings: Settings) -> Oc
         correlation_id=call.correlation_id,
         method=call.method,
         url=shown,
+        may_hold_null=b"null" in content,
     )
 
 

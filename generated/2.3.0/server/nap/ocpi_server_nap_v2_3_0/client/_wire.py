@@ -88,10 +88,21 @@ def _parse(text: str, *, space_is_plus: bool) -> datetime:
         raise ValueError(f"invalid date-time {text[:40]!r}: {exc}") from None
 
 
+# What nearly every peer sends: UTC with "Z" and at most microseconds. The C parser reads it alone
+# (its result carries datetime.UTC itself); anything else, and its errors, go through _parse.
+_COMMON_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z").fullmatch
+_fromisoformat = datetime.fromisoformat
+
+
 def parse_datetime(text: str) -> datetime:
     """Parse RFC 3339 text (``Z``, an offset or no zone meaning UTC) into an aware UTC datetime.
 
     ``ValueError`` for anything else, including valid-looking text outside ``datetime``'s range."""
+    if _COMMON_UTC(text) is not None:
+        try:
+            return _fromisoformat(text)
+        except ValueError:
+            pass  # e.g. day 31 of April: _parse says so in its own words
     return _parse(text, space_is_plus=False)
 
 
