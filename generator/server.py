@@ -302,6 +302,16 @@ class Receive:
         return f'Receiving("{self.module_id}", {peer_role}, "{self.collection}", "{self.owner}", "{self.key}")'
 
 
+def tuple_code(prefix: str, items: list[str], width: int = 120) -> str:
+    """A tuple literal as black writes it after ``prefix``: ``()``, one short item on the line, or
+    one item per line."""
+    if not items:
+        return "()"
+    if len(items) == 1 and len(prefix) + len(items[0]) + 3 <= width:
+        return f"({items[0]},)"
+    return "(\n" + "".join(f"    {item},\n" for item in items) + ")"
+
+
 def receive_table(spec: Spec, role: Role) -> list[Receive]:
     """The modules ``role`` receives and their peers send as a paginated list, from the declarations:
     an interface of ``role`` that stores a pushed root object (``put``/``post``), whose counterpart
@@ -551,7 +561,7 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
         "routing_headers": spec.routing_headers,
         "credentials_roles": credentials_has(spec, "roles"),
         "not_found_codes": not_found_codes(spec),
-        "receives": receive_table(spec, role),
+        "receives_code": tuple_code("RECEIVES: tuple[Receiving, ...] = ", [r.expr for r in receive_table(spec, role)]),
         "quick_start": quick_start(spec, role, interfaces),
         "push_modules": (push := push_view(spec, role)),
         "init_imports": init_imports(push),

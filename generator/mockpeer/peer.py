@@ -223,6 +223,7 @@ def build_mock_peer(
         "business_name": "ocpi-codegen mock peer",
         "allow_private_peers": True,
         "docs": False,
+        "resync_seconds": 0,  # a mock peer answers; it pulls from nobody on its own (no extra requests)
     }
     server_settings = package.ServerSettings(**{**chosen, **(settings or {})})
     store = package.SqliteStore(":memory:")

@@ -138,6 +138,7 @@ def build_app(
     where the generated OpenAPI document places them.
     """
     settings = settings or ServerSettings.from_env()
+    owns_store = store is None
     store = store or open_store(settings.database)
     engine = Engine(
         store,
@@ -162,6 +163,8 @@ def build_app(
             yield
         finally:
             await resyncer.stop()
+            if owns_store:  # a store the caller passed in is the caller's to close
+                await store.close()
 
     app = FastAPI(
         title=f"OCPI {spec.version} {spec.role} server",

@@ -30,13 +30,10 @@ CREDENTIALS_ROLE = "HUB"
 NOT_FOUND_CODES = {"Station": 2000}
 #: The modules we receive and resync by paging a peer's sender interface (declared in spec/):
 #: module, the peer's interface role, stored collection, whose object, the id field.
-RECEIVES: tuple[Receiving, ...] = (
-    Receiving("stations", "SENDER", "Station", "url", "id"),
-)
+RECEIVES: tuple[Receiving, ...] = (Receiving("stations", "SENDER", "Station", "url", "id"),)
 #: The modules this role sends and the receiver endpoints a push of each change calls (from the
 #: spec transcription's ``server:`` declarations).
-PUSH_MODULES: tuple[PushModule, ...] = (
-)
+PUSH_MODULES: tuple[PushModule, ...] = ()
 
 
 def own_credentials(settings: ServerSettings, party: Party, token: str) -> dict[str, Any]:
