@@ -21,7 +21,7 @@ from _common import BENCH, ROOT, env_with, fmt_ratio, fmt_s, median, python, run
 STAGES = ("load", "ir", "plan", "render", "format", "write")
 OPC_VENV = BENCH / ".venv-opc"
 OPC_DOC = ROOT / "generated" / "2.2.1" / "openapi" / "roles" / "cpo.yaml"
-GENERATE_TARGET = 5.0
+GENERATE_TARGET = 2.0  # issue #16: a cold generate of everything under 2 s
 OPENAPI_TARGET = 0.5
 
 
