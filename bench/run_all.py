@@ -17,13 +17,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, python  # noqa: E402
 
-SCRIPTS = ["generation.py", "models.py", "server.py", "client.py"]
+SCRIPTS = ["generation.py", "models.py", "server.py", "client.py", "stores.py", "write_load.py"]
 #: ``--quick``: the same measurements with fewer runs and items.
 QUICK = {
     "generation.py": ["--runs", "3"],
     "models.py": ["--count", "2000", "--runs", "3"],
     "server.py": ["--seconds", "4", "--runs", "2"],
     "client.py": ["--counts", "10000", "30000"],
+    "stores.py": ["--seconds", "3", "--runs", "2"],
+    "write_load.py": ["--seconds", "3", "--runs", "2"],
 }
 NOTES = ROOT / "bench" / "NOTES.md"
 
