@@ -605,7 +605,7 @@ def _mock_peer(args: argparse.Namespace) -> int:
         peer.run_forever(started)
     except KeyboardInterrupt:
         print("mock peer stopped", file=sys.stderr)
-    except RuntimeError as exc:
+    except OSError as exc:
         raise UsageError(f"{exc} (is port {peer.port} in use? --port 0 picks a free one)") from None
     return EXIT_OK
 

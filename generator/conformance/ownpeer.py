@@ -4,8 +4,6 @@ version details and empty module endpoints served by uvicorn in a thread while t
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,6 +11,7 @@ from typing import Any
 
 from generator.ir import Role, Spec
 from generator.mockpeer.samples import sample
+from generator.mockpeer.serving import serve_in_thread
 
 
 class OwnPeer:
@@ -113,20 +112,5 @@ class OwnPeer:
 
     @contextmanager
     def serving(self) -> Iterator[OwnPeer]:
-        import uvicorn
-
-        server = uvicorn.Server(
-            uvicorn.Config(self.app(), host=self.host, port=self.port, log_level="critical", lifespan="off")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 15
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise OSError(f"cannot serve our versions endpoint on {self.host}:{self.port}")
-            time.sleep(0.02)
-        try:
+        with serve_in_thread(self.app(), self.host, self.port, what="our versions endpoint"):
             yield self
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)

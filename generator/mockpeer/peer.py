@@ -28,6 +28,7 @@ from generator import naming
 from generator.ir import Spec
 from generator.mockpeer.faults import ADMIN_PATH, FaultMiddleware, Faults
 from generator.mockpeer.samples import seed_objects
+from generator.mockpeer.serving import serve_in_thread
 
 #: The token the mock peer accepts from its tester (token C of party ``tester``), unless given.
 DEFAULT_TOKEN = "mock-peer-token-c"
@@ -163,23 +164,8 @@ class MockPeer:
     @contextmanager
     def serve(self) -> Iterator[MockPeer]:
         """Run on 127.0.0.1:``port`` in a daemon thread for the duration of the ``with`` block."""
-        import uvicorn
-
-        server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="critical", lifespan="off")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 15
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError(f"mock peer did not start on port {self.port}")
-            time.sleep(0.02)
-        try:
+        with serve_in_thread(self.app, "127.0.0.1", self.port, what="the mock peer"):
             yield self
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
 
     def run_forever(self, on_start: Callable[[], None] | None = None) -> None:
         """Serve until interrupted (Ctrl-C); ``on_start`` runs once the port is open."""

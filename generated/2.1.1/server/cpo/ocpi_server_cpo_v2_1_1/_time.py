@@ -12,11 +12,20 @@ Static: copied verbatim into every generated server package; names no OCPI versi
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from .client._wire import as_utc, format_datetime, parse_datetime, parse_query_datetime
 
-__all__ = ["canonical_datetime", "format_datetime", "now_timestamp", "parse_datetime", "parse_query_datetime"]
+__all__ = [
+    "canonical_datetime",
+    "format_datetime",
+    "now_timestamp",
+    "parse_datetime",
+    "parse_query_datetime",
+    "stamp_of",
+]
 
 
 def canonical_datetime(value: str | datetime, *, query: bool = False) -> str:
@@ -42,3 +51,15 @@ def now_timestamp() -> str:
     if _last_stamp[0] != second:  # every response needs one: format each second once
         _last_stamp = (second, format_datetime(datetime.fromtimestamp(second, UTC)))
     return _last_stamp[1]
+
+
+def stamp_of(data: Mapping[str, Any]) -> str | None:
+    """A JSON object's ``last_updated`` in the store's comparable form; None when it has none or
+    it is no valid DateTime."""
+    value = data.get("last_updated")
+    if not isinstance(value, str):
+        return None
+    try:
+        return canonical_datetime(value)
+    except ValueError:
+        return None

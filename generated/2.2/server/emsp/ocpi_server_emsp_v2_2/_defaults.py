@@ -24,7 +24,7 @@ from ._outbound import allowed
 from ._pagination import PageParams
 from ._settings import ServerSettings
 from ._store import Mutation, Party, RawJSONStore, Store
-from ._time import canonical_datetime, now_timestamp
+from ._time import canonical_datetime, now_timestamp, stamp_of
 from .client._transport import AsyncTransport, Routing
 from .client._types import OcpiModel
 from .client._wire import ci_equal
@@ -171,17 +171,6 @@ def as_json(model: BaseModel, *, partial: bool = False) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise TypeError("a model must serialise to a JSON object")
     return data
-
-
-def _stamp(data: dict[str, Any]) -> str | None:
-    """A JSON object's ``last_updated`` in the store's comparable form, or None."""
-    value = data.get("last_updated")
-    if not isinstance(value, str):
-        return None
-    try:
-        return canonical_datetime(value)
-    except ValueError:
-        return None
 
 
 def _newer(a: str, b: str | None) -> str:
@@ -401,7 +390,7 @@ class Engine:
         await self._update(path, merge)
 
     def _stale(self, data: dict[str, Any], current: dict[str, Any], path: ObjectPath) -> bool:
-        new, old = _stamp(data), _stamp(current)
+        new, old = stamp_of(data), stamp_of(current)
         if new is not None and old is not None and new < old:
             logger.info("kept %s: the update is older than the stored object", path.describe())
             return True

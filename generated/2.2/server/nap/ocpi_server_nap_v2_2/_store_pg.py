@@ -37,6 +37,7 @@ from ._store import (
     PartyMutation,
     RawJSONStore,
     Store,
+    StoredJSON,
     check_key,
     list_condition,
     new_token,
@@ -130,7 +131,7 @@ _SAVE_PARTY = (
 )
 
 
-class PostgresStore(Store, RawJSONStore):
+class PostgresStore(StoredJSON, Store, RawJSONStore):
     """``Store`` on PostgreSQL: ``PostgresStore("postgresql://user:password@host:5432/dbname")``.
 
     The connection pool (``min_size`` to ``max_size`` connections per process; in the URL also
@@ -267,13 +268,6 @@ class PostgresStore(Store, RawJSONStore):
 
     # -- objects -----------------------------------------------------------------------------------
 
-    async def get_object(self, module: str, country_code: str, party_id: str, object_id: str) -> dict[str, Any] | None:
-        raw = await self.get_object_json(module, country_code, party_id, object_id)
-        if raw is None:
-            return None
-        data: dict[str, Any] = loads(raw)
-        return data
-
     async def get_object_json(self, module: str, country_code: str, party_id: str, object_id: str) -> bytes | None:
         key = object_key(module, country_code, party_id, object_id)
         rows = await self._fetch(f"SELECT data FROM ocpi_objects WHERE {_KEY}", key)
@@ -319,10 +313,6 @@ class PostgresStore(Store, RawJSONStore):
         key = object_key(module, country_code, party_id, object_id)
         rows = await self._fetch(f"DELETE FROM ocpi_objects WHERE {_KEY} RETURNING 1", key)
         return bool(rows)
-
-    async def list_objects(self, module: str, **query: Unpack[ListQuery]) -> tuple[list[dict[str, Any]], int]:
-        rows, total = await self.list_objects_json(module, **query)
-        return [loads(row) for row in rows], total
 
     async def list_objects_json(self, module: str, **query: Unpack[ListQuery]) -> tuple[list[bytes], int]:
         """Like ``list_objects``, each object as its stored JSON bytes, nothing parsed."""

@@ -36,7 +36,7 @@ import httpx
 from ._outbound import RefusedURL, peer_http_client
 from ._settings import ServerSettings
 from ._store import Party, Store
-from ._time import canonical_datetime, format_datetime, now_timestamp, parse_datetime
+from ._time import canonical_datetime, format_datetime, now_timestamp, parse_datetime, stamp_of
 from .client._settings import Routing
 from .client._transport import AsyncTransport
 from .client.errors import OcpiError, TransportError
@@ -148,16 +148,6 @@ def _peer_owner(party: Party) -> tuple[str, str] | None:
     return None
 
 
-def _stamp(data: dict[str, Any]) -> str | None:
-    value = data.get("last_updated")
-    if not isinstance(value, str):
-        return None
-    try:
-        return canonical_datetime(value)
-    except ValueError:
-        return None
-
-
 def _later(now: str, seconds: float) -> str:
     return format_datetime(parse_datetime(now) + timedelta(seconds=seconds))
 
@@ -241,12 +231,12 @@ class _Pass:
         if not isinstance(oid, str) or not oid or owner is None:
             outcome.invalid += 1
             return
-        new_stamp = _stamp(data)
+        new_stamp = stamp_of(data)
 
         def newer(current: dict[str, Any] | None) -> dict[str, Any] | None:
             if current is None:
                 return data
-            old_stamp = _stamp(current)
+            old_stamp = stamp_of(current)
             if new_stamp is None or old_stamp is None or new_stamp > old_stamp:
                 return data
             if new_stamp == old_stamp and current != data:

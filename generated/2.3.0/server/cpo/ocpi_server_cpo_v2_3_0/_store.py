@@ -41,6 +41,7 @@ __all__ = [
     "RawJSONStore",
     "SqliteStore",
     "Store",
+    "StoredJSON",
     "ci_key",
     "new_token",
     "open_store",
@@ -347,7 +348,29 @@ def list_condition(module: str, query: ListQuery, placeholder: str = "?") -> tup
     return " AND ".join(where), args
 
 
-class SqliteStore(Store, RawJSONStore):
+class StoredJSON:
+    """``get_object`` and ``list_objects`` of a store that keeps each object as JSON text: its raw
+    reads (``RawJSONStore``), decoded with exact numbers. Both stores of this runtime use it."""
+
+    async def get_object_json(self, module: str, country_code: str, party_id: str, object_id: str) -> bytes | None:
+        raise NotImplementedError
+
+    async def list_objects_json(self, module: str, **query: Unpack[ListQuery]) -> tuple[list[bytes], int]:
+        raise NotImplementedError
+
+    async def get_object(self, module: str, country_code: str, party_id: str, object_id: str) -> dict[str, Any] | None:
+        raw = await self.get_object_json(module, country_code, party_id, object_id)
+        if raw is None:
+            return None
+        data: dict[str, Any] = loads(raw)
+        return data
+
+    async def list_objects(self, module: str, **query: Unpack[ListQuery]) -> tuple[list[dict[str, Any]], int]:
+        rows, total = await self.list_objects_json(module, **query)
+        return [loads(row) for row in rows], total
+
+
+class SqliteStore(StoredJSON, Store, RawJSONStore):
     """``Store`` on sqlite3: ``SqliteStore(":memory:")`` or ``SqliteStore("/path/to/db.sqlite")``.
 
     A file database runs in WAL mode. Reads use one connection on the caller's thread: they take
@@ -460,13 +483,6 @@ class SqliteStore(Store, RawJSONStore):
 
     # -- objects -----------------------------------------------------------------------------------
 
-    async def get_object(self, module: str, country_code: str, party_id: str, object_id: str) -> dict[str, Any] | None:
-        text = await self.get_object_json(module, country_code, party_id, object_id)
-        if text is None:
-            return None
-        data: dict[str, Any] = loads(text)
-        return data
-
     async def get_object_json(self, module: str, country_code: str, party_id: str, object_id: str) -> bytes | None:
         key = object_key(module, country_code, party_id, object_id)
         rows = self._read(f"SELECT CAST(data AS BLOB) FROM ocpi_objects WHERE {_OBJECT_KEY}", key)
@@ -520,10 +536,6 @@ class SqliteStore(Store, RawJSONStore):
             return conn.execute(f"DELETE FROM ocpi_objects WHERE {_OBJECT_KEY}", key).rowcount > 0
 
         return await self._write(work)
-
-    async def list_objects(self, module: str, **query: Unpack[ListQuery]) -> tuple[list[dict[str, Any]], int]:
-        rows, total = await self.list_objects_json(module, **query)
-        return [loads(row) for row in rows], total
 
     async def list_objects_json(self, module: str, **query: Unpack[ListQuery]) -> tuple[list[bytes], int]:
         """Like ``list_objects``, but each object as its stored JSON, UTF-8 bytes, nothing parsed
