@@ -133,7 +133,8 @@ def _printable(value: str) -> bool:
     return all(" " <= char <= "~" for char in value)
 
 
-def _same(a: Any, b: str) -> bool:
+def ci_same(a: Any, b: str) -> bool:
+    """``a`` is a string equal to ``b`` as CiStrings compare (ASCII case ignored)."""
     return isinstance(a, str) and ci_equal(a, b)
 
 
@@ -173,14 +174,22 @@ def as_json(model: BaseModel, *, partial: bool = False) -> dict[str, Any]:
     return data
 
 
-def _newer(a: str, b: str | None) -> str:
-    """The later of two OCPI DateTimes (``b`` may be missing)."""
-    if b is None:
+def _newer(a: str, b: Any) -> str:
+    """The later of two OCPI DateTimes (``b`` may be missing or no string)."""
+    if not isinstance(b, str):
         return a
     try:
         return a if canonical_datetime(a) >= canonical_datetime(b) else b
     except ValueError:
         return a
+
+
+def touch_parents(chain: Sequence[dict[str, Any]], stamp: str) -> None:
+    """A change below an object is a change of the object: each object of ``chain`` (the root
+    first) that has a ``last_updated``, and the root always, moves forward to ``stamp`` (never back)."""
+    for node in chain:
+        if "last_updated" in node or node is chain[0]:
+            node["last_updated"] = _newer(stamp, node.get("last_updated"))
 
 
 class Engine:
@@ -277,7 +286,7 @@ class Engine:
 
     def _child(self, parent: dict[str, Any], step: Step, path: ObjectPath) -> dict[str, Any]:
         for item in parent.get(step.field) or []:
-            if isinstance(item, dict) and _same(item.get(step.key), step.value):
+            if isinstance(item, dict) and ci_same(item.get(step.key), step.value):
                 return item
         raise self.not_found(path)
 
@@ -298,7 +307,7 @@ class Engine:
 
     @staticmethod
     def _check(data: dict[str, Any], name: str | None, expected: str, what: str = "the URL") -> None:
-        if name is not None and name in data and not _same(data[name], expected):
+        if name is not None and name in data and not ci_same(data[name], expected):
             raise OcpiHTTPError(400, INVALID_PARAMETERS, f"body.{name} does not match {what}")
 
     def _check_keys(self, path: ObjectPath, data: dict[str, Any], key: str | None, owned: bool) -> None:
@@ -338,7 +347,7 @@ class Engine:
             chain = self._chain(root, replace(path, steps=path.steps[:-1]))
             parent, last = chain[-1], path.steps[-1]
             items = parent.get(last.field) or []
-            existing = next((i for i in items if isinstance(i, dict) and _same(i.get(last.key), last.value)), None)
+            existing = next((i for i in items if isinstance(i, dict) and ci_same(i.get(last.key), last.value)), None)
             created = existing is None
             if existing is not None and self._stale(data, existing, path):
                 return None
@@ -346,7 +355,7 @@ class Engine:
                 parent[last.field] = [*items, data]
             else:
                 parent[last.field] = [data if i is existing else i for i in items]
-            self._touch(chain, stamp)
+            touch_parents(chain, stamp)
             return chain[0]
 
         await self._update(path, put_nested if path.steps else put_root)
@@ -384,7 +393,7 @@ class Engine:
                     target[name] = [*(stored if isinstance(stored, list) else []), *value]
                 else:
                     target[name] = value
-            self._touch(chain, stamp)
+            touch_parents(chain, stamp)
             return chain[0]
 
         await self._update(path, merge)
@@ -395,14 +404,6 @@ class Engine:
             logger.info("kept %s: the update is older than the stored object", path.describe())
             return True
         return False
-
-    @staticmethod
-    def _touch(chain: Sequence[dict[str, Any]], stamp: str) -> None:
-        """A change below an object is a change of the object: each parent's ``last_updated`` moves
-        forward to ``stamp`` (never back)."""
-        for node in chain:
-            if "last_updated" in node or node is chain[0]:
-                node["last_updated"] = _newer(stamp, node.get("last_updated"))
 
     async def delete_object(self, path: ObjectPath) -> None:
         """Remove the addressed object (or nested object); 404 with the declared status if unknown."""
@@ -417,7 +418,7 @@ class Engine:
             parent[last.field] = [
                 i
                 for i in parent.get(last.field) or []
-                if not (isinstance(i, dict) and _same(i.get(last.key), last.value))
+                if not (isinstance(i, dict) and ci_same(i.get(last.key), last.value))
             ]
             return chain[0]
 
@@ -455,7 +456,7 @@ class Engine:
         declared status (2004 Unknown Token from 2.2 on). ``fields``: the AuthorizationInfo fields
         of this version among ``allowed``, ``token`` and ``location``."""
         token = await self.get_object(path)
-        if token_type is not None and not _same(token.get("type", "RFID"), token_type):
+        if token_type is not None and not ci_same(token.get("type", "RFID"), token_type):
             raise self.not_found(path)
         answer: dict[str, Any] = {"allowed": "ALLOWED" if token.get("valid") is True else "BLOCKED"}
         if "token" in fields:

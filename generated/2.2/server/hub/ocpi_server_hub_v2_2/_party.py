@@ -24,31 +24,17 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
 
-from ._defaults import as_json
+from ._defaults import as_json, ci_same, touch_parents
 from ._push import SINGLE, Change, Pusher, PushModule
 from ._settings import ServerSettings
 from ._store import Store
-from ._time import canonical_datetime, now_timestamp
-from .client._wire import ci_equal
+from ._time import now_timestamp
 
 Body = BaseModel | Mapping[str, Any]
 
 
 class OperatorError(ValueError):
     """A change the operator API refuses (unknown object, a body that does not fit its model...)."""
-
-
-def _same(a: Any, b: str) -> bool:
-    return isinstance(a, str) and ci_equal(a, b)
-
-
-def _newer(a: str, b: Any) -> str:
-    if not isinstance(b, str):
-        return a
-    try:
-        return a if canonical_datetime(a) >= canonical_datetime(b) else b
-    except ValueError:
-        return a
 
 
 class OcpiParty:
@@ -117,7 +103,7 @@ class OcpiParty:
         else:
             owner = self.own
             _, key, _ = m.nesting[depth - 1]
-            if key in data and not _same(data[key], ids[-1]):
+            if key in data and not ci_same(data[key], ids[-1]):
                 raise OperatorError(f"{key} {data[key]!r} does not match {ids[-1]!r}")
             data.setdefault(key, ids[-1])
         created = False
@@ -133,11 +119,11 @@ class OcpiParty:
             parent = chain[-1]
             field, key, _ = m.nesting[depth - 1]
             items = parent.get(field) or []
-            existing = next((i for i in items if isinstance(i, dict) and _same(i.get(key), ids[-1])), None)
+            existing = next((i for i in items if isinstance(i, dict) and ci_same(i.get(key), ids[-1])), None)
             created = existing is None
             new = copy.deepcopy(data)
             parent[field] = [*items, new] if existing is None else [new if i is existing else i for i in items]
-            self._touch(chain, stamp)
+            touch_parents(chain, stamp)
             return chain[0]
 
         root = await self._update(m, owner, ids, mutate)
@@ -160,7 +146,7 @@ class OcpiParty:
             _, key, _ = m.nesting[depth - 1]
         else:
             key = m.key or ""
-        if key in data and not _same(data[key], ids[-1]):
+        if key in data and not ci_same(data[key], ids[-1]):
             raise OperatorError(f"{key} cannot change")
 
         def mutate(root: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -169,7 +155,7 @@ class OcpiParty:
             target = chain[-1]
             target.update(copy.deepcopy(data))
             self._validate(m, target, depth)
-            self._touch(chain, stamp)
+            touch_parents(chain, stamp)
             return chain[0]
 
         root = await self._update(m, owner, ids, mutate)
@@ -197,11 +183,11 @@ class OcpiParty:
             assert chain is not None
             field, key, _ = m.nesting[depth - 1]
             items = chain[-1].get(field) or []
-            kept = [i for i in items if not (isinstance(i, dict) and _same(i.get(key), ids[-1]))]
+            kept = [i for i in items if not (isinstance(i, dict) and ci_same(i.get(key), ids[-1]))]
             if len(kept) == len(items):
                 return None
             chain[-1][field] = kept
-            self._touch(chain, stamp)
+            touch_parents(chain, stamp)
             return chain[0]
 
         root = await self._update(m, owner, ids, mutate, missing_ok=True)
@@ -258,7 +244,7 @@ class OcpiParty:
             return owner, SINGLE
         own = self.own
         for name, value in (("country_code", own[0]), ("party_id", own[1])):
-            if name in data and not _same(data[name], value):
+            if name in data and not ci_same(data[name], value):
                 raise OperatorError(f"{name} {data[name]!r} is not this party's ({value!r})")
         key = m.key or "id"
         found = data.get(key)
@@ -266,7 +252,7 @@ class OcpiParty:
             if not isinstance(found, str) or not found:
                 raise OperatorError(f"{m.collection}: the key field {key} is required")
             oid = found
-        elif found is not None and not _same(found, oid):
+        elif found is not None and not ci_same(found, oid):
             raise OperatorError(f"{key} {found!r} does not match {oid!r}")
         return own, oid
 
@@ -280,7 +266,7 @@ class OcpiParty:
         chain = [root]
         for (field, key, _), value in zip(m.nesting, steps, strict=False):
             item = next(
-                (i for i in chain[-1].get(field) or [] if isinstance(i, dict) and _same(i.get(key), value)), None
+                (i for i in chain[-1].get(field) or [] if isinstance(i, dict) and ci_same(i.get(key), value)), None
             )
             if item is None:
                 if missing_ok:
@@ -288,13 +274,6 @@ class OcpiParty:
                 raise OperatorError(f"unknown {field.rstrip('s')} {value} in {m.collection}")
             chain.append(item)
         return chain
-
-    @staticmethod
-    def _touch(chain: Sequence[dict[str, Any]], stamp: str) -> None:
-        """As ``Engine._touch``: each parent's ``last_updated`` moves forward to ``stamp``."""
-        for node in chain:
-            if "last_updated" in node or node is chain[0]:
-                node["last_updated"] = _newer(stamp, node.get("last_updated"))
 
     async def _update(
         self, m: PushModule, owner: tuple[str, str], ids: Sequence[str], mutate: Any, *, missing_ok: bool = False
