@@ -24,14 +24,13 @@ from ._defaults import Engine, as_json
 from ._docs import install_docs
 from ._envelope import install_error_handlers, ocpi_json_response, read_json_body
 from ._middleware import install_header_middleware, install_input_limits
-from ._outbound import check_endpoints, peer_http_client
+from ._outbound import check_endpoints, peer_transport
 from ._registration import CredentialsService, NoMatchingEndpoints, NoMutualVersion, PeerInfo, PeerUnreachable
 from ._resync import Receiving, Resyncer
 from ._settings import ServerSettings
 from ._store import Party, Store, new_token, open_store
 from .client._credentials import aregister, aunregister, aupdate
 from .client._discovery import Discovery, adiscover
-from .client._transport import AsyncTransport
 from .client.errors import OcpiError, VersionNegotiationError
 
 logger = logging.getLogger("ocpi.server")
@@ -102,12 +101,8 @@ class AppSpec:
 
 def _fetch_peer(spec: AppSpec, settings: ServerSettings) -> Callable[[str, str], Awaitable[PeerInfo]]:
     async def fetch(versions_url: str, token_b: str) -> PeerInfo:
-        client_settings = settings.client_settings(token_b, ocpi_headers=spec.routing_headers)
         try:
-            async with (
-                peer_http_client(settings, versions_url) as http,
-                AsyncTransport(client_settings, http=http) as transport,
-            ):
+            async with peer_transport(settings, versions_url, token_b, ocpi_headers=spec.routing_headers) as transport:
                 found = await adiscover(transport, versions_url, [spec.version], spec.version)
         except VersionNegotiationError as exc:
             raise NoMutualVersion(str(exc)) from None
@@ -317,12 +312,7 @@ async def register_with_peer(
     await store.save_party(party)
     own = spec.credentials_model.model_validate(spec.own_credentials(settings, party, token_b))
     try:
-        async with (
-            peer_http_client(settings, versions_url) as http,
-            AsyncTransport(
-                settings.client_settings(token_a, ocpi_headers=spec.routing_headers), http=http
-            ) as transport,
-        ):
+        async with peer_transport(settings, versions_url, token_a, ocpi_headers=spec.routing_headers) as transport:
             reg = await aregister(
                 transport,
                 versions_url,
@@ -392,12 +382,9 @@ async def update_credentials_with_peer(spec: AppSpec, settings: ServerSettings, 
     await store.save_party(party)
     own = spec.credentials_model.model_validate(spec.own_credentials(settings, party, party.token_c))
     try:
-        async with (
-            peer_http_client(settings, discovery.versions_url) as http,
-            AsyncTransport(
-                settings.client_settings(previous.token_b, ocpi_headers=spec.routing_headers), http=http
-            ) as transport,
-        ):
+        async with peer_transport(
+            settings, discovery.versions_url, previous.token_b, ocpi_headers=spec.routing_headers
+        ) as transport:
             reg = await aupdate(
                 transport, discovery, own, spec.credentials_model.model_validate, token_of=lambda c: str(c.token)
             )
@@ -424,12 +411,9 @@ async def unregister_from_peer(
     confirmed = False
     try:
         discovery = _discovery_of(party)
-        async with (
-            peer_http_client(settings, discovery.versions_url) as http,
-            AsyncTransport(
-                settings.client_settings(party.token_b, ocpi_headers=spec.routing_headers), http=http
-            ) as transport,
-        ):
+        async with peer_transport(
+            settings, discovery.versions_url, party.token_b, ocpi_headers=spec.routing_headers
+        ) as transport:
             await aunregister(transport, discovery)
         confirmed = True
     except Exception:

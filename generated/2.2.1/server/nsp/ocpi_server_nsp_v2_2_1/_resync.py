@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ._outbound import RefusedURL, peer_http_client
+from ._outbound import RefusedURL, peer_transport
 from ._settings import ServerSettings
 from ._store import Party, Store
 from ._time import canonical_datetime, format_datetime, now_timestamp, parse_datetime, stamp_of
@@ -292,12 +292,11 @@ class _Pass:
                 result.date_from = _later(last, -OVERLAP_SECONDS)
             except ValueError:
                 result.date_from = None
-        client_settings = self.settings.client_settings(self.party.token_b, ocpi_headers=self.spec.routing_headers)
+        peer_url = self.party.versions_url or targets[0][1]
         try:
-            async with (
-                peer_http_client(self.settings, self.party.versions_url or targets[0][1]) as http,
-                AsyncTransport(client_settings, http=http) as transport,
-            ):
+            async with peer_transport(
+                self.settings, peer_url, self.party.token_b, ocpi_headers=self.spec.routing_headers
+            ) as transport:
                 for receiving, url in targets:
                     try:
                         await self.pull(transport, receiving, url, result.date_from)

@@ -25,6 +25,8 @@ import asyncio
 import ipaddress
 import logging
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,7 +35,7 @@ import httpx
 
 from ._registration import PeerUnreachable
 from ._settings import ServerSettings
-from .client._transport import shared_ssl_context
+from .client._transport import AsyncTransport, shared_ssl_context
 
 __all__ = ["OutboundPolicy", "RefusedURL", "allowed", "check_endpoints", "peer_http_client"]
 
@@ -141,6 +143,20 @@ def peer_http_client(settings: ServerSettings, peer_url: str, *, timeout: float 
     return httpx.AsyncClient(
         timeout=timeout, follow_redirects=False, verify=shared_ssl_context(), event_hooks={"request": [check]}
     )
+
+
+@asynccontextmanager
+async def peer_transport(
+    settings: ServerSettings, peer_url: str, token: str, *, ocpi_headers: bool
+) -> AsyncIterator[AsyncTransport]:
+    """A transport for calls to the peer whose versions URL is ``peer_url``, with ``token`` in our
+    encoding, the version's OCPI headers (``ocpi_headers``), and every request through the policy
+    (``peer_http_client``)."""
+    async with (
+        peer_http_client(settings, peer_url) as http,
+        AsyncTransport(settings.client_settings(token, ocpi_headers=ocpi_headers), http=http) as transport,
+    ):
+        yield transport
 
 
 async def _require(policy: OutboundPolicy, url: str, peer_url: str) -> None:
