@@ -418,3 +418,28 @@ def test_pickled_transport_error_drops_the_httpx_cause_that_holds_the_request() 
     assert TOKEN.encode() not in data
     copy = pickle.loads(data)
     assert str(copy) == str(info.value) and copy.request_id == info.value.request_id
+
+
+def test_every_own_http_client_shares_one_tls_context() -> None:
+    """Transports (and the server's peer clients) reuse one SSLContext per process instead of
+    loading the CA bundle for each client; certificate checks stay on."""
+    import ssl
+
+    from ocpi_runtime.client._settings import Settings
+    from ocpi_runtime.client._transport import _own_http, shared_ssl_context
+    from ocpi_runtime.server._outbound import peer_http_client
+    from ocpi_runtime.server._settings import ServerSettings
+
+    context = shared_ssl_context()
+    assert context is shared_ssl_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert _own_http(Settings(token="t"))["verify"] is context
+    server = ServerSettings(base_url="http://127.0.0.1:1/ocpi", country_code="NL", party_id="EXA")
+    http = peer_http_client(server, "https://peer.example.com/ocpi/versions")
+    try:
+        pool = http._transport._pool  # type: ignore[attr-defined]
+        assert pool._ssl_context is context
+    finally:
+        import asyncio
+
+        asyncio.run(http.aclose())
