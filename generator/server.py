@@ -94,6 +94,12 @@ class Route:
         return self.paginated and not self.path_params and not self.body_model
 
     @property
+    def admitted(self) -> bool:
+        """A store write (PUT, PATCH, DELETE, POST that stores): admitted through ``Engine.write_slot``,
+        so that reads never queue behind many writes' parsing at once."""
+        return self.kind in ("put", "patch", "delete", "post", "receive")
+
+    @property
     def call_args(self) -> str:
         """``ctx`` and ``args``: the arguments of the handler call."""
         return f"ctx, {self.args}" if self.args else "ctx"

@@ -34,6 +34,7 @@ def test_settings_are_frozen() -> None:
         {"default_limit": 0},
         {"max_limit": 10, "default_limit": 11},
         {"country_code": ""},
+        {"write_slots": -1},
     ],
 )
 def test_invalid_settings_are_refused(kwargs: dict[str, object]) -> None:
@@ -59,6 +60,7 @@ def test_from_env_reads_every_variable() -> None:
         "OCPI_VERSIONS_REQUIRE_TOKEN": "false",
         "OCPI_TOKEN_BASE64": "0",
         "OCPI_BUSINESS_NAME": "Example CPO",
+        "OCPI_WRITE_SLOTS": "3",
     }
     s = ServerSettings.from_env(environ=env)
     assert s == ServerSettings(
@@ -71,6 +73,7 @@ def test_from_env_reads_every_variable() -> None:
         versions_require_token=False,
         token_base64=False,
         business_name="Example CPO",
+        write_slots=3,
     )
 
 

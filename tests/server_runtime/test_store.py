@@ -15,8 +15,17 @@ from typing import Any
 
 import pytest
 
-from ocpi_runtime.server._json import dumps
-from ocpi_runtime.server._store import Party, RawJSONStore, SqliteStore, Store, ci_key, open_store
+from ocpi_runtime.server._json import dumps, loads
+from ocpi_runtime.server._store import (
+    EncodedObject,
+    Party,
+    RawJSONStore,
+    SqliteStore,
+    Store,
+    ci_key,
+    object_text,
+    open_store,
+)
 from tests import pg_support
 from tests.blocking import blocking, sync
 
@@ -520,6 +529,25 @@ def test_stored_json_comes_back_byte_for_byte(store: Store) -> None:
     assert list(got) == ["z", "id", "a", "n", "s", "e", "o"] and str(got["a"]) == "1.50"
     sync(store).update_object("locations", "NL", "EXA", "L1", lambda cur: {**(cur or {}), "k": Decimal("0.10")})
     assert sync(store).get_object_json("locations", "NL", "EXA", "L1") == dumps({**data, "k": Decimal("0.10")}).encode()
+
+
+def test_an_encoded_object_is_stored_as_its_own_text_and_a_plain_dict_is_encoded(store: Store) -> None:
+    """The Engine hands over a body with the JSON text it was read from (``EncodedObject``): the
+    store writes that text as it is, by ``put_object`` and by ``update_object``; a plain dict (a
+    changed copy) is encoded by ``dumps``."""
+    text = '{"id":"L1","a":1.50,"x":{"deep":0.1000000000000000055511151231257827},"s":"\u00e9"}'
+    data = loads(text)
+    s = sync(store)
+    s.put_object("locations", "NL", "EXA", "L1", EncodedObject(data, text), "2024-01-01T00:00:00Z")
+    assert s.get_object_json("locations", "NL", "EXA", "L1") == text.encode()  # type: ignore[attr-defined]
+    assert object_text(EncodedObject(data, text)) == text and object_text(data) == dumps(data)
+    other = '{"id":"L1","b":2.0}'
+    s.update_object("locations", "NL", "EXA", "L1", lambda cur: EncodedObject(loads(other), other))
+    assert s.get_object_json("locations", "NL", "EXA", "L1") == other.encode()  # type: ignore[attr-defined]
+    s.update_object("locations", "NL", "EXA", "L1", lambda cur: {**(cur or {}), "c": Decimal("3.10")})
+    assert s.get_object_json("locations", "NL", "EXA", "L1") == b'{"id":"L1","b":2.0,"c":3.10}'  # type: ignore[attr-defined]
+    changed = EncodedObject(loads(other), other)
+    assert type({**changed}) is dict  # a changed copy is a plain dict again, encoded afresh
 
 
 def test_an_update_that_changes_nothing_leaves_no_trace(store: Store) -> None:

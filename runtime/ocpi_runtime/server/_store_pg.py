@@ -42,6 +42,7 @@ from ._store import (
     list_condition,
     new_token,
     object_key,
+    object_text,
     party_columns,
     party_from_row,
     stored_stamp,
@@ -285,7 +286,7 @@ class PostgresStore(StoredJSON, Store, RawJSONStore):
             " ON CONFLICT (module, country_code, party_id, object_id)"
             " DO UPDATE SET last_updated=EXCLUDED.last_updated, data=EXCLUDED.data"
             " RETURNING (xmax = 0)",  # xmax is 0 on a row this statement inserted, not on an updated one
-            (*key, stamp, dumps(data)),
+            (*key, stamp, object_text(data)),
         )
         return bool(rows[0][0])
 
@@ -297,7 +298,7 @@ class PostgresStore(StoredJSON, Store, RawJSONStore):
         async def write(conn: AsyncConnection[Any], new: dict[str, Any]) -> None:
             await conn.execute(
                 f"UPDATE ocpi_objects SET last_updated=%s, data=%s::json WHERE {_KEY}",
-                (stored_stamp(new), dumps(new), *key),
+                (stored_stamp(new), object_text(new), *key),
             )
 
         return await self._read_change_write(

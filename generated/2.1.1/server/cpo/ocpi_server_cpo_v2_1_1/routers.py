@@ -167,8 +167,9 @@ def _tokens_cpo(h: TokensCpoHandlers, engine: Engine, guard: Any) -> ModuleRoute
     ) -> Response:
         """Create or replace a token."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Token)
-        created = await h.put(ctx, country_code, party_id, token_uid, body)
+        async with engine.write_slot():
+            body = await read_model(request, Token)
+            created = await h.put(ctx, country_code, party_id, token_uid, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.patch("/{country_code}/{party_id}/{token_uid}")
@@ -182,8 +183,9 @@ def _tokens_cpo(h: TokensCpoHandlers, engine: Engine, guard: Any) -> ModuleRoute
     ) -> Response:
         """Change some fields of a token."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, TokenPatch)
-        await h.patch(ctx, country_code, party_id, token_uid, body)
+        async with engine.write_slot():
+            body = await read_model(request, TokenPatch)
+            await h.patch(ctx, country_code, party_id, token_uid, body)
         return ocpi_json_response(None)
 
     return router

@@ -113,8 +113,9 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> Mod
     ) -> Response:
         """Create or replace a location."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Location)
-        created = await h.put_location(ctx, country_code, party_id, location_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Location)
+            created = await h.put_location(ctx, country_code, party_id, location_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}")
@@ -129,8 +130,9 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> Mod
     ) -> Response:
         """Create or replace an EVSE."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, EVSE)
-        created = await h.put_evse(ctx, country_code, party_id, location_id, evse_uid, body)
+        async with engine.write_slot():
+            body = await read_model(request, EVSE)
+            created = await h.put_evse(ctx, country_code, party_id, location_id, evse_uid, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}")
@@ -146,8 +148,9 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> Mod
     ) -> Response:
         """Create or replace a connector."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Connector)
-        created = await h.put_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Connector)
+            created = await h.put_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.patch("/{country_code}/{party_id}/{location_id}")
@@ -161,8 +164,9 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> Mod
     ) -> Response:
         """Change some fields of a location."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, LocationPatch)
-        await h.patch_location(ctx, country_code, party_id, location_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, LocationPatch)
+            await h.patch_location(ctx, country_code, party_id, location_id, body)
         return ocpi_json_response(None)
 
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}")
@@ -177,8 +181,9 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> Mod
     ) -> Response:
         """Change some fields of an EVSE."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, EVSEPatch)
-        await h.patch_evse(ctx, country_code, party_id, location_id, evse_uid, body)
+        async with engine.write_slot():
+            body = await read_model(request, EVSEPatch)
+            await h.patch_evse(ctx, country_code, party_id, location_id, evse_uid, body)
         return ocpi_json_response(None)
 
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}")
@@ -194,8 +199,9 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> Mod
     ) -> Response:
         """Change some fields of a connector."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ConnectorPatch)
-        await h.patch_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, ConnectorPatch)
+            await h.patch_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
         return ocpi_json_response(None)
 
     return router
@@ -228,8 +234,9 @@ def _sessions_emsp(h: SessionsEmspHandlers, engine: Engine, guard: Any) -> Modul
     ) -> Response:
         """Create or replace a session."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Session)
-        created = await h.put(ctx, country_code, party_id, session_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Session)
+            created = await h.put(ctx, country_code, party_id, session_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.patch("/{country_code}/{party_id}/{session_id}")
@@ -243,8 +250,9 @@ def _sessions_emsp(h: SessionsEmspHandlers, engine: Engine, guard: Any) -> Modul
     ) -> Response:
         """Change some fields of a session."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, SessionPatch)
-        await h.patch(ctx, country_code, party_id, session_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, SessionPatch)
+            await h.patch(ctx, country_code, party_id, session_id, body)
         return ocpi_json_response(None)
 
     return router
@@ -283,8 +291,9 @@ def _cdrs_emsp(h: CDRsEmspHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     ) -> Response:
         """Hand over a new final CDR; the reply's Location header gives its URL."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, CDR)
-        owner, object_id = await h.post(ctx, body)
+        async with engine.write_slot():
+            body = await read_model(request, CDR)
+            owner, object_id = await h.post(ctx, body)
         segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
         location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
         return ocpi_json_response(None, http_status=201, headers={"Location": location})
@@ -319,8 +328,9 @@ def _tariffs_emsp(h: TariffsEmspHandlers, engine: Engine, guard: Any) -> ModuleR
     ) -> Response:
         """Create or replace a tariff."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Tariff)
-        created = await h.put(ctx, country_code, party_id, tariff_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Tariff)
+            created = await h.put(ctx, country_code, party_id, tariff_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.patch("/{country_code}/{party_id}/{tariff_id}")
@@ -334,8 +344,9 @@ def _tariffs_emsp(h: TariffsEmspHandlers, engine: Engine, guard: Any) -> ModuleR
     ) -> Response:
         """Change some fields of a tariff."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, TariffPatch)
-        await h.patch(ctx, country_code, party_id, tariff_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, TariffPatch)
+            await h.patch(ctx, country_code, party_id, tariff_id, body)
         return ocpi_json_response(None)
 
     @router.delete("/{country_code}/{party_id}/{tariff_id}")
@@ -349,7 +360,8 @@ def _tariffs_emsp(h: TariffsEmspHandlers, engine: Engine, guard: Any) -> ModuleR
     ) -> Response:
         """Remove a tariff that is no longer valid."""
         ctx = engine.context(request, auth)
-        await h.delete(ctx, country_code, party_id, tariff_id)
+        async with engine.write_slot():
+            await h.delete(ctx, country_code, party_id, tariff_id)
         return ocpi_json_response(None)
 
     return router
@@ -395,8 +407,9 @@ def _commands_emsp(h: CommandsEmspHandlers, engine: Engine, guard: Any) -> Modul
     ) -> Response:
         """Result from the charge point, sent to the response_url."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, CommandResponse)
-        await h.post(ctx, body)
+        async with engine.write_slot():
+            body = await read_model(request, CommandResponse)
+            await h.post(ctx, body)
         return ocpi_json_response(None)
 
     return router

@@ -8,8 +8,10 @@ with an ``ObjectPath`` (collection, owner, id and nested steps such as
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -23,7 +25,7 @@ from ._json import RawJSONArray, loads
 from ._outbound import allowed
 from ._pagination import PageParams
 from ._settings import ServerSettings
-from ._store import Mutation, Party, RawJSONStore, Store
+from ._store import EncodedObject, Mutation, Party, RawJSONStore, Store
 from ._time import canonical_datetime, now_timestamp, stamp_of
 from .client._transport import AsyncTransport, Routing
 from .client._types import OcpiModel
@@ -165,13 +167,26 @@ async def read_models(request: Request, model: type[M]) -> list[M]:
 
 def as_json(model: BaseModel, *, partial: bool = False) -> dict[str, Any]:
     """A model as a JSON object with exact numbers (unknown fields kept)."""
+    return _as_json_text(model, partial=partial)[0]
+
+
+def _as_json_text(model: BaseModel, *, partial: bool = False) -> tuple[dict[str, Any], str]:
+    """``as_json`` and the JSON text it was read from: the object as a store writes it."""
     if isinstance(model, OcpiModel):
-        data = loads(model.to_json(partial=partial))
+        raw = model.to_json(partial=partial)
     else:
-        data = loads(model.model_dump_json(by_alias=True, exclude_unset=partial, exclude_none=not partial))
+        raw = model.model_dump_json(by_alias=True, exclude_unset=partial, exclude_none=not partial).encode()
+    data = loads(raw)
     if not isinstance(data, dict):
         raise TypeError("a model must serialise to a JSON object")
-    return data
+    return data, raw.decode("utf-8")
+
+
+def _encoded(model: BaseModel) -> tuple[dict[str, Any], EncodedObject]:
+    """A body as a JSON object, and a copy of it that carries its JSON text, which the store writes
+    as it is (no second encoding). The text is the one the object was read from, so both agree."""
+    data, text = _as_json_text(model)
+    return data, EncodedObject(data, text)
 
 
 def _newer(a: str, b: Any) -> str:
@@ -215,6 +230,24 @@ class Engine:
         self.routing_headers = routing_headers
         self.request_id_headers = request_id_headers
         self.require_patch_last_updated = require_patch_last_updated
+        # One semaphore per event loop (an asyncio primitive belongs to the loop it first waits on).
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def write_slot(self) -> asyncio.Semaphore:
+        """Write admission: the routes that write (PUT, PATCH, DELETE, POST) read their body and run
+        their handler holding one of ``settings.write_slots`` slots (0: no limit).
+
+        Parsing and validating a body is CPU work on the event loop, and the store writes one
+        transaction at a time anyway: ten writes parsed at once would only make every read queue
+        behind all ten. Reads take no slot."""
+        loop = asyncio.get_running_loop()
+        slot = self._slots.get(loop)
+        if slot is None:
+            slots = self.settings.write_slots
+            slot = self._slots[loop] = asyncio.Semaphore(slots if slots > 0 else 1 << 30)
+        return slot
 
     def context(self, request: Request, auth: AuthContext | None) -> Context:
         """The handlers' view of a request to a function module; routing headers (2.2+) that are not
@@ -330,7 +363,7 @@ class Engine:
         party_id must equal the URL's. A body older (``last_updated``) than the stored object is
         not stored: the newest data wins. A nested object's time also moves its parents' forward.
         """
-        data = as_json(body)
+        data, encoded = _encoded(body)
         self._check_keys(path, data, key, owned)
         stamp = str(data.get("last_updated") or now_timestamp())
         created = False
@@ -340,7 +373,7 @@ class Engine:
             created = current is None
             if current is not None and self._stale(data, current, path):
                 return None
-            return data
+            return encoded
 
         def put_nested(root: dict[str, Any] | None) -> dict[str, Any] | None:
             nonlocal created
@@ -427,12 +460,12 @@ class Engine:
     async def post_object(self, collection: str, owner: Owner | None, key: str, body: BaseModel) -> tuple[Owner, str]:
         """Store a POSTed object under its own id (``key`` field) and owner (the body's when
         ``owner`` is None); returns both."""
-        data = as_json(body)
+        data, encoded = _encoded(body)
         oid = _key_value(data, key)
         if owner is None:
             owner = (_key_value(data, "country_code"), _key_value(data, "party_id"))
         await self.store.put_object(
-            collection, owner[0], owner[1], oid, data, str(data.get("last_updated") or now_timestamp())
+            collection, owner[0], owner[1], oid, encoded, str(data.get("last_updated") or now_timestamp())
         )
         return owner, oid
 
@@ -444,7 +477,7 @@ class Engine:
         """
         oid = str(uuid.uuid4())
         await self.store.put_object(
-            collection, "-", party.party_key if party else "-", oid, as_json(body), now_timestamp()
+            collection, "-", party.party_key if party else "-", oid, _encoded(body)[1], now_timestamp()
         )
         return oid
 

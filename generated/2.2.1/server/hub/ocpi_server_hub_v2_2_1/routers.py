@@ -258,8 +258,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Create or replace a Location."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Location)
-        created = await h.put_location(ctx, country_code, party_id, location_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Location)
+            created = await h.put_location(ctx, country_code, party_id, location_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}")
@@ -274,8 +275,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Create or replace a EVSE."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, EVSE)
-        created = await h.put_evse(ctx, country_code, party_id, location_id, evse_uid, body)
+        async with engine.write_slot():
+            body = await read_model(request, EVSE)
+            created = await h.put_evse(ctx, country_code, party_id, location_id, evse_uid, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}")
@@ -291,8 +293,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Create or replace a Connector."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Connector)
-        created = await h.put_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Connector)
+            created = await h.put_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.patch("/{country_code}/{party_id}/{location_id}")
@@ -306,8 +309,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Update some fields of a Location."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, LocationPatch)
-        await h.patch_location(ctx, country_code, party_id, location_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, LocationPatch)
+            await h.patch_location(ctx, country_code, party_id, location_id, body)
         return ocpi_json_response(None)
 
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}")
@@ -322,8 +326,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Update some fields of a EVSE."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, EVSEPatch)
-        await h.patch_evse(ctx, country_code, party_id, location_id, evse_uid, body)
+        async with engine.write_slot():
+            body = await read_model(request, EVSEPatch)
+            await h.patch_evse(ctx, country_code, party_id, location_id, evse_uid, body)
         return ocpi_json_response(None)
 
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}")
@@ -339,8 +344,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Update some fields of a Connector."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ConnectorPatch)
-        await h.patch_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, ConnectorPatch)
+            await h.patch_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
         return ocpi_json_response(None)
 
     return router
@@ -401,8 +407,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     ) -> Response:
         """Create or replace a session including its charging periods."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Session)
-        created = await h.put(ctx, country_code, party_id, session_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Session)
+            created = await h.put(ctx, country_code, party_id, session_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.patch("/{country_code}/{party_id}/{session_id}")
@@ -416,8 +423,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     ) -> Response:
         """Update some fields of a session; charging periods are appended."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, SessionPatch)
-        await h.patch(ctx, country_code, party_id, session_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, SessionPatch)
+            await h.patch(ctx, country_code, party_id, session_id, body)
         return ocpi_json_response(None)
 
     return router
@@ -472,8 +480,9 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> Modul
     ) -> Response:
         """Send a new final CDR; the reply's Location header gives its URL."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, CDR)
-        owner, object_id = await h.post(ctx, body)
+        async with engine.write_slot():
+            body = await read_model(request, CDR)
+            owner, object_id = await h.post(ctx, body)
         segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
         location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
         return ocpi_json_response(None, http_status=201, headers={"Location": location})
@@ -524,8 +533,9 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     ) -> Response:
         """Create or replace a tariff."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Tariff)
-        created = await h.put(ctx, country_code, party_id, tariff_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Tariff)
+            created = await h.put(ctx, country_code, party_id, tariff_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.delete("/{country_code}/{party_id}/{tariff_id}")
@@ -539,7 +549,8 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     ) -> Response:
         """Remove a tariff that is no longer used."""
         ctx = engine.context(request, auth)
-        await h.delete(ctx, country_code, party_id, tariff_id)
+        async with engine.write_slot():
+            await h.delete(ctx, country_code, party_id, tariff_id)
         return ocpi_json_response(None)
 
     return router
@@ -574,8 +585,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     ) -> Response:
         """Create or replace a token."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Token)
-        created = await h.put(ctx, country_code, party_id, token_uid, body, type=type)
+        async with engine.write_slot():
+            body = await read_model(request, Token)
+            created = await h.put(ctx, country_code, party_id, token_uid, body, type=type)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.patch("/{country_code}/{party_id}/{token_uid}")
@@ -590,8 +602,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     ) -> Response:
         """Update some fields of a token."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, TokenPatch)
-        await h.patch(ctx, country_code, party_id, token_uid, body, type=type)
+        async with engine.write_slot():
+            body = await read_model(request, TokenPatch)
+            await h.patch(ctx, country_code, party_id, token_uid, body, type=type)
         return ocpi_json_response(None)
 
     return router
@@ -743,8 +756,9 @@ def _commands_sender(h: CommandsSenderHandlers, engine: Engine, guard: Any) -> M
     ) -> Response:
         """Deliver a command result to the response_url of the request."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, CommandResult)
-        await h.post(ctx, body)
+        async with engine.write_slot():
+            body = await read_model(request, CommandResult)
+            await h.post(ctx, body)
         return ocpi_json_response(None)
 
     return router
@@ -831,8 +845,9 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
     ) -> Response:
         """Deliver the result of a GET to its response_url."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ActiveChargingProfileResult)
-        await h.post_active_charging_profile_result(ctx, body)
+        async with engine.write_slot():
+            body = await read_model(request, ActiveChargingProfileResult)
+            await h.post_active_charging_profile_result(ctx, body)
         return ocpi_json_response(None)
 
     @router.post("/chargingprofile")
@@ -843,8 +858,9 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
     ) -> Response:
         """Deliver the result of a PUT to its response_url."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ChargingProfileResult)
-        await h.post_charging_profile_result(ctx, body)
+        async with engine.write_slot():
+            body = await read_model(request, ChargingProfileResult)
+            await h.post_charging_profile_result(ctx, body)
         return ocpi_json_response(None)
 
     @router.post("/clearprofile")
@@ -855,8 +871,9 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
     ) -> Response:
         """Deliver the result of a DELETE to its response_url."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ClearProfileResult)
-        await h.post_clear_profile_result(ctx, body)
+        async with engine.write_slot():
+            body = await read_model(request, ClearProfileResult)
+            await h.post_clear_profile_result(ctx, body)
         return ocpi_json_response(None)
 
     @router.put("/{session_id}")
@@ -868,8 +885,9 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
     ) -> Response:
         """Push a changed active profile of a session."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ActiveChargingProfile)
-        created = await h.put(ctx, session_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, ActiveChargingProfile)
+            created = await h.put(ctx, session_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     return router
@@ -900,8 +918,9 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     ) -> Response:
         """Create or replace client information."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ClientInfo)
-        created = await h.put(ctx, country_code, party_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, ClientInfo)
+            created = await h.put(ctx, country_code, party_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     return router

@@ -208,8 +208,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     ) -> Response:
         """Create or replace a token."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Token)
-        created = await h.put(ctx, country_code, party_id, token_uid, body, type=type)
+        async with engine.write_slot():
+            body = await read_model(request, Token)
+            created = await h.put(ctx, country_code, party_id, token_uid, body, type=type)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.patch("/{country_code}/{party_id}/{token_uid}")
@@ -224,8 +225,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     ) -> Response:
         """Update some fields of a token."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, TokenPatch)
-        await h.patch(ctx, country_code, party_id, token_uid, body, type=type)
+        async with engine.write_slot():
+            body = await read_model(request, TokenPatch)
+            await h.patch(ctx, country_code, party_id, token_uid, body, type=type)
         return ocpi_json_response(None)
 
     return router
@@ -432,8 +434,9 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     ) -> Response:
         """Create or replace client information."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ClientInfo)
-        created = await h.put(ctx, country_code, party_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, ClientInfo)
+            created = await h.put(ctx, country_code, party_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     return router

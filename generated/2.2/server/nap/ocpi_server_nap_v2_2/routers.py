@@ -172,8 +172,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Create or replace a Location."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Location)
-        created = await h.put_location(ctx, country_code, party_id, location_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Location)
+            created = await h.put_location(ctx, country_code, party_id, location_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}")
@@ -188,8 +189,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Create or replace an EVSE."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, EVSE)
-        created = await h.put_evse(ctx, country_code, party_id, location_id, evse_uid, body)
+        async with engine.write_slot():
+            body = await read_model(request, EVSE)
+            created = await h.put_evse(ctx, country_code, party_id, location_id, evse_uid, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}")
@@ -205,8 +207,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Create or replace a Connector."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Connector)
-        created = await h.put_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Connector)
+            created = await h.put_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.patch("/{country_code}/{party_id}/{location_id}")
@@ -220,8 +223,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Update some fields of a Location."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, LocationPatch)
-        await h.patch_location(ctx, country_code, party_id, location_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, LocationPatch)
+            await h.patch_location(ctx, country_code, party_id, location_id, body)
         return ocpi_json_response(None)
 
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}")
@@ -236,8 +240,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Update some fields of an EVSE."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, EVSEPatch)
-        await h.patch_evse(ctx, country_code, party_id, location_id, evse_uid, body)
+        async with engine.write_slot():
+            body = await read_model(request, EVSEPatch)
+            await h.patch_evse(ctx, country_code, party_id, location_id, evse_uid, body)
         return ocpi_json_response(None)
 
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}")
@@ -253,8 +258,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Update some fields of a Connector."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ConnectorPatch)
-        await h.patch_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, ConnectorPatch)
+            await h.patch_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
         return ocpi_json_response(None)
 
     return router
@@ -303,8 +309,9 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     ) -> Response:
         """Create or replace a tariff."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Tariff)
-        created = await h.put(ctx, country_code, party_id, tariff_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Tariff)
+            created = await h.put(ctx, country_code, party_id, tariff_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.delete("/{country_code}/{party_id}/{tariff_id}")
@@ -318,7 +325,8 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     ) -> Response:
         """Remove a tariff that is no longer used."""
         ctx = engine.context(request, auth)
-        await h.delete(ctx, country_code, party_id, tariff_id)
+        async with engine.write_slot():
+            await h.delete(ctx, country_code, party_id, tariff_id)
         return ocpi_json_response(None)
 
     return router
@@ -349,8 +357,9 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     ) -> Response:
         """Create or replace client information."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ClientInfo)
-        created = await h.put(ctx, country_code, party_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, ClientInfo)
+            created = await h.put(ctx, country_code, party_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     return router

@@ -282,6 +282,24 @@ def object_key(module: str, country_code: str, party_id: str, object_id: str) ->
     )
 
 
+class EncodedObject(dict[str, Any]):
+    """A JSON object that comes with its compact JSON text (``text``, what ``dumps`` would write),
+    so that a store writes that text instead of encoding the object again. Made by the Engine from
+    a body it has just written as JSON, at the moment it hands the object to the store; nothing
+    changes it afterwards (a changed copy is a plain dict again)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, data: dict[str, Any], text: str) -> None:
+        super().__init__(data)
+        self.text = text
+
+
+def object_text(data: dict[str, Any]) -> str:
+    """The JSON text a store writes for an object: an ``EncodedObject``'s own, else ``dumps``."""
+    return data.text if type(data) is EncodedObject else dumps(data)
+
+
 def stored_stamp(data: dict[str, Any]) -> str:
     """The ``last_updated`` column of an object: its own, in the comparable form (now if missing)."""
     value = data.get("last_updated")
@@ -495,7 +513,7 @@ class SqliteStore(StoredJSON, Store, RawJSONStore):
         if not isinstance(data, dict):
             raise TypeError("data must be a JSON object (dict)")
         stamp = canonical_datetime(last_updated)
-        text = dumps(data)
+        text = object_text(data)
 
         def work(conn: sqlite3.Connection) -> bool:
             existed = conn.execute(f"SELECT 1 FROM ocpi_objects WHERE {_OBJECT_KEY}", key).fetchone() is not None
@@ -523,7 +541,7 @@ class SqliteStore(StoredJSON, Store, RawJSONStore):
             conn.execute(
                 "INSERT OR REPLACE INTO ocpi_objects (module, country_code, party_id, object_id, last_updated, data)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (*key, stored_stamp(new), dumps(new)),
+                (*key, stored_stamp(new), object_text(new)),
             )
             return new
 

@@ -225,8 +225,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     ) -> Response:
         """Create or replace a token."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Token)
-        created = await h.put(ctx, country_code, party_id, token_uid, body, type=type)
+        async with engine.write_slot():
+            body = await read_model(request, Token)
+            created = await h.put(ctx, country_code, party_id, token_uid, body, type=type)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.patch("/{country_code}/{party_id}/{token_uid}")
@@ -241,8 +242,9 @@ def _tokens_receiver(h: TokensReceiverHandlers, engine: Engine, guard: Any) -> M
     ) -> Response:
         """Change some fields of a token (last_updated always included)."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, TokenPatch)
-        await h.patch(ctx, country_code, party_id, token_uid, body, type=type)
+        async with engine.write_slot():
+            body = await read_model(request, TokenPatch)
+            await h.patch(ctx, country_code, party_id, token_uid, body, type=type)
         return ocpi_json_response(None)
 
     return router
@@ -449,8 +451,9 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     ) -> Response:
         """Create or replace a ClientInfo."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ClientInfo)
-        created = await h.put(ctx, country_code, party_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, ClientInfo)
+            created = await h.put(ctx, country_code, party_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     return router
@@ -498,8 +501,9 @@ def _invoicereconciliation_receiver(
     ) -> Response:
         """Deliver a new record (see ERRATA for the URL)."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, InvoiceReconciliationRecord)
-        owner, object_id = await h.post(ctx, body)
+        async with engine.write_slot():
+            body = await read_model(request, InvoiceReconciliationRecord)
+            owner, object_id = await h.post(ctx, body)
         return ocpi_json_response(None, http_status=201)
 
     @router.put("/{country_code}/{party_id}/{id}")
@@ -513,8 +517,9 @@ def _invoicereconciliation_receiver(
     ) -> Response:
         """Replace a record with its corrected version."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, InvoiceReconciliationRecord)
-        created = await h.put(ctx, country_code, party_id, id, body)
+        async with engine.write_slot():
+            body = await read_model(request, InvoiceReconciliationRecord)
+            created = await h.put(ctx, country_code, party_id, id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.delete("/{country_code}/{party_id}/{id}")
@@ -528,7 +533,8 @@ def _invoicereconciliation_receiver(
     ) -> Response:
         """Withdraw a record that was sent in error."""
         ctx = engine.context(request, auth)
-        await h.delete(ctx, country_code, party_id, id)
+        async with engine.write_slot():
+            await h.delete(ctx, country_code, party_id, id)
         return ocpi_json_response(None)
 
     return router

@@ -140,8 +140,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Create or replace a location."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Location)
-        created = await h.put_location(ctx, country_code, party_id, location_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Location)
+            created = await h.put_location(ctx, country_code, party_id, location_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}")
@@ -156,8 +157,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Create or replace an EVSE."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, EVSE)
-        created = await h.put_evse(ctx, country_code, party_id, location_id, evse_uid, body)
+        async with engine.write_slot():
+            body = await read_model(request, EVSE)
+            created = await h.put_evse(ctx, country_code, party_id, location_id, evse_uid, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}")
@@ -173,8 +175,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Create or replace a connector."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Connector)
-        created = await h.put_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Connector)
+            created = await h.put_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.patch("/{country_code}/{party_id}/{location_id}")
@@ -188,8 +191,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Change some fields of a location (last_updated always included)."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, LocationPatch)
-        await h.patch_location(ctx, country_code, party_id, location_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, LocationPatch)
+            await h.patch_location(ctx, country_code, party_id, location_id, body)
         return ocpi_json_response(None)
 
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}")
@@ -204,8 +208,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Change some fields of an EVSE (last_updated always included)."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, EVSEPatch)
-        await h.patch_evse(ctx, country_code, party_id, location_id, evse_uid, body)
+        async with engine.write_slot():
+            body = await read_model(request, EVSEPatch)
+            await h.patch_evse(ctx, country_code, party_id, location_id, evse_uid, body)
         return ocpi_json_response(None)
 
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}")
@@ -221,8 +226,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Change some fields of a connector (last_updated always included)."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ConnectorPatch)
-        await h.patch_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, ConnectorPatch)
+            await h.patch_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
         return ocpi_json_response(None)
 
     return router
@@ -255,8 +261,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     ) -> Response:
         """Create or replace a session including its charging periods."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Session)
-        created = await h.put(ctx, country_code, party_id, session_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Session)
+            created = await h.put(ctx, country_code, party_id, session_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.patch("/{country_code}/{party_id}/{session_id}")
@@ -270,8 +277,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     ) -> Response:
         """Change some fields of a session; charging periods sent are appended."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, SessionPatch)
-        await h.patch(ctx, country_code, party_id, session_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, SessionPatch)
+            await h.patch(ctx, country_code, party_id, session_id, body)
         return ocpi_json_response(None)
 
     return router
@@ -310,8 +318,9 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> Modul
     ) -> Response:
         """Deliver a new CDR; the Location response header gives its URL."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, CDR)
-        owner, object_id = await h.post(ctx, body)
+        async with engine.write_slot():
+            body = await read_model(request, CDR)
+            owner, object_id = await h.post(ctx, body)
         segments = "/".join(quote(part, safe="") for part in (*owner, object_id))
         location = f"{str(request.url).split('?')[0].rstrip('/')}/{segments}"
         return ocpi_json_response(None, http_status=201, headers={"Location": location})
@@ -346,8 +355,9 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     ) -> Response:
         """Create or replace a tariff."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Tariff)
-        created = await h.put(ctx, country_code, party_id, tariff_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Tariff)
+            created = await h.put(ctx, country_code, party_id, tariff_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.delete("/{country_code}/{party_id}/{tariff_id}")
@@ -361,7 +371,8 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     ) -> Response:
         """Remove a tariff that will not be used again."""
         ctx = engine.context(request, auth)
-        await h.delete(ctx, country_code, party_id, tariff_id)
+        async with engine.write_slot():
+            await h.delete(ctx, country_code, party_id, tariff_id)
         return ocpi_json_response(None)
 
     return router
@@ -407,8 +418,9 @@ def _commands_sender(h: CommandsSenderHandlers, engine: Engine, guard: Any) -> M
     ) -> Response:
         """Receive a command result at the response_url the sender gave (see ERRATA Format gaps)."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, CommandResult)
-        await h.post(ctx, body)
+        async with engine.write_slot():
+            body = await read_model(request, CommandResult)
+            await h.post(ctx, body)
         return ocpi_json_response(None)
 
     return router
@@ -439,8 +451,9 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     ) -> Response:
         """Create or replace a ClientInfo."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ClientInfo)
-        created = await h.put(ctx, country_code, party_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, ClientInfo)
+            created = await h.put(ctx, country_code, party_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     return router
@@ -488,8 +501,9 @@ def _invoicereconciliation_receiver(
     ) -> Response:
         """Deliver a new record (see ERRATA for the URL)."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, InvoiceReconciliationRecord)
-        owner, object_id = await h.post(ctx, body)
+        async with engine.write_slot():
+            body = await read_model(request, InvoiceReconciliationRecord)
+            owner, object_id = await h.post(ctx, body)
         return ocpi_json_response(None, http_status=201)
 
     @router.put("/{country_code}/{party_id}/{id}")
@@ -503,8 +517,9 @@ def _invoicereconciliation_receiver(
     ) -> Response:
         """Replace a record with its corrected version."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, InvoiceReconciliationRecord)
-        created = await h.put(ctx, country_code, party_id, id, body)
+        async with engine.write_slot():
+            body = await read_model(request, InvoiceReconciliationRecord)
+            created = await h.put(ctx, country_code, party_id, id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.delete("/{country_code}/{party_id}/{id}")
@@ -518,7 +533,8 @@ def _invoicereconciliation_receiver(
     ) -> Response:
         """Withdraw a record that was sent in error."""
         ctx = engine.context(request, auth)
-        await h.delete(ctx, country_code, party_id, id)
+        async with engine.write_slot():
+            await h.delete(ctx, country_code, party_id, id)
         return ocpi_json_response(None)
 
     return router

@@ -94,8 +94,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Create or replace a location."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Location)
-        created = await h.put_location(ctx, country_code, party_id, location_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Location)
+            created = await h.put_location(ctx, country_code, party_id, location_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}")
@@ -110,8 +111,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Create or replace an EVSE."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, EVSE)
-        created = await h.put_evse(ctx, country_code, party_id, location_id, evse_uid, body)
+        async with engine.write_slot():
+            body = await read_model(request, EVSE)
+            created = await h.put_evse(ctx, country_code, party_id, location_id, evse_uid, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.put("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}")
@@ -127,8 +129,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Create or replace a connector."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Connector)
-        created = await h.put_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Connector)
+            created = await h.put_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.patch("/{country_code}/{party_id}/{location_id}")
@@ -142,8 +145,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Change some fields of a location (last_updated always included)."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, LocationPatch)
-        await h.patch_location(ctx, country_code, party_id, location_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, LocationPatch)
+            await h.patch_location(ctx, country_code, party_id, location_id, body)
         return ocpi_json_response(None)
 
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}")
@@ -158,8 +162,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Change some fields of an EVSE (last_updated always included)."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, EVSEPatch)
-        await h.patch_evse(ctx, country_code, party_id, location_id, evse_uid, body)
+        async with engine.write_slot():
+            body = await read_model(request, EVSEPatch)
+            await h.patch_evse(ctx, country_code, party_id, location_id, evse_uid, body)
         return ocpi_json_response(None)
 
     @router.patch("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}")
@@ -175,8 +180,9 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
     ) -> Response:
         """Change some fields of a connector (last_updated always included)."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ConnectorPatch)
-        await h.patch_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, ConnectorPatch)
+            await h.patch_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id, body)
         return ocpi_json_response(None)
 
     return router
@@ -209,8 +215,9 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     ) -> Response:
         """Create or replace a tariff."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Tariff)
-        created = await h.put(ctx, country_code, party_id, tariff_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Tariff)
+            created = await h.put(ctx, country_code, party_id, tariff_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.delete("/{country_code}/{party_id}/{tariff_id}")
@@ -224,7 +231,8 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
     ) -> Response:
         """Remove a tariff that will not be used again."""
         ctx = engine.context(request, auth)
-        await h.delete(ctx, country_code, party_id, tariff_id)
+        async with engine.write_slot():
+            await h.delete(ctx, country_code, party_id, tariff_id)
         return ocpi_json_response(None)
 
     return router
@@ -255,8 +263,9 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     ) -> Response:
         """Create or replace a ClientInfo."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ClientInfo)
-        created = await h.put(ctx, country_code, party_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, ClientInfo)
+            created = await h.put(ctx, country_code, party_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     return router

@@ -88,6 +88,10 @@ class ServerSettings:
     resync_retry_seconds: float = 30
     """How often a peer that is out of sync (a failed push or resync) is tried again; 0: only on
     the ``resync_seconds`` schedule."""
+    write_slots: int = 1
+    """How many store writes (PUT, PATCH, DELETE, POST) a worker parses and runs at once; the
+    others wait their turn before their body is read, so that a read waits behind at most this
+    many writes' work (the store has one writer anyway). 0: no limit."""
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -105,6 +109,8 @@ class ServerSettings:
         if self.max_body_bytes < 1 or self.max_json_depth < 1:
             raise ValueError("max_body_bytes and max_json_depth must be at least 1")
         object.__setattr__(self, "peer_hosts", tuple(host.strip().lower() for host in self.peer_hosts if host.strip()))
+        if self.write_slots < 0:
+            raise ValueError(f"write_slots must not be negative, got {self.write_slots}")
         if self.resync_seconds < 0 or self.resync_retry_seconds < 0:
             raise ValueError("resync_seconds and resync_retry_seconds must not be negative")
         if not self.country_code or not self.party_id:
@@ -131,7 +137,7 @@ class ServerSettings:
         """Read ``{prefix}BASE_URL``, ``DATABASE``, ``COUNTRY_CODE``, ``PARTY_ID``, ``MAX_LIMIT``,
         ``DEFAULT_LIMIT``, ``VERSIONS_REQUIRE_TOKEN``, ``TOKEN_BASE64``, ``BUSINESS_NAME``,
         ``MAX_BODY_BYTES``, ``MAX_JSON_DEPTH``, ``ALLOW_PRIVATE_PEERS``, ``PEER_HOSTS``
-        (comma-separated), ``DOCS``, ``RESYNC_SECONDS`` and ``RESYNC_RETRY_SECONDS``.
+        (comma-separated), ``DOCS``, ``RESYNC_SECONDS``, ``RESYNC_RETRY_SECONDS`` and ``WRITE_SLOTS``.
 
         Unset or empty variables take the defaults (country/party ``NL``/``EXA``, base URL
         ``http://127.0.0.1:8000/ocpi``). ``environ`` replaces ``os.environ`` (for tests).
@@ -156,4 +162,5 @@ class ServerSettings:
             docs=_env_bool(env, prefix + "DOCS", True),
             resync_seconds=_env_int(env, prefix + "RESYNC_SECONDS", 900),
             resync_retry_seconds=_env_int(env, prefix + "RESYNC_RETRY_SECONDS", 30),
+            write_slots=_env_int(env, prefix + "WRITE_SLOTS", 1),
         )

@@ -75,8 +75,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     ) -> Response:
         """Create or replace a session including its charging periods."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Session)
-        created = await h.put(ctx, country_code, party_id, session_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Session)
+            created = await h.put(ctx, country_code, party_id, session_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.patch("/{country_code}/{party_id}/{session_id}")
@@ -90,8 +91,9 @@ def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) 
     ) -> Response:
         """Change some fields of a session; charging periods sent are appended."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, SessionPatch)
-        await h.patch(ctx, country_code, party_id, session_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, SessionPatch)
+            await h.patch(ctx, country_code, party_id, session_id, body)
         return ocpi_json_response(None)
 
     return router
@@ -108,8 +110,9 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
     ) -> Response:
         """Receive the result of a GET at its response_url (path not normative; see ERRATA)."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ActiveChargingProfileResult)
-        await h.post_active_charging_profile_result(ctx, body)
+        async with engine.write_slot():
+            body = await read_model(request, ActiveChargingProfileResult)
+            await h.post_active_charging_profile_result(ctx, body)
         return ocpi_json_response(None)
 
     @router.post("/chargingprofile")
@@ -120,8 +123,9 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
     ) -> Response:
         """Receive the result of a PUT at its response_url (path not normative; see ERRATA)."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ChargingProfileResult)
-        await h.post_charging_profile_result(ctx, body)
+        async with engine.write_slot():
+            body = await read_model(request, ChargingProfileResult)
+            await h.post_charging_profile_result(ctx, body)
         return ocpi_json_response(None)
 
     @router.post("/clearprofile")
@@ -132,8 +136,9 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
     ) -> Response:
         """Receive the result of a DELETE at its response_url (path not normative; see ERRATA)."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ClearProfileResult)
-        await h.post_clear_profile_result(ctx, body)
+        async with engine.write_slot():
+            body = await read_model(request, ClearProfileResult)
+            await h.post_clear_profile_result(ctx, body)
         return ocpi_json_response(None)
 
     @router.put("/{session_id}")
@@ -145,8 +150,9 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
     ) -> Response:
         """Be told of a changed active profile of a session."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ActiveChargingProfile)
-        created = await h.put(ctx, session_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, ActiveChargingProfile)
+            created = await h.put(ctx, session_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     return router
@@ -177,8 +183,9 @@ def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, gu
     ) -> Response:
         """Create or replace a ClientInfo."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, ClientInfo)
-        created = await h.put(ctx, country_code, party_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, ClientInfo)
+            created = await h.put(ctx, country_code, party_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     return router

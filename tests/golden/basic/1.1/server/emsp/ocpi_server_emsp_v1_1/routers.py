@@ -53,8 +53,9 @@ def _stations_receiver(h: StationsReceiverHandlers, engine: Engine, guard: Any) 
     ) -> Response:
         """Store a station."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, Station)
-        created = await h.put(ctx, country_code, party_id, station_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, Station)
+            created = await h.put(ctx, country_code, party_id, station_id, body)
         return ocpi_json_response(None, http_status=201 if created else 200)
 
     @router.patch("/{country_code}/{party_id}/{station_id}")
@@ -68,8 +69,9 @@ def _stations_receiver(h: StationsReceiverHandlers, engine: Engine, guard: Any) 
     ) -> Response:
         """Change some fields of a station."""
         ctx = engine.context(request, auth)
-        body = await read_model(request, StationPatch)
-        await h.patch(ctx, country_code, party_id, station_id, body)
+        async with engine.write_slot():
+            body = await read_model(request, StationPatch)
+            await h.patch(ctx, country_code, party_id, station_id, body)
         return ocpi_json_response(None)
 
     @router.delete("/{country_code}/{party_id}/{station_id}")
@@ -83,7 +85,8 @@ def _stations_receiver(h: StationsReceiverHandlers, engine: Engine, guard: Any) 
     ) -> Response:
         """Forget a station."""
         ctx = engine.context(request, auth)
-        await h.delete(ctx, country_code, party_id, station_id)
+        async with engine.write_slot():
+            await h.delete(ctx, country_code, party_id, station_id)
         return ocpi_json_response(None)
 
     return router
