@@ -6,14 +6,20 @@ uvicorn, one worker, on SQLite.
 * PUT throughput: Locations PUT per second on an SQLite file against SQLite in memory, same server,
   same clients (target: file / memory >= 0.5x).
 
-Load on 127.0.0.1 only, from an async httpx loop in a separate process. Run:
-python bench/write_load.py [--connections 10] [--seconds 5] [--runs 3]
+Load on 127.0.0.1 only: the PUTs from ``wrk`` (one thread; an async httpx loop in a separate
+process when wrk is missing, ``--httpx``), the GETs one at a time from httpx. wrk costs the machine
+little CPU, so the server's event loop, not the load generator, is what is busy. ``--emsp-dir``
+measures another checkout's scaffold under the same load (a paired baseline). Run:
+python bench/write_load.py [--connections 10] [--seconds 5] [--runs 3] [--emsp-dir DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import env_with, free_port, median, python, stop, table, wait_for_port  # noqa: E402
 from server import TOKEN  # noqa: E402
-from stores import EMSP_DIR, PUT_PREFIX, seed, workers_cmd  # noqa: E402
+from stores import EMSP_DIR, PUT_LUA, PUT_PREFIX, seed, workers_cmd  # noqa: E402
 
 # The app with the bench party saved in its own store first (an in-memory store cannot be seeded
 # from outside the process).
@@ -88,11 +94,16 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=10)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--emsp-dir", type=Path, default=EMSP_DIR, help="the 2.2.1 eMSP scaffold to run")
+    ap.add_argument("--httpx", action="store_true", help="PUT load from httpx even when wrk is there")
     args = ap.parse_args()
+    emsp_dir = args.emsp_dir.resolve()
+    use_wrk = bool(shutil.which("wrk")) and not args.httpx
     tmp = Path(tempfile.mkdtemp(prefix="ocpi-bench-write-"))
-    package = next(p.name for p in EMSP_DIR.iterdir() if p.name.startswith("ocpi_server_"))
+    package = next(p.name for p in emsp_dir.iterdir() if p.name.startswith("ocpi_server_"))
     (tmp / "launch.py").write_text(LAUNCHER.format(package=package, token=TOKEN))
     (tmp / "put_load.py").write_text(PUT_LOAD)
+    (tmp / "put.lua").write_text(PUT_LUA.replace("{seed}", "1000").replace("{prefix}", PUT_PREFIX))
     seeded = f"sqlite:///{tmp / 'seeded.sqlite'}"
     sample = seed(seeded)
     template = tmp / "put.json"
@@ -104,24 +115,52 @@ def main() -> None:
     def server(database: str) -> tuple[subprocess.Popen[bytes], int]:
         port = free_port()
         env = env_with(
-            OCPI_DATABASE=database, OCPI_BASE_URL=f"http://127.0.0.1:{port}/ocpi", PYTHONPATH=f"{EMSP_DIR}:{tmp}"
+            OCPI_DATABASE=database, OCPI_BASE_URL=f"http://127.0.0.1:{port}/ocpi", PYTHONPATH=f"{emsp_dir}:{tmp}"
         )
         cmd = workers_cmd(port, 1)
         cmd[cmd.index("app:app")] = "launch:app"
         # The server's log goes to a file: an unread pipe fills up and then blocks every log call
         # (a stale PUT logs one line), which would look like a stalled writer.
         with open(tmp / f"server-{port}.log", "wb") as log:
-            proc = subprocess.Popen(cmd, cwd=EMSP_DIR, env=env, stdout=subprocess.DEVNULL, stderr=log)
+            proc = subprocess.Popen(cmd, cwd=emsp_dir, env=env, stdout=subprocess.DEVNULL, stderr=log)
         wait_for_port(port, proc)
         return proc, port
 
     def put_load(port: int) -> subprocess.Popen[str]:
         base = f"http://127.0.0.1:{port}{PUT_PREFIX}"
+        if use_wrk:
+            seconds = max(1, round(args.seconds))
+            cmd = [
+                "wrk",
+                "-t1",
+                f"-c{args.connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "30s",
+                "-s",
+                str(tmp / "put.lua"),
+            ]
+            env = {**os.environ, "OCPI_PUT_TEMPLATE": str(template), "OCPI_PUT_TOKEN": TOKEN}
+            return subprocess.Popen([*cmd, base], stdout=subprocess.PIPE, text=True, env=env)
         return subprocess.Popen(
             [python(), str(tmp / "put_load.py"), base, TOKEN, str(template), str(args.connections), str(args.seconds)],
             stdout=subprocess.PIPE,
             text=True,
         )
+
+    def load_result(load: subprocess.Popen[str]) -> dict[str, float]:
+        """``{"puts", "errors", "seconds"}`` of a finished load (wrk's report or put_load.py's JSON)."""
+        out = load.communicate()[0]
+        if not use_wrk:
+            result: dict[str, float] = json.loads(out)
+            return result
+        count = re.search(r"([0-9]+) requests in ([0-9.]+)(m?s)", out)
+        assert count, out
+        bad = re.search(r"Non-2xx or 3xx responses: ([0-9]+)", out)
+        errors = int(bad.group(1)) if bad else 0
+        errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) ([0-9]+)", out))
+        took = float(count.group(2)) / (1000 if count.group(3) == "ms" else 1)
+        return {"puts": int(count.group(1)) - errors, "errors": errors, "seconds": took}
 
     rows = []
     # 1. GET latency, idle and under write load, on the seeded file.
@@ -137,7 +176,7 @@ def main() -> None:
             during = []
             while load.poll() is None:
                 during += get_latencies(url, 20)
-            result = json.loads(load.communicate()[0])
+            result = load_result(load)
             assert result["errors"] == 0 and result["puts"] > 0, result
             loaded.append(median(during))
         ratio = median(loaded) / median(idle)
@@ -158,9 +197,7 @@ def main() -> None:
         proc, port = server(database)
         try:
             for _ in range(args.runs):
-                load = put_load(port)
-                out, _err = load.communicate()
-                result = json.loads(out)
+                result = load_result(put_load(port))
                 assert result["errors"] == 0, result
                 rates.setdefault(name, []).append(result["puts"] / result["seconds"])
         finally:
@@ -175,7 +212,9 @@ def main() -> None:
             "PASS" if ratio >= 0.5 else "FAIL",
         ]
     )
-    print(f"{args.connections} connections writing, {args.runs} runs of {args.seconds:g} s, medians\n")
+    loader = "wrk -t1" if use_wrk else "httpx (async, one process)"
+    print(f"{args.connections} connections writing ({loader}), {args.runs} runs of {args.seconds:g} s, medians")
+    print(f"scaffold: {emsp_dir}\n")
     print(table(["what", "measured", "ratio", "target", "result"], rows))
 
 
