@@ -153,3 +153,16 @@ def test_the_server_script_rows_pair_ours_with_bare_and_with_the_peer(emitted: P
     server.emit_rows({k: v for k, v in results.items() if k[0] != "peer"}, peer)
     got = run_all.read_results(emitted.read_text().splitlines())
     assert got["peer_get_one"] == {"key": "peer_get_one", "value": None, "measured": "not measured: " + peer.reason}
+
+
+def test_the_peer_gets_a_copy_without_the_two_lists_its_models_cannot_take() -> None:
+    server = load("server")
+    location = {
+        "id": "LOC000001",
+        "evses": [{"uid": "E1", "status_schedule": [{"period_begin": "2024-01-01T00:00:00Z", "status": "BLOCKED"}]}],
+        "energy_mix": {"is_green_energy": True, "environ_impact": [{"category": "NUCLEAR_WASTE", "amount": 0.1}]},
+    }
+    copy = server.peer_copy(location)
+    assert copy == {"id": "loc000001", "evses": [{"uid": "E1"}], "energy_mix": {"is_green_energy": True}}
+    assert location["id"] == "LOC000001" and "status_schedule" in location["evses"][0]  # ours untouched
+    assert server.peer_copy({"id": "X"}) == {"id": "x"}
