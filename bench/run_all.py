@@ -8,7 +8,7 @@ row into the file named by $OCPI_BENCH_RESULTS, which this runner sets per scrip
 Run: python bench/run_all.py --quick   (fewer runs and items, about 6-8 minutes on a quiet 2-core machine)
      python bench/run_all.py           (every script at its default sizes: longer)
      python bench/run_all.py --full    (adds bench/stores.py: needs wrk and PostgreSQL, see that script)
-     python bench/run_all.py --quick --only server.py write_load.py -o /tmp/B.md   (a part, elsewhere)
+     python bench/run_all.py --quick --only server.py stores.py -o /tmp/B.md   (some scripts, elsewhere)
 """
 
 from __future__ import annotations
@@ -172,7 +172,8 @@ def main() -> None:
     ap.add_argument("--only", nargs="+", choices=SCRIPTS, help="run these scripts only")
     ap.add_argument("-o", "--output", type=Path, default=ROOT / "BENCHMARKS.md")
     args = ap.parse_args()
-    names = [n for n in SCRIPTS if (args.only is None or n in args.only) and (args.full or n not in FULL_ONLY)]
+    # --only names scripts outright (stores.py too); otherwise stores.py runs with --full only.
+    names = [n for n in SCRIPTS if (n in args.only if args.only else args.full or n not in FULL_ONLY)]
     commands = {name: command(name, args.quick) for name in SCRIPTS}
     sections, status, results = [], {}, {}
     total, load_before = time.perf_counter(), loadavg()
@@ -220,6 +221,7 @@ def main() -> None:
         "Reproduce all: `python bench/run_all.py"
         + (" --quick" if args.quick else "")
         + (" --full" if args.full else "")
+        + (" --only " + " ".join(args.only) if args.only else "")
         + "`"
         + ("" if args.full else " (`--full` adds bench/stores.py: PostgreSQL)"),
         "",
