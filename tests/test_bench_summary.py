@@ -16,12 +16,18 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
 def load(name: str) -> ModuleType:
-    """A bench script as a module of its own name (``bench_<name>``); the scripts find _common themselves."""
+    """A bench script as a module of its own name (``bench_<name>``). A script puts bench/ in front of
+    sys.path to find _common; the path is put back, so that no other test imports a bench script
+    by a short name (client, server, models)."""
     spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    path = list(sys.path)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path[:] = path
     return module
 
 
