@@ -7,6 +7,7 @@ shared machine, so every script also measures a baseline in the same run and rep
 from __future__ import annotations
 
 import gc
+import json
 import os
 import socket
 import statistics
@@ -120,3 +121,24 @@ def fmt_ratio(x: float) -> str:
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
+
+
+#: bench/run_all.py names a file here; each script appends its result rows to it (see ``emit``).
+RESULTS_ENV = "OCPI_BENCH_RESULTS"
+
+
+def emit(*rows: dict[str, Any]) -> None:
+    """Hand result rows to bench/run_all.py, which builds the summary table of BENCHMARKS.md from them.
+
+    One JSON object per line, appended to the file named by ``$OCPI_BENCH_RESULTS`` (run_all sets it;
+    a script run by hand writes nothing). A row: ``key`` (a key of ``run_all.TARGETS``), ``value``
+    (the figure the target is checked on: a ratio, seconds; None when not measured), ``measured``
+    (that figure as shown, with its baseline beside it) and, optionally, ``ok`` (a verdict the script
+    made itself, e.g. "memory flat"; otherwise run_all checks ``value`` against the target).
+    """
+    path = os.environ.get(RESULTS_ENV)
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row) + "\n")

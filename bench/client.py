@@ -211,6 +211,45 @@ def main() -> None:
             f"\nPeak memory from {counts[0]:,} to {counts[-1]:,} locations: tracemalloc {small[0]:.2f} -> {large[0]:.2f} MiB, "
             f"VmHWM {small[1]:.1f} -> {large[1]:.1f} MiB: {'flat (does not grow with the count)' if flat else 'GROWS with the count'}: {verdict(flat)}"
         )
+    emit_rows(rows, peaks)
+
+
+def emit_rows(rows: list[list[str]], peaks: dict[int, tuple[float, float]]) -> None:
+    """The result rows of bench/run_all.py's summary (bench/_common.emit): client / raw of the pull of
+    10,000 (else the smallest count), read back from the table's rows ([locations, pages, client s,
+    locations/s, raw s, ...]); memory flat by the rule printed above, from ``peaks``."""
+    import re
+
+    from _common import emit
+
+    times = {}
+    for row in rows:
+        ours, raw = re.match(r"[0-9.]+", row[2]), re.match(r"[0-9.]+", row[4])
+        if ours and raw:
+            times[int(row[0].replace(",", ""))] = (float(ours.group()), float(raw.group()))
+    if times:
+        count = 10_000 if 10_000 in times else min(times)
+        ours_s, raw_s = times[count]
+        emit(
+            {
+                "key": "client_pull",
+                "value": ours_s / raw_s,
+                "measured": f"{ours_s / raw_s:.2f}x ({ours_s:.2f} / {raw_s:.2f} s, {count:,} Locations)",
+            }
+        )
+    counts = sorted(peaks)
+    if len(counts) >= 2:
+        small, large = peaks[counts[0]], peaks[counts[-1]]
+        flat = large[0] <= small[0] * 1.25 + 1 and large[1] <= small[1] * 1.25 + 5  # the rule of main()
+        emit(
+            {
+                "key": "client_memory",
+                "value": large[1] / small[1],
+                "ok": flat,
+                "measured": f"VmHWM {small[1]:.1f} -> {large[1]:.1f} MiB, tracemalloc {small[0]:.2f} -> {large[0]:.2f} MiB"
+                f" ({counts[0]:,} -> {counts[-1]:,} Locations)",
+            }
+        )
 
 
 if __name__ == "__main__":

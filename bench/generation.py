@@ -170,6 +170,14 @@ def main() -> None:
             [f"openapi-python-client ({opc_version}) on roles/cpo.yaml", fmt_s(opc), fmt_ratio(opc / client), opc_notes]
         )
     print(table(["generator", "median", "ratio to ours", "notes"], rows))
+    emit_rows(cold, runs)
+
+
+def emit_rows(cold: float, runs: int) -> None:
+    """The result row of bench/run_all.py's summary (bench/_common.emit): the cold generate."""
+    from _common import emit
+
+    emit({"key": "generate_cold", "value": cold, "measured": f"{fmt_s(cold)} (median of {runs} fresh processes)"})
 
 
 if __name__ == "__main__":

@@ -223,6 +223,39 @@ def main() -> None:
     print(table(["function", "where", "calls", "own time", "share", "cumulative"], prof_rows))
     if misses:
         print(f"\nTarget missed (> {TARGET}x plain pydantic): {', '.join(misses)}")
+    emit_rows(rows)
+
+
+def emit_rows(rows: list[list[str]]) -> None:
+    """The result rows of bench/run_all.py's summary (bench/_common.emit), one per kind: parse+validate
+    and serialise, ours / plain pydantic, read back from the table's rows ([data, operation, ours s,
+    plain s, ...]); the checked value is the larger of the two ratios."""
+    import re
+
+    from _common import emit
+
+    ratios: dict[str, dict[str, float]] = {}
+    for row in rows:
+        kind, ours, plain = (
+            re.search(r"\b(Location|CDR)\b", row[0]),
+            re.match(r"[0-9.]+", row[2]),
+            re.match(r"[0-9.]+", row[3]),
+        )
+        if kind and ours and plain and row[1] in ("parse+validate", "serialise"):
+            ratios.setdefault(kind.group(1), {})[row[1]] = float(ours.group()) / float(plain.group())
+    for kind in ("Location", "CDR"):
+        got = ratios.get(kind, {})
+        if len(got) != 2:
+            emit({"key": f"models_{kind.lower()}", "value": None, "measured": "not found in the table's rows"})
+            continue
+        parse, dump = got["parse+validate"], got["serialise"]
+        emit(
+            {
+                "key": f"models_{kind.lower()}",
+                "value": max(parse, dump),
+                "measured": f"parse {parse:.2f}x, serialise {dump:.2f}x ({rows[0][0].split(' ')[0]} each)",
+            }
+        )
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, ensure_root_on_path, env_with, fmt_ratio, free_port, median, stop, table  # noqa: E402
-from server import BARE_APP, PATH, SEED, SERVER_DIR, TOKEN, start, uvicorn_cmd  # noqa: E402
+from server import BARE_APP, ONE, PATH, SEED, SERVER_DIR, TOKEN, start, uvicorn_cmd  # noqa: E402
 
 ensure_root_on_path()
 
@@ -196,8 +196,11 @@ def throughput(args: argparse.Namespace) -> None:
             )
             proc = start(workers_cmd(port, 1), SERVER_DIR, port, env)
             first = httpx.get(f"http://127.0.0.1:{port}{PATH}", headers={"Authorization": f"Token {TOKEN}"}, timeout=30)
+            # bench/server.py's bare app also serves one Location: it reads both answers.
+            one = httpx.get(f"http://127.0.0.1:{port}{ONE}", headers={"Authorization": f"Token {TOKEN}"}, timeout=30)
             stop(proc)
             assert first.status_code == 200 and len(first.json()["data"]) == 50, first.text[:300]
+            assert one.status_code == 200 and one.json()["data"]["id"] == "LOC000000", one.text[:300]
             port = free_port()
             env = env_with(OCPI_DATABASE=stores["sqlite"], OCPI_BASE_URL=f"http://127.0.0.1:{port}/ocpi")
             proc = start(workers_cmd(port, 1), EMSP_DIR, port, env)
@@ -214,10 +217,11 @@ def throughput(args: argparse.Namespace) -> None:
             (bare / "app.py").write_text(BARE_APP)
             (bare / "put_app.py").write_text(BARE_PUT_APP)
             drop = ("content-length", "date", "server")
-            (bare / "body.json").write_bytes(first.content)
-            (bare / "headers.json").write_text(
-                json.dumps({k: v for k, v in first.headers.items() if k.lower() not in drop})
-            )
+            for name, response in (("page", first), ("one", one)):
+                (bare / f"{name}.json").write_bytes(response.content)
+                (bare / f"{name}-headers.json").write_text(
+                    json.dumps({k: v for k, v in response.headers.items() if k.lower() not in drop})
+                )
             (bare / "put_body.json").write_bytes(put_first.content)
             (bare / "put_headers.json").write_text(
                 json.dumps({k: v for k, v in put_first.headers.items() if k.lower() not in drop})

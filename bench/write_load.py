@@ -216,6 +216,27 @@ def main() -> None:
     print(f"{args.connections} connections writing ({loader}), {args.runs} runs of {args.seconds:g} s, medians")
     print(f"scaffold: {emsp_dir}\n")
     print(table(["what", "measured", "ratio", "target", "result"], rows))
+    emit_rows(idle, loaded, rates)
+
+
+def emit_rows(idle: list[float], loaded: list[float], rates: dict[str, list[float]]) -> None:
+    """The result rows of bench/run_all.py's summary (bench/_common.emit)."""
+    from _common import emit
+
+    slow, fast = median(loaded), median(idle)
+    file, memory = median(rates["file"]), median(rates["memory"])
+    emit(
+        {
+            "key": "get_under_put",
+            "value": slow / fast,
+            "measured": f"{slow / fast:.2f}x ({slow * 1000:.2f} / {fast * 1000:.2f} ms)",
+        },
+        {
+            "key": "put_file_memory",
+            "value": file / memory,
+            "measured": f"{file / memory:.2f}x ({file:.0f} / {memory:.0f} PUT/s)",
+        },
+    )
 
 
 if __name__ == "__main__":

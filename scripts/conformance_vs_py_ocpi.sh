@@ -6,12 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
 port=${1:-8931}
-peer_venv=.venv-peer-py-ocpi
-if [ ! -x "$peer_venv/bin/uvicorn" ]; then
-    python3 -m venv "$peer_venv"
-    "$peer_venv/bin/pip" install --quiet extrawest-ocpi uvicorn
-fi
-(cd tests/peers && OCPI_HOST="127.0.0.1:$port" PROTOCOL=http exec "../../$peer_venv/bin/uvicorn" py_ocpi_cpo:app \
+peer_venv=$(bash scripts/py_ocpi_venv.sh)
+(cd tests/peers && OCPI_HOST="127.0.0.1:$port" PROTOCOL=http exec "$peer_venv/bin/uvicorn" py_ocpi_cpo:app \
     --port "$port" --log-level warning) &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
