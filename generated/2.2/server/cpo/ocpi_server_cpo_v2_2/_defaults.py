@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -19,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from ._auth import AuthContext
 from ._envelope import GENERIC_CLIENT_ERROR, GENERIC_SERVER_ERROR, INVALID_PARAMETERS, OcpiHTTPError, validation_message
-from ._json import RawJSONArray, loads
+from ._json import RawJSONArray, Stored, dumps_bytes, loads
 from ._outbound import allowed
 from ._pagination import PageParams
 from ._settings import ServerSettings
@@ -274,6 +275,25 @@ class Engine:
     async def get_model(self, path: ObjectPath, model: type[M]) -> M:
         """``get_object`` read as ``model`` (unknown fields kept)."""
         return model.model_validate(await self.get_object(path))
+
+    @cached_property
+    def _raw_store(self) -> RawJSONStore | None:
+        """The store, when it can hand objects over as stored JSON (checked once)."""
+        return self.store if isinstance(self.store, RawJSONStore) else None
+
+    async def get_stored(self, path: ObjectPath, model: type[M]) -> Stored[M]:
+        """The object at ``path`` as stored JSON (``Stored``), for a response to send as it is;
+        404 with the declared status if unknown. A root object of a ``RawJSONStore`` is its stored
+        bytes, not decoded; a nested one (an EVSE of a Location) is found in the decoded root and
+        written once. Nothing is validated: what is stored came in through the models (or, from a
+        resync, as the peer sent it), as in a page of ``list_objects``. ``Stored.model()`` (or
+        ``get_model``) gives the typed object."""
+        if not path.steps and self._raw_store is not None:
+            raw = await self._raw_store.get_object_json(path.collection, path.owner[0], path.owner[1], path.id)
+            if raw is None:
+                raise self.not_found(path)
+            return Stored(raw, model)
+        return Stored(dumps_bytes(await self.get_object(path)), model)
 
     def _find(self, root: dict[str, Any] | None, path: ObjectPath) -> dict[str, Any]:
         """The object at ``path`` inside its stored root object; 404 if the root or a step is unknown."""
