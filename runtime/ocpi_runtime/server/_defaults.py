@@ -129,6 +129,9 @@ ROUTING_HEADERS = (
 )
 
 
+_ROUTING_LENGTHS = {name.encode("latin-1"): length for name, length in ROUTING_HEADERS}
+
+
 def _printable(value: str) -> bool:
     """Printable ASCII, as a CiString must be (types_cistring_type)."""
     return all(" " <= char <= "~" for char in value)
@@ -221,12 +224,19 @@ class Engine:
         """The handlers' view of a request to a function module; routing headers (2.2+) that are not
         CiString(2) country codes or CiString(3) party ids are refused with 400/2001."""
         if self.routing_headers:
-            headers = request.headers
-            for name, length in ROUTING_HEADERS:
-                value = headers.get(name)
-                if value is not None and not (0 < len(value) <= length and _printable(value)):
+            seen: set[bytes] = set()
+            for raw_name, raw_value in request.scope["headers"]:  # as request.headers.get: the first of a name
+                name = raw_name.lower()
+                length = _ROUTING_LENGTHS.get(name)
+                if length is None or name in seen:
+                    continue
+                seen.add(name)
+                value = raw_value.decode("latin-1")
+                if not (0 < len(value) <= length and _printable(value)):
                     raise OcpiHTTPError(
-                        400, INVALID_PARAMETERS, f"Invalid header {name}: {length} printable ASCII characters at most"
+                        400,
+                        INVALID_PARAMETERS,
+                        f"Invalid header {name.decode('latin-1')}: {length} printable ASCII characters at most",
                     )
         return Context(request, auth, self)
 
@@ -257,8 +267,8 @@ class Engine:
         """One page of a collection. A store with the ``RawJSONStore`` capability hands the objects
         over unparsed, as a ``RawJSONArray`` (a sequence of ``RawJSON``): a page is then written
         without decoding a single object."""
-        if isinstance(self.store, RawJSONStore):
-            texts, total = await self.store.list_objects_json(
+        if self._raw_store is not None:
+            texts, total = await self._raw_store.list_objects_json(
                 collection, date_from=page.date_from, date_to=page.date_to, offset=page.offset, limit=page.limit
             )
             return RawJSONArray(texts), total
