@@ -283,3 +283,18 @@ def test_get_stored_of_a_store_without_raw_reads_writes_the_object_once() -> Non
     with pytest.raises(defaults.OcpiHTTPError) as unknown:
         blocking(engine.get_stored(defaults.ObjectPath("Location", OWN, "NOPE"), s.models.Location))
     assert (unknown.value.http_status, unknown.value.status_code) == (404, 2003)
+
+
+def test_plain_routes_behind_a_root_path_and_writes_beside_them() -> None:
+    s = setup("2.2.1")
+    behind = TestClient(s.client.app, root_path="/api", raise_server_exceptions=False)
+    r = behind.get("/api" + s.url("/locations/LOC1"), headers=s.auth)
+    assert r.status_code == 200 and data_bytes(r.content) == s.stored("Location", OWN, "LOC1")
+    page = behind.get("/api" + s.url("/locations?limit=1"), headers=s.auth)
+    assert page.status_code == 200 and page.headers["X-Total-Count"] == "1"
+    # A write to a path that a plain GET also serves goes on to its FastAPI route.
+    emsp = setup("2.2.1", "emsp")
+    put = emsp.client.put(
+        emsp.url("/locations/NL/CPO/L9"), headers={**emsp.auth, "Content-Type": "application/json"}, content="{}"
+    )
+    assert put.status_code == 400 and put.json()["status_code"] == 2001  # validated by the PUT route
