@@ -107,21 +107,22 @@ class PlainRoutes:
         self.app = app
         self.routes = routes
         self.owner = owner
-        self._table: list[tuple[str, Route]] | None = None
+        self._table: list[tuple[str, bool, Route]] | None = None
 
-    def _prefixed(self) -> list[tuple[str, Route]]:
-        """Each route with the literal start of its path (before the first parameter): a cheap
-        test before the route's own match. Built at the first request (the routes are complete)."""
+    def _prefixed(self) -> list[tuple[str, bool, Route]]:
+        """Each route with the literal start of its path (before the first parameter) and whether
+        that is the whole path: a cheap test before the route's own match. Built at the first
+        request (the routes are complete by then)."""
         if self._table is None:
-            self._table = [(route.path.split("{", 1)[0], route) for route in self.routes]
+            self._table = [(route.path.split("{", 1)[0], "{" not in route.path, route) for route in self.routes]
         return self._table
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in _PLAIN_METHODS and scope.get("fastapi.telemetry") is None:
             # Behind a root_path, routes match the path without it: then no prefix test.
             path = "" if scope.get("root_path") else scope["path"]
-            for prefix, route in self._table or self._prefixed():
-                if path and not path.startswith(prefix):
+            for prefix, whole, route in self._table or self._prefixed():
+                if path and (path != prefix if whole else not path.startswith(prefix)):
                     continue
                 match, child = route.matches(scope)
                 if match is Match.FULL:
