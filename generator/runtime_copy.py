@@ -38,6 +38,7 @@ SERVER_MODULES = (
     "_middleware.py",
     "_auth.py",
     "_pagination.py",
+    "_params.py",
     "_registration.py",
     "_outbound.py",
     "_json.py",

@@ -53,6 +53,7 @@ class RouteParam:
     annotation: str  # full FastAPI annotation, including Path()/Query()
     default: str | None
     py_type: str  # the handler's annotation
+    plain: str | None = None  # how a plain route checks (path: a PathParam) or reads (query) it; None: it cannot
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ class Route:
     response_url: str | None = None  # expression giving the peer's response_url
     owner_expr: str = "ctx.own"
     authorize_fields: tuple[str, ...] = ()
-    created_params: tuple[tuple[str, str], ...] = ()  # (name, annotation) of the stored object's URL
+    created_names: str = ""  # path parameters of the stored object's URL (a plain route), comma-separated
+    created_checks: str = "()"  # their PathParam tuple
     token_type: str = "None"
     readme: str = ""
 
@@ -98,6 +100,32 @@ class Route:
         """A store write (PUT, PATCH, DELETE, POST that stores): admitted through ``Engine.write_slot``,
         so that reads never queue behind many writes' parsing at once."""
         return self.kind in ("put", "patch", "delete", "post", "receive")
+
+    @property
+    def plain_object(self) -> bool:
+        """A single-object GET served as a plain route: its path parameters checked by ``path_args``
+        (the rules of their ``Path()``), its query parameters (optional, unconstrained) read as they
+        come, so that no per-request dependency solving is left."""
+        params = (*self.path_params, *self.query_params)
+        return self.kind == "get" and not self.response_list and all(p.plain is not None for p in params)
+
+    @property
+    def path_checks(self) -> str:
+        """The ``PathParam`` tuple of a plain route's path parameters, as code."""
+        return (
+            "(" + ", ".join(str(p.plain) for p in self.path_params) + ("," if len(self.path_params) == 1 else "") + ")"
+        )
+
+    @property
+    def path_names(self) -> str:
+        """The names a plain route unpacks ``path_args`` into, as an assignment target."""
+        names = ", ".join(p.name for p in self.path_params)
+        return f"({names},)" if len(self.path_params) == 1 else names
+
+    @property
+    def stored(self) -> bool:
+        """The default handler answers the stored JSON as it is (``Engine.get_stored``)."""
+        return self.kind in ("get", "created") and self.response_model is not None and not self.response_list
 
     @property
     def call_args(self) -> str:
@@ -125,6 +153,8 @@ class Route:
             return "bool"
         if self.kind == "post":
             return "tuple[Owner, str]"
+        if self.stored:
+            return f"{self.response_model} | Stored[{self.response_model}]"
         if self.kind in ("get", "created", "authorize", "command", "decision") and self.response_model:
             return f"list[{self.response_model}]" if self.response_list else self.response_model
         return "None"
@@ -170,6 +200,19 @@ def _annotation(p: Param, where: str) -> tuple[str, str | None, str]:
     return f"Annotated[{base} | None, {func}({constraint})]", "None", f"{base} | None"
 
 
+def _plain(p: Param, where: str) -> str | None:
+    """How a plain route handles ``p`` (``RouteParam.plain``): a path string is checked with a
+    ``PathParam`` of the same rules as its ``Path()``; an optional unconstrained query string is
+    read from the query (the last value, as FastAPI did). Anything else: None (a FastAPI route)."""
+    if _base(p) != "str" or p.py_name != p.name:
+        return None
+    if where == "query":
+        return None if p.required or p.type.length else f'request.query_params.get("{p.name}")'
+    printable = p.type.primitive and p.type.name in ("CiString", "string")
+    args = [f'"{p.name}"', str(p.type.length) if p.type.length else "None"] + ([] if printable else ["printable=False"])
+    return f"PathParam({', '.join(args)})"
+
+
 def _path_expr(b: ServerBehaviour, ep: Endpoint) -> str:
     owner = "(country_code, party_id)" if b.owner == "url" else "ctx.own"
     args = [f'"{b.object}"', owner] + ([naming.py_identifier(b.id)] if b.id else [])
@@ -189,8 +232,12 @@ def _readme(b: ServerBehaviour, ep: Endpoint) -> str:
 def _route(spec: Spec, iface: Interface, ep: Endpoint, class_name: str) -> Route:
     b = ep.server
     assert b is not None, f"{ep.operation_id}: no server declaration"
-    path_params = tuple(RouteParam(p.py_name, p.name, *_annotation(p, "path")) for p in ep.path_params)
-    query_params = tuple(RouteParam(p.py_name, p.name, *_annotation(p, "query")) for p in ep.query_params)
+    path_params = tuple(
+        RouteParam(p.py_name, p.name, *_annotation(p, "path"), plain=_plain(p, "path")) for p in ep.path_params
+    )
+    query_params = tuple(
+        RouteParam(p.py_name, p.name, *_annotation(p, "query"), plain=_plain(p, "query")) for p in ep.query_params
+    )
     body_model = None
     if ep.body is not None:
         t = ep.body.type
@@ -210,10 +257,9 @@ def _route(spec: Spec, iface: Interface, ep: Endpoint, class_name: str) -> Route
             f = stored.field_named(fld)
             if f is not None and f.type.length:
                 lengths[name] = f.type.length
-        extra["created_params"] = tuple(
-            (name, f'Annotated[str, Path(min_length=1, max_length={n}, pattern=r"{PRINTABLE_ASCII}")]')
-            for name, n in lengths.items()
-        )
+        checks = ", ".join(f'PathParam("{name}", {n})' for name, n in lengths.items())
+        extra["created_names"] = ", ".join(lengths)
+        extra["created_checks"] = f"({checks})"
     if b.kind == "post":
         extra["owner_expr"] = "None" if b.owner == "body" else "ctx.own"
     if b.kind == "authorize":
@@ -479,6 +525,8 @@ SERVER_SYMBOLS: dict[str, str] = {
         "._auth": ("AuthContext", "Authenticator"),
         "._defaults": ("Context", "Engine", "ObjectPath", "Owner", "Page", "read_model", "read_models"),
         "._envelope": ("ocpi_json_response",),
+        "._json": ("Stored",),
+        "._params": ("PathParam", "path_args"),
         "._pagination": ("PageParams", "page_params", "paginated_response"),
         "dataclasses": ("dataclass", "field"),
         "fastapi": ("BackgroundTasks", "Depends", "Path", "Query", "Request"),

@@ -331,3 +331,26 @@ def test_an_ocpi_model_is_written_by_pydantic_core_as_the_field_by_field_encoder
     assert dumps_bytes({"data": [model, model]}) == b'{"data":[' + old + b"," + old + b"]}"
     assert b'"amount":1.50' in old and b"12345678901234567890.123456789" in old and b'"rate":0.10' in old
     assert b'"at":"2020-01-02T03:04:05.12Z"' in old and b"gone" not in old and b'"note"' not in old
+
+
+@pytest.mark.parametrize(
+    ("data", "status_code", "message"),
+    [
+        (RawJSON(b'{"id":"1","n":0.1000000000000000055511151231257827}'), 1000, "Success"),
+        (RawJSONArray([b'{"id":"1"}', b'{"id":"2","x":[1,2]}']), 1000, "Success"),
+        (RawJSONArray([]), 1000, "Success"),
+        (None, 2003, 'Unknown Location "L\u00e9"'),
+        ({"n": Decimal("1.50"), "when": datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC), "list": [1, "a"]}, 1000, "Success"),
+        ([], 1000, "Accepted"),
+    ],
+)
+def test_envelope_bytes_are_the_general_encoders_bytes(
+    data: Any, status_code: int, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ocpi_runtime.server._envelope as envelope_module
+
+    monkeypatch.setattr(envelope_module, "now_timestamp", lambda: "2024-05-06T07:08:09Z")
+    expected = dumps_bytes(envelope_module.envelope(data, status_code=status_code, status_message=message))
+    assert envelope_module.envelope_bytes(data, status_code, message) == expected
+    response = ocpi_json_response(data, status_code=status_code, status_message=message)
+    assert response.body == expected and response.headers["content-type"] == "application/json"

@@ -153,3 +153,13 @@ def test_handler_routing_headers_win_and_ids_are_not_duplicated() -> None:
     assert response.headers["OCPI-to-party-id"] == "HUB"
     assert response.headers["OCPI-to-country-code"] == "DE"
     assert response.headers.get_list("X-Request-ID") == ["req"]
+
+
+def test_generated_request_ids_are_distinct_uuid4s() -> None:
+    from ocpi_runtime.server._middleware import new_uuid4
+
+    ids = {new_uuid4() for _ in range(2000)}
+    assert len(ids) == 2000
+    for value in list(ids)[:200]:
+        parsed = uuid.UUID(value)
+        assert str(parsed) == value and parsed.version == 4 and parsed.variant == uuid.RFC_4122

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from ocpi_runtime.server._envelope import OcpiHTTPError
-from ocpi_runtime.server._pagination import PageParams, page_params, pagination_headers
+from ocpi_runtime.server._pagination import PageParams, _query, page_params, pagination_headers
 from ocpi_runtime.server._settings import ServerSettings
 from ocpi_runtime.server._store import Party, SqliteStore
 from tests.blocking import sync
@@ -205,3 +205,24 @@ def test_bad_parameter_over_http(client: TestClient) -> None:
     assert response.status_code == 400
     assert response.json()["status_code"] == 2001
     assert "offset" in response.json()["status_message"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "offset=0&limit=50",
+        "limit=5&limit=7",
+        "a",
+        "a=",
+        "=x",
+        "a=b=c",
+        "&&limit=3&",
+        "date_from=2024-01-01T00:00:00Z;x=1",
+        "date_from=2024-01-01T00%3A00%3A00Z&limit=1",
+        "q=a+b&limit=2",
+        "caf\u00e9=1",
+    ],
+)
+def test_query_is_read_as_parse_qsl_reads_it(raw: str) -> None:
+    assert _query(raw) == dict(parse_qsl(raw, keep_blank_values=True))

@@ -15,6 +15,7 @@ from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model
 from ._envelope import ocpi_json_response
 from ._pagination import page_params, paginated_response
+from ._params import PathParam, path_args
 from .client.models import ReserveNow, StartSession, StopSession, Token, TokenPatch, UnlockConnector
 from .handlers import (
     CDRsCpoHandlers,
@@ -53,41 +54,45 @@ def _locations_cpo(h: LocationsCpoHandlers, engine: Engine, guard: Any) -> Modul
     router.plain_get("", locations_cpo_list)
     router.plain_get("/", locations_cpo_list)
 
-    @router.get("/{location_id}")
-    @router.get("/{location_id}/", include_in_schema=False)
-    async def locations_cpo_get_location(
-        request: Request,
-        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    locations_cpo_get_location_params = (PathParam("location_id", 39),)
+
+    async def locations_cpo_get_location(request: Request) -> Response:
         """One location."""
+        auth = await guard(request)
+        (location_id,) = path_args(request, locations_cpo_get_location_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get_location(ctx, location_id))
 
-    @router.get("/{location_id}/{evse_uid}")
-    @router.get("/{location_id}/{evse_uid}/", include_in_schema=False)
-    async def locations_cpo_get_evse(
-        request: Request,
-        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
-        evse_uid: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    router.plain_get("/{location_id}", locations_cpo_get_location)
+    router.plain_get("/{location_id}/", locations_cpo_get_location)
+
+    locations_cpo_get_evse_params = (PathParam("location_id", 39), PathParam("evse_uid", 39))
+
+    async def locations_cpo_get_evse(request: Request) -> Response:
         """One EVSE of a location."""
+        auth = await guard(request)
+        location_id, evse_uid = path_args(request, locations_cpo_get_evse_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get_evse(ctx, location_id, evse_uid))
 
-    @router.get("/{location_id}/{evse_uid}/{connector_id}")
-    @router.get("/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
-    async def locations_cpo_get_connector(
-        request: Request,
-        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
-        evse_uid: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
-        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    router.plain_get("/{location_id}/{evse_uid}", locations_cpo_get_evse)
+    router.plain_get("/{location_id}/{evse_uid}/", locations_cpo_get_evse)
+
+    locations_cpo_get_connector_params = (
+        PathParam("location_id", 39),
+        PathParam("evse_uid", 39),
+        PathParam("connector_id", 36),
+    )
+
+    async def locations_cpo_get_connector(request: Request) -> Response:
         """One connector of an EVSE."""
+        auth = await guard(request)
+        location_id, evse_uid, connector_id = path_args(request, locations_cpo_get_connector_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get_connector(ctx, location_id, evse_uid, connector_id))
+
+    router.plain_get("/{location_id}/{evse_uid}/{connector_id}", locations_cpo_get_connector)
+    router.plain_get("/{location_id}/{evse_uid}/{connector_id}/", locations_cpo_get_connector)
 
     return router
 
@@ -143,18 +148,17 @@ def _tariffs_cpo(h: TariffsCpoHandlers, engine: Engine, guard: Any) -> ModuleRou
 def _tokens_cpo(h: TokensCpoHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}/{token_uid}")
-    @router.get("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)
-    async def tokens_cpo_get(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        token_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    tokens_cpo_get_params = (PathParam("country_code", 2), PathParam("party_id", 3), PathParam("token_uid", 36))
+
+    async def tokens_cpo_get(request: Request) -> Response:
         """The CPO's copy of a token."""
+        auth = await guard(request)
+        country_code, party_id, token_uid = path_args(request, tokens_cpo_get_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get(ctx, country_code, party_id, token_uid))
+
+    router.plain_get("/{country_code}/{party_id}/{token_uid}", tokens_cpo_get)
+    router.plain_get("/{country_code}/{party_id}/{token_uid}/", tokens_cpo_get)
 
     @router.put("/{country_code}/{party_id}/{token_uid}")
     @router.put("/{country_code}/{party_id}/{token_uid}/", include_in_schema=False)

@@ -16,6 +16,7 @@ from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model
 from ._envelope import ocpi_json_response
 from ._pagination import page_params, paginated_response
+from ._params import PathParam, path_args
 from .client.models import (
     CDR,
     EVSE,
@@ -58,49 +59,62 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
 def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}/{location_id}")
-    @router.get("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
-    async def locations_emsp_get_location(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    locations_emsp_get_location_params = (
+        PathParam("country_code", 2),
+        PathParam("party_id", 3),
+        PathParam("location_id", 39),
+    )
+
+    async def locations_emsp_get_location(request: Request) -> Response:
         """The eMSP's copy of a location."""
+        auth = await guard(request)
+        country_code, party_id, location_id = path_args(request, locations_emsp_get_location_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get_location(ctx, country_code, party_id, location_id))
 
-    @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}")
-    @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
-    async def locations_emsp_get_evse(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
-        evse_uid: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    router.plain_get("/{country_code}/{party_id}/{location_id}", locations_emsp_get_location)
+    router.plain_get("/{country_code}/{party_id}/{location_id}/", locations_emsp_get_location)
+
+    locations_emsp_get_evse_params = (
+        PathParam("country_code", 2),
+        PathParam("party_id", 3),
+        PathParam("location_id", 39),
+        PathParam("evse_uid", 39),
+    )
+
+    async def locations_emsp_get_evse(request: Request) -> Response:
         """The eMSP's copy of an EVSE."""
+        auth = await guard(request)
+        country_code, party_id, location_id, evse_uid = path_args(request, locations_emsp_get_evse_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get_evse(ctx, country_code, party_id, location_id, evse_uid))
 
-    @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}")
-    @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
-    async def locations_emsp_get_connector(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        location_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
-        evse_uid: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
-        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    router.plain_get("/{country_code}/{party_id}/{location_id}/{evse_uid}", locations_emsp_get_evse)
+    router.plain_get("/{country_code}/{party_id}/{location_id}/{evse_uid}/", locations_emsp_get_evse)
+
+    locations_emsp_get_connector_params = (
+        PathParam("country_code", 2),
+        PathParam("party_id", 3),
+        PathParam("location_id", 39),
+        PathParam("evse_uid", 39),
+        PathParam("connector_id", 36),
+    )
+
+    async def locations_emsp_get_connector(request: Request) -> Response:
         """The eMSP's copy of a connector."""
+        auth = await guard(request)
+        country_code, party_id, location_id, evse_uid, connector_id = path_args(
+            request, locations_emsp_get_connector_params
+        )
         ctx = engine.context(request, auth)
         return ocpi_json_response(
             await h.get_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id)
         )
+
+    router.plain_get("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}", locations_emsp_get_connector)
+    router.plain_get(
+        "/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", locations_emsp_get_connector
+    )
 
     @router.put("/{country_code}/{party_id}/{location_id}")
     @router.put("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
@@ -210,18 +224,17 @@ def _locations_emsp(h: LocationsEmspHandlers, engine: Engine, guard: Any) -> Mod
 def _sessions_emsp(h: SessionsEmspHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}/{session_id}")
-    @router.get("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
-    async def sessions_emsp_get(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    sessions_emsp_get_params = (PathParam("country_code", 2), PathParam("party_id", 3), PathParam("session_id", 36))
+
+    async def sessions_emsp_get(request: Request) -> Response:
         """The eMSP's copy of a session."""
+        auth = await guard(request)
+        country_code, party_id, session_id = path_args(request, sessions_emsp_get_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get(ctx, country_code, party_id, session_id))
+
+    router.plain_get("/{country_code}/{party_id}/{session_id}", sessions_emsp_get)
+    router.plain_get("/{country_code}/{party_id}/{session_id}/", sessions_emsp_get)
 
     @router.put("/{country_code}/{party_id}/{session_id}")
     @router.put("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
@@ -270,18 +283,17 @@ def _cdrs_emsp(h: CDRsEmspHandlers, engine: Engine, guard: Any) -> ModuleRouter:
         """Fetch a posted CDR at the URL its POST response gave."""
         raise engine.unknown("CDR", "Unknown CDR: read one at the URL its POST answered in Location")
 
-    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    @router.get("/{country_code}/{party_id}/{object_id}/", include_in_schema=False)
-    async def cdrs_emsp_get_stored(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        object_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    cdrs_emsp_get_stored_params = (PathParam("country_code", 2), PathParam("party_id", 3), PathParam("object_id", 36))
+
+    async def cdrs_emsp_get_stored(request: Request) -> Response:
         """The object a POST stored, at the URL its Location header gave."""
+        auth = await guard(request)
+        country_code, party_id, object_id = path_args(request, cdrs_emsp_get_stored_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get(ctx, country_code, party_id, object_id))
+
+    router.plain_get("/{country_code}/{party_id}/{object_id}", cdrs_emsp_get_stored)
+    router.plain_get("/{country_code}/{party_id}/{object_id}/", cdrs_emsp_get_stored)
 
     @router.post("")
     @router.post("/", include_in_schema=False)
@@ -304,18 +316,17 @@ def _cdrs_emsp(h: CDRsEmspHandlers, engine: Engine, guard: Any) -> ModuleRouter:
 def _tariffs_emsp(h: TariffsEmspHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}/{tariff_id}")
-    @router.get("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
-    async def tariffs_emsp_get(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    tariffs_emsp_get_params = (PathParam("country_code", 2), PathParam("party_id", 3), PathParam("tariff_id", 36))
+
+    async def tariffs_emsp_get(request: Request) -> Response:
         """The eMSP's copy of a tariff."""
+        auth = await guard(request)
+        country_code, party_id, tariff_id = path_args(request, tariffs_emsp_get_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get(ctx, country_code, party_id, tariff_id))
+
+    router.plain_get("/{country_code}/{party_id}/{tariff_id}", tariffs_emsp_get)
+    router.plain_get("/{country_code}/{party_id}/{tariff_id}/", tariffs_emsp_get)
 
     @router.put("/{country_code}/{party_id}/{tariff_id}")
     @router.put("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)

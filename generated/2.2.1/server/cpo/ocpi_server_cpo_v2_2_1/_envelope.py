@@ -43,7 +43,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ._json import RawJSON, dumps_bytes, loads
+from ._json import RawJSON, RawJSONArray, dumps_bytes, loads
 from ._time import now_timestamp
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "RawJSON",
     "crash_response",
     "envelope",
+    "envelope_bytes",
     "error_response",
     "install_error_handlers",
     "ocpi_json_response",
@@ -117,8 +118,39 @@ def ocpi_json_response(
     lists/dicts of those, ``Decimal`` values (written as exact JSON numbers) and ``RawJSON``
     fragments (pre-serialised bytes, e.g. from a model's ``to_json()``).
     """
-    body = dumps_bytes(envelope(data, status_code=status_code, status_message=status_message))
-    return Response(content=body, status_code=http_status, headers=dict(headers or {}), media_type="application/json")
+    return Response(
+        content=envelope_bytes(data, status_code, status_message),
+        status_code=http_status,
+        headers=dict(headers) if headers else None,
+        media_type="application/json",
+    )
+
+
+def envelope_bytes(data: Any, status_code: int = SUCCESS, status_message: str = "Success") -> bytes:
+    """``dumps_bytes(envelope(...))``, byte for byte, written without the general encoder's walk
+    over the envelope: stored JSON (``RawJSON``, a ``RawJSONArray`` page) goes in as it is and the
+    whole body is joined once."""
+    success = type(status_code) is int and status_code == SUCCESS and status_message == "Success"
+    head = _SUCCESS_HEAD if success else None
+    if head is None:
+        head = b"".join(
+            (b',"status_code":', dumps_bytes(status_code), b',"status_message":', dumps_bytes(status_message))
+        )
+        head += b',"timestamp":"'
+    tail = now_timestamp().encode("ascii") + b'"}'
+    if isinstance(data, RawJSON):
+        return b"".join((b'{"data":', data.data, head, tail))
+    if isinstance(data, RawJSONArray):
+        items = data.items
+        if not items:
+            return b"".join((b'{"data":[]', head, tail))
+        parts = [b","] * (2 * len(items) - 1)
+        parts[::2] = items
+        return b"".join((b'{"data":[', *parts, b"]", head, tail))
+    return b"".join((b'{"data":', dumps_bytes(data), head, tail))
+
+
+_SUCCESS_HEAD = b',"status_code":1000,"status_message":"Success","timestamp":"'
 
 
 def error_response(exc: OcpiHTTPError) -> Response:

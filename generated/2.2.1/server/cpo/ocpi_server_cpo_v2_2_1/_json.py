@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, overload
+from typing import Any, Generic, TypeVar, overload
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -26,7 +26,9 @@ from pydantic import BaseModel
 from .client._types import OcpiModel
 from .client._wire import format_datetime, load_json
 
-__all__ = ["RawJSON", "RawJSONArray", "dumps", "dumps_bytes", "loads", "model_to_jsonable"]
+__all__ = ["RawJSON", "RawJSONArray", "Stored", "dumps", "dumps_bytes", "loads", "model_to_jsonable"]
+
+M = TypeVar("M", bound=BaseModel)
 
 _encode_string: Callable[[str], str] = json.encoder.encode_basestring
 
@@ -72,6 +74,28 @@ class RawJSON:
 
     def __hash__(self) -> int:
         return hash(self.data)
+
+
+class Stored(RawJSON, Generic[M]):
+    """An object as the store holds it (compact UTF-8 JSON), standing for a ``model`` instance.
+
+    What the default single-object handlers return: the response splices the bytes in as they are
+    (a ``RawJSON``), nothing decoded, validated or re-encoded. ``model()`` reads it as the model
+    (exact numbers, unknown fields kept) for code that wants the typed object.
+    """
+
+    __slots__ = ("model_type",)
+
+    def __init__(self, data: bytes, model_type: type[M]) -> None:
+        self.data = data
+        self.model_type = model_type
+
+    def model(self) -> M:
+        """The stored JSON validated as the model."""
+        return self.model_type.model_validate(loads(self.data))
+
+    def __repr__(self) -> str:
+        return f"Stored[{self.model_type.__name__}]({self.data[:60]!r}{'...' if len(self.data) > 60 else ''})"
 
 
 class RawJSONArray(Sequence[RawJSON]):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ._defaults import Context, ObjectPath, Page
+from ._json import Stored
 from ._pagination import PageParams
 from .client.models import (
     EVSE,
@@ -53,18 +54,24 @@ class LocationsSenderHandlers:
         self,
         ctx: Context,
         location_id: str,
-    ) -> Location:
-        """One location. Default: answers the stored Location."""
-        return await ctx.engine.get_model(ObjectPath("Location", ctx.own, location_id), Location)
+    ) -> Location | Stored[Location]:
+        """One location. Default: answers the stored Location.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Location); an override may return a Location instead."""
+        return await ctx.engine.get_stored(ObjectPath("Location", ctx.own, location_id), Location)
 
     async def get_evse(
         self,
         ctx: Context,
         location_id: str,
         evse_uid: str,
-    ) -> EVSE:
-        """One EVSE of a location. Default: answers the stored Location > evses[uid]."""
-        return await ctx.engine.get_model(
+    ) -> EVSE | Stored[EVSE]:
+        """One EVSE of a location. Default: answers the stored Location > evses[uid].
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the EVSE); an override may return a EVSE instead."""
+        return await ctx.engine.get_stored(
             ObjectPath("Location", ctx.own, location_id).child("evses", "uid", evse_uid), EVSE
         )
 
@@ -74,9 +81,12 @@ class LocationsSenderHandlers:
         location_id: str,
         evse_uid: str,
         connector_id: str,
-    ) -> Connector:
-        """One connector of an EVSE. Default: answers the stored Location > evses[uid] > connectors[id]."""
-        return await ctx.engine.get_model(
+    ) -> Connector | Stored[Connector]:
+        """One connector of an EVSE. Default: answers the stored Location > evses[uid] > connectors[id].
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Connector); an override may return a Connector instead."""
+        return await ctx.engine.get_stored(
             ObjectPath("Location", ctx.own, location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -139,9 +149,12 @@ class TokensReceiverHandlers:
         party_id: str,
         token_uid: str,
         type: str | None = None,
-    ) -> Token:
-        """Read back a stored token to check it. Default: answers the stored Token."""
-        return await ctx.engine.get_model(ObjectPath("Token", (country_code, party_id), token_uid), Token)
+    ) -> Token | Stored[Token]:
+        """Read back a stored token to check it. Default: answers the stored Token.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Token); an override may return a Token instead."""
+        return await ctx.engine.get_stored(ObjectPath("Token", (country_code, party_id), token_uid), Token)
 
     async def put(
         self,
@@ -332,9 +345,12 @@ class HubClientInfoReceiverHandlers:
         ctx: Context,
         country_code: str,
         party_id: str,
-    ) -> ClientInfo:
-        """Read back stored client information to check it. Default: answers the stored ClientInfo."""
-        return await ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
+    ) -> ClientInfo | Stored[ClientInfo]:
+        """Read back stored client information to check it. Default: answers the stored ClientInfo.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the ClientInfo); an override may return a ClientInfo instead."""
+        return await ctx.engine.get_stored(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
 
     async def put(
         self,

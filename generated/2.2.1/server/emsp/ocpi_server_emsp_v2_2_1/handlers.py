@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ._defaults import Context, ObjectPath, Owner, Page
+from ._json import Stored
 from ._pagination import PageParams
 from .client.models import (
     CDR,
@@ -41,9 +42,12 @@ class LocationsReceiverHandlers:
         country_code: str,
         party_id: str,
         location_id: str,
-    ) -> Location:
-        """Read back a stored Location to check it. Default: answers the stored Location."""
-        return await ctx.engine.get_model(ObjectPath("Location", (country_code, party_id), location_id), Location)
+    ) -> Location | Stored[Location]:
+        """Read back a stored Location to check it. Default: answers the stored Location.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Location); an override may return a Location instead."""
+        return await ctx.engine.get_stored(ObjectPath("Location", (country_code, party_id), location_id), Location)
 
     async def get_evse(
         self,
@@ -52,9 +56,12 @@ class LocationsReceiverHandlers:
         party_id: str,
         location_id: str,
         evse_uid: str,
-    ) -> EVSE:
-        """Read back a stored EVSE to check it. Default: answers the stored Location > evses[uid]."""
-        return await ctx.engine.get_model(
+    ) -> EVSE | Stored[EVSE]:
+        """Read back a stored EVSE to check it. Default: answers the stored Location > evses[uid].
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the EVSE); an override may return a EVSE instead."""
+        return await ctx.engine.get_stored(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid), EVSE
         )
 
@@ -66,9 +73,12 @@ class LocationsReceiverHandlers:
         location_id: str,
         evse_uid: str,
         connector_id: str,
-    ) -> Connector:
-        """Read back a stored Connector to check it. Default: answers the stored Location > evses[uid] > connectors[id]."""
-        return await ctx.engine.get_model(
+    ) -> Connector | Stored[Connector]:
+        """Read back a stored Connector to check it. Default: answers the stored Location > evses[uid] > connectors[id].
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Connector); an override may return a Connector instead."""
+        return await ctx.engine.get_stored(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -185,9 +195,12 @@ class SessionsReceiverHandlers:
         country_code: str,
         party_id: str,
         session_id: str,
-    ) -> Session:
-        """Read back a stored session to check it. Default: answers the stored Session."""
-        return await ctx.engine.get_model(ObjectPath("Session", (country_code, party_id), session_id), Session)
+    ) -> Session | Stored[Session]:
+        """Read back a stored session to check it. Default: answers the stored Session.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Session); an override may return a Session instead."""
+        return await ctx.engine.get_stored(ObjectPath("Session", (country_code, party_id), session_id), Session)
 
     async def put(
         self,
@@ -229,9 +242,12 @@ class CDRsReceiverHandlers:
         country_code: str,
         party_id: str,
         object_id: str,
-    ) -> CDR:
-        """Fetch a posted CDR at the URL the POST response gave. Default: answers a stored CDR at the URL that its POST answered in Location."""
-        return await ctx.engine.get_model(ObjectPath("CDR", (country_code, party_id), object_id), CDR)
+    ) -> CDR | Stored[CDR]:
+        """Fetch a posted CDR at the URL the POST response gave. Default: answers a stored CDR at the URL that its POST answered in Location.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the CDR); an override may return a CDR instead."""
+        return await ctx.engine.get_stored(ObjectPath("CDR", (country_code, party_id), object_id), CDR)
 
     async def post(
         self,
@@ -251,9 +267,12 @@ class TariffsReceiverHandlers:
         country_code: str,
         party_id: str,
         tariff_id: str,
-    ) -> Tariff:
-        """Read back a stored tariff to check it. Default: answers the stored Tariff."""
-        return await ctx.engine.get_model(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
+    ) -> Tariff | Stored[Tariff]:
+        """Read back a stored tariff to check it. Default: answers the stored Tariff.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Tariff); an override may return a Tariff instead."""
+        return await ctx.engine.get_stored(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
 
     async def put(
         self,
@@ -327,9 +346,12 @@ class HubClientInfoReceiverHandlers:
         ctx: Context,
         country_code: str,
         party_id: str,
-    ) -> ClientInfo:
-        """Read back stored client information to check it. Default: answers the stored ClientInfo."""
-        return await ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
+    ) -> ClientInfo | Stored[ClientInfo]:
+        """Read back stored client information to check it. Default: answers the stored ClientInfo.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the ClientInfo); an override may return a ClientInfo instead."""
+        return await ctx.engine.get_stored(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
 
     async def put(
         self,

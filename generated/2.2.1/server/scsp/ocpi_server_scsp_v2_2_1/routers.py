@@ -14,6 +14,7 @@ from ._app import ModuleRouter, Mount
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model
 from ._envelope import ocpi_json_response
+from ._params import PathParam, path_args
 from .client.models import (
     ActiveChargingProfile,
     ActiveChargingProfileResult,
@@ -51,18 +52,17 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
 def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}/{session_id}")
-    @router.get("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
-    async def sessions_receiver_get(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    sessions_receiver_get_params = (PathParam("country_code", 2), PathParam("party_id", 3), PathParam("session_id", 36))
+
+    async def sessions_receiver_get(request: Request) -> Response:
         """Read back a stored session to check it."""
+        auth = await guard(request)
+        country_code, party_id, session_id = path_args(request, sessions_receiver_get_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get(ctx, country_code, party_id, session_id))
+
+    router.plain_get("/{country_code}/{party_id}/{session_id}", sessions_receiver_get)
+    router.plain_get("/{country_code}/{party_id}/{session_id}/", sessions_receiver_get)
 
     @router.put("/{country_code}/{party_id}/{session_id}")
     @router.put("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
@@ -161,17 +161,17 @@ def _chargingprofiles_sender(h: ChargingProfilesSenderHandlers, engine: Engine, 
 def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}")
-    @router.get("/{country_code}/{party_id}/", include_in_schema=False)
-    async def hubclientinfo_receiver_get(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    hubclientinfo_receiver_get_params = (PathParam("country_code", 2), PathParam("party_id", 3))
+
+    async def hubclientinfo_receiver_get(request: Request) -> Response:
         """Read back stored client information to check it."""
+        auth = await guard(request)
+        country_code, party_id = path_args(request, hubclientinfo_receiver_get_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get(ctx, country_code, party_id))
+
+    router.plain_get("/{country_code}/{party_id}", hubclientinfo_receiver_get)
+    router.plain_get("/{country_code}/{party_id}/", hubclientinfo_receiver_get)
 
     @router.put("/{country_code}/{party_id}")
     @router.put("/{country_code}/{party_id}/", include_in_schema=False)

@@ -23,7 +23,7 @@ in the middle of its body is one log line, and no handler runs.
 from __future__ import annotations
 
 import logging
-import uuid
+import os
 from collections.abc import Sequence
 
 from fastapi import FastAPI, Request
@@ -70,6 +70,18 @@ def _routing_value(value: str | None, length: int) -> str | None:
     if value and len(value) <= length and all(" " <= c <= "~" for c in value):
         return value
     return None
+
+
+def new_uuid4() -> str:
+    """``str(uuid.uuid4())`` (16 random bytes from ``os.urandom``, version 4, RFC 4122 variant),
+    formatted without building a ``UUID``: every response carries one or two."""
+    n = int.from_bytes(os.urandom(16), "big") & _UUID4_CLEAR | _UUID4_SET
+    h = "%032x" % n
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_UUID4_CLEAR = 0xFFFFFFFF_FFFF_0FFF_3FFF_FFFFFFFFFFFF  # the version nibble and the variant's two bits
+_UUID4_SET = 0x00000000_0000_4000_8000_000000000000  # version 4, variant 10
 
 
 def request_ids(request: Request) -> tuple[str, str]:
@@ -127,8 +139,8 @@ class OcpiHeaderMiddleware:
 
         extra: dict[str, str] = {}
         if self.request_id_headers:
-            request_id = incoming.get(REQUEST_ID) or str(uuid.uuid4())
-            correlation_id = incoming.get(CORRELATION_ID) or str(uuid.uuid4())
+            request_id = incoming.get(REQUEST_ID) or new_uuid4()
+            correlation_id = incoming.get(CORRELATION_ID) or new_uuid4()
             extra[REQUEST_ID] = request_id
             extra[CORRELATION_ID] = correlation_id
             scope.setdefault("state", {})[_STATE_KEY] = (request_id, correlation_id)

@@ -14,6 +14,7 @@ import uuid
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from ._auth import AuthContext
 from ._envelope import GENERIC_CLIENT_ERROR, GENERIC_SERVER_ERROR, INVALID_PARAMETERS, OcpiHTTPError, validation_message
-from ._json import RawJSONArray, loads
+from ._json import RawJSONArray, Stored, dumps_bytes, loads
 from ._outbound import allowed
 from ._pagination import PageParams
 from ._settings import ServerSettings
@@ -128,6 +129,9 @@ ROUTING_HEADERS = (
     ("ocpi-to-country-code", 2),
     ("ocpi-to-party-id", 3),
 )
+
+
+_ROUTING_LENGTHS = {name.encode("latin-1"): length for name, length in ROUTING_HEADERS}
 
 
 def _printable(value: str) -> bool:
@@ -253,12 +257,19 @@ class Engine:
         """The handlers' view of a request to a function module; routing headers (2.2+) that are not
         CiString(2) country codes or CiString(3) party ids are refused with 400/2001."""
         if self.routing_headers:
-            headers = request.headers
-            for name, length in ROUTING_HEADERS:
-                value = headers.get(name)
-                if value is not None and not (0 < len(value) <= length and _printable(value)):
+            seen: set[bytes] = set()
+            for raw_name, raw_value in request.scope["headers"]:  # as request.headers.get: the first of a name
+                name = raw_name.lower()
+                length = _ROUTING_LENGTHS.get(name)
+                if length is None or name in seen:
+                    continue
+                seen.add(name)
+                value = raw_value.decode("latin-1")
+                if not (0 < len(value) <= length and _printable(value)):
                     raise OcpiHTTPError(
-                        400, INVALID_PARAMETERS, f"Invalid header {name}: {length} printable ASCII characters at most"
+                        400,
+                        INVALID_PARAMETERS,
+                        f"Invalid header {name.decode('latin-1')}: {length} printable ASCII characters at most",
                     )
         return Context(request, auth, self)
 
@@ -289,8 +300,8 @@ class Engine:
         """One page of a collection. A store with the ``RawJSONStore`` capability hands the objects
         over unparsed, as a ``RawJSONArray`` (a sequence of ``RawJSON``): a page is then written
         without decoding a single object."""
-        if isinstance(self.store, RawJSONStore):
-            texts, total = await self.store.list_objects_json(
+        if self._raw_store is not None:
+            texts, total = await self._raw_store.list_objects_json(
                 collection, date_from=page.date_from, date_to=page.date_to, offset=page.offset, limit=page.limit
             )
             return RawJSONArray(texts), total
@@ -307,6 +318,25 @@ class Engine:
     async def get_model(self, path: ObjectPath, model: type[M]) -> M:
         """``get_object`` read as ``model`` (unknown fields kept)."""
         return model.model_validate(await self.get_object(path))
+
+    @cached_property
+    def _raw_store(self) -> RawJSONStore | None:
+        """The store, when it can hand objects over as stored JSON (checked once)."""
+        return self.store if isinstance(self.store, RawJSONStore) else None
+
+    async def get_stored(self, path: ObjectPath, model: type[M]) -> Stored[M]:
+        """The object at ``path`` as stored JSON (``Stored``), for a response to send as it is;
+        404 with the declared status if unknown. A root object of a ``RawJSONStore`` is its stored
+        bytes, not decoded; a nested one (an EVSE of a Location) is found in the decoded root and
+        written once. Nothing is validated: what is stored came in through the models (or, from a
+        resync, as the peer sent it), as in a page of ``list_objects``. ``Stored.model()`` (or
+        ``get_model``) gives the typed object."""
+        if not path.steps and self._raw_store is not None:
+            raw = await self._raw_store.get_object_json(path.collection, path.owner[0], path.owner[1], path.id)
+            if raw is None:
+                raise self.not_found(path)
+            return Stored(raw, model)
+        return Stored(dumps_bytes(await self.get_object(path)), model)
 
     def _find(self, root: dict[str, Any] | None, path: ObjectPath) -> dict[str, Any]:
         """The object at ``path`` inside its stored root object; 404 if the root or a step is unknown."""

@@ -6,6 +6,7 @@ version and role (``AppSpec``) and calls :func:`build_app`.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -13,10 +14,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.routing import Match, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._admin import install_party
 from ._auth import AuthContext, Authenticator
@@ -67,6 +69,87 @@ class _PlainEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self.endpoint(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+
+def _exception_handler(handlers: Mapping[Any, Any], exc: Exception) -> Any:
+    """The handler Starlette's ExceptionMiddleware would pick for ``exc`` (a status handler for an
+    HTTPException, else the nearest class in the exception's MRO), or None where it would pick
+    none: ``Exception`` itself and 500 belong to the crash guard."""
+    if isinstance(exc, StarletteHTTPException) and exc.status_code != 500 and exc.status_code in handlers:
+        return handlers[exc.status_code]
+    for cls in type(exc).__mro__:
+        if cls is Exception:
+            return None
+        if cls in handlers:
+            return handlers[cls]
+    return None
+
+
+#: The methods a plain route serves (Starlette adds HEAD to a GET route).
+_PLAIN_METHODS = frozenset({"GET", "HEAD"})
+
+
+class PlainRoutes:
+    """Pure ASGI middleware just inside the headers middleware: a request that a plain route takes
+    (GET or HEAD; the path and method fully match) is served here, past the layers it does not need:
+    the input limits (no body), the crash guard (the headers middleware guards too), Starlette's
+    exception middleware and FastAPI's exit stack and router. An exception of the endpoint is
+    answered by the application's exception handler for it, as the exception middleware would; one
+    without a handler goes up to the crash guard (500 envelope). Everything else goes on down.
+
+    ``routes`` are the plain routes in the order the application's router holds them: they come
+    first in it, so the first full match here is the one the router would take. With FastAPI's
+    native telemetry on, requests go the long way (its router names the span).
+    """
+
+    def __init__(self, app: ASGIApp, *, routes: Sequence[Route], owner: FastAPI) -> None:
+        self.app = app
+        self.routes = routes
+        self.owner = owner
+        self._table: list[tuple[str, bool, Route]] | None = None
+
+    def _prefixed(self) -> list[tuple[str, bool, Route]]:
+        """Each route with the literal start of its path (before the first parameter) and whether
+        that is the whole path: a cheap test before the route's own match. Built at the first
+        request (the routes are complete by then)."""
+        if self._table is None:
+            self._table = [(route.path.split("{", 1)[0], "{" not in route.path, route) for route in self.routes]
+        return self._table
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in _PLAIN_METHODS and scope.get("fastapi.telemetry") is None:
+            # Behind a root_path, routes match the path without it: then no prefix test.
+            path = "" if scope.get("root_path") else scope["path"]
+            for prefix, whole, route in self._table or self._prefixed():
+                if path and (path != prefix if whole else not path.startswith(prefix)):
+                    continue
+                match, child = route.matches(scope)
+                if match is Match.FULL:
+                    scope.update(child)
+                    scope.setdefault("router", self.owner.router)
+                    await self._serve(route.app, scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+    async def _serve(self, app: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        if not isinstance(app, _PlainEndpoint):
+            await app(scope, receive, send)
+            return
+        request = Request(scope, receive, send)
+        try:
+            response = await app.endpoint(request)
+        except Exception as exc:
+            handler = _exception_handler(self.owner.exception_handlers, exc)
+            if handler is None:
+                raise
+            if inspect.iscoroutinefunction(handler):
+                answer = await handler(request, exc)
+            else:  # as Starlette calls a plain function: in a worker thread
+                answer = await run_in_threadpool(handler, request, exc)
+                if inspect.isawaitable(answer):
+                    answer = await answer
+            response = answer
         await response(scope, receive, send)
 
 
@@ -176,6 +259,8 @@ def build_app(
     app.state.resyncer = resyncer
     install_error_handlers(app)
     install_input_limits(app, settings)
+    plain_routes: list[Route] = []  # filled below, before the first request builds the stack
+    app.add_middleware(PlainRoutes, routes=plain_routes, owner=app)
     install_header_middleware(
         app,
         request_id_headers=spec.routing_headers,
@@ -186,14 +271,18 @@ def build_app(
     )
 
     # Module routes first: they carry nearly all the traffic, and no path of theirs can be taken by
-    # the versions or credentials routes below (the route table is searched in order).
+    # the versions or credentials routes below (the route table is searched in order). The plain
+    # routes of every module come before the FastAPI routes (PlainRoutes serves them in this order);
+    # no two modules' paths overlap (each module has its own mount path).
     for m in mounts:
         if isinstance(m.router, ModuleRouter):
             for path, endpoint in m.router.plain_routes:
                 route = Route(
                     version_base + m.path + path, _PlainEndpoint(endpoint), methods=["GET"], include_in_schema=False
                 )
-                app.router.routes.append(route)
+                plain_routes.append(route)
+    app.router.routes.extend(plain_routes)
+    for m in mounts:
         app.include_router(m.router, prefix=version_base + m.path)
 
     versions_access = auth.versions_dependency()

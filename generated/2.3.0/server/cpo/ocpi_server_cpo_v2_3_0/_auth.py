@@ -42,16 +42,38 @@ def _unauthorized() -> OcpiHTTPError:
     return OcpiHTTPError(401, GENERIC_CLIENT_ERROR, "Unauthorized", headers=_UNAUTHORIZED_HEADERS)
 
 
+def _authorization(request: Request) -> str | None:
+    """The request's (first) Authorization header, as ``request.headers.get`` reads it."""
+    for name, value in request.scope["headers"]:
+        if name == b"authorization" or name.lower() == b"authorization":
+            return str(value.decode("latin-1"))
+    return None
+
+
 class Authenticator:
     """Checks the Authorization header of requests against the store's parties."""
 
     def __init__(self, store: Store, settings: ServerSettings) -> None:
         self.store = store
         self.settings = settings
+        # parse_authorization of the header values seen (a pure function of the text): a peer sends
+        # the same value on every request, so its Base64 is decoded once. Bounded; nothing else kept.
+        self._candidates: dict[str, tuple[str, ...]] = {}
+
+    def candidates(self, header: str) -> tuple[str, ...]:
+        """``parse_authorization(header)``, remembered for the last 1,024 distinct values."""
+        found = self._candidates.get(header)
+        if found is None:
+            found = tuple(parse_authorization(header))
+            if len(self._candidates) >= 1024:
+                self._candidates.clear()
+            self._candidates[header] = found
+        return found
 
     async def identify(self, header: str | None) -> AuthContext | None:
-        """The party an Authorization header value names, or None (no exception)."""
-        for candidate in parse_authorization(header):
+        """The party an Authorization header value names, or None (no exception). The store answers
+        every time: a token saved or removed is seen by the next request."""
+        for candidate in self.candidates(header) if header is not None else ():
             found = await self.store.party_by_token(candidate)
             if found is not None:
                 party, kind = found
@@ -61,7 +83,7 @@ class Authenticator:
     async def require(self, request: Request, *, allow_token_a: bool) -> AuthContext:
         """The caller, or OcpiHTTPError 401/2000 ``Unauthorized`` when the header is missing, not
         ``Token ...``, names no party, or is a token A where only a token C may be used."""
-        context = await self.identify(request.headers.get("authorization"))
+        context = await self.identify(_authorization(request))
         if context is None:
             raise _unauthorized()
         if context.token_kind == "A" and not allow_token_a:
@@ -70,7 +92,7 @@ class Authenticator:
 
     async def optional(self, request: Request, *, allow_token_a: bool = True) -> AuthContext | None:
         """None for a request without an Authorization header; otherwise like ``require``."""
-        if request.headers.get("authorization") is None:
+        if _authorization(request) is None:
             return None
         return await self.require(request, allow_token_a=allow_token_a)
 

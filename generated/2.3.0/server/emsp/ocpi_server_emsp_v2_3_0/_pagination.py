@@ -70,10 +70,23 @@ def _integer(params: Mapping[str, str], name: str) -> int | None:
     return int(raw.strip())
 
 
+def _query(raw: str) -> dict[str, str]:
+    """What ``request.query_params`` holds (the last value of a repeated name), without the
+    multi-dict: ``parse_qsl(raw, keep_blank_values=True)``, split by hand when nothing in it is
+    escaped (no ``%``, no ``+``), which is what parse_qsl would then find."""
+    if "%" in raw or "+" in raw:
+        return dict(parse_qsl(raw, keep_blank_values=True))
+    out: dict[str, str] = {}
+    for pair in raw.split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            out[name] = value
+    return out
+
+
 def page_params(request: Request, settings: ServerSettings) -> PageParams:
     """Read ``date_from``, ``date_to``, ``offset`` and ``limit`` from the query string."""
-    # What request.query_params holds (the last value of a repeated name), without the multi-dict.
-    params = dict(parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+    params = _query(request.scope.get("query_string", b"").decode("latin-1"))
     date_from = _date(params, "date_from")
     date_to = _date(params, "date_to")
     offset = _integer(params, "offset")
@@ -100,16 +113,17 @@ def _next_query(raw: str, next_offset: int, limit: int) -> str:
     absent) and a capped ``limit`` lowered to ``limit``; every other parameter as the client wrote it."""
     out: list[str] = []
     seen_offset = False
+    escaped = "%" in raw or "+" in raw
     for pair in raw.split("&") if raw else ():
         key, _, value = pair.partition("=")
-        name = unquote_plus(key)
+        name = unquote_plus(key) if escaped else key
         if name == "offset":
             if not seen_offset:
                 out.append(f"offset={next_offset}")
                 seen_offset = True
             continue
         if name == "limit":
-            asked = unquote_plus(value).strip()
+            asked = (unquote_plus(value) if escaped else value).strip()
             if _DIGITS.fullmatch(asked) and int(asked) > limit:
                 pair = f"{key}={limit}"  # the request's limit was capped: say what the server serves
         out.append(pair)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ._defaults import Context, ObjectPath, Owner, Page
+from ._json import Stored
 from ._pagination import PageParams
 from .client.models import (
     CDR,
@@ -42,9 +43,12 @@ class LocationsReceiverHandlers:
         country_code: str,
         party_id: str,
         location_id: str,
-    ) -> Location:
-        """A location as the receiver stores it. Default: answers the stored Location."""
-        return await ctx.engine.get_model(ObjectPath("Location", (country_code, party_id), location_id), Location)
+    ) -> Location | Stored[Location]:
+        """A location as the receiver stores it. Default: answers the stored Location.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Location); an override may return a Location instead."""
+        return await ctx.engine.get_stored(ObjectPath("Location", (country_code, party_id), location_id), Location)
 
     async def get_evse(
         self,
@@ -53,9 +57,12 @@ class LocationsReceiverHandlers:
         party_id: str,
         location_id: str,
         evse_uid: str,
-    ) -> EVSE:
-        """An EVSE as the receiver stores it. Default: answers the stored Location > evses[uid]."""
-        return await ctx.engine.get_model(
+    ) -> EVSE | Stored[EVSE]:
+        """An EVSE as the receiver stores it. Default: answers the stored Location > evses[uid].
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the EVSE); an override may return a EVSE instead."""
+        return await ctx.engine.get_stored(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid), EVSE
         )
 
@@ -67,9 +74,12 @@ class LocationsReceiverHandlers:
         location_id: str,
         evse_uid: str,
         connector_id: str,
-    ) -> Connector:
-        """A connector as the receiver stores it. Default: answers the stored Location > evses[uid] > connectors[id]."""
-        return await ctx.engine.get_model(
+    ) -> Connector | Stored[Connector]:
+        """A connector as the receiver stores it. Default: answers the stored Location > evses[uid] > connectors[id].
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Connector); an override may return a Connector instead."""
+        return await ctx.engine.get_stored(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -186,9 +196,12 @@ class SessionsReceiverHandlers:
         country_code: str,
         party_id: str,
         session_id: str,
-    ) -> Session:
-        """A session as the receiver stores it. Default: answers the stored Session."""
-        return await ctx.engine.get_model(ObjectPath("Session", (country_code, party_id), session_id), Session)
+    ) -> Session | Stored[Session]:
+        """A session as the receiver stores it. Default: answers the stored Session.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Session); an override may return a Session instead."""
+        return await ctx.engine.get_stored(ObjectPath("Session", (country_code, party_id), session_id), Session)
 
     async def put(
         self,
@@ -230,9 +243,12 @@ class CDRsReceiverHandlers:
         country_code: str,
         party_id: str,
         object_id: str,
-    ) -> CDR:
-        """Read back a posted CDR at the URL the receiver returned (see ERRATA Format gaps). Default: answers a stored CDR at the URL that its POST answered in Location."""
-        return await ctx.engine.get_model(ObjectPath("CDR", (country_code, party_id), object_id), CDR)
+    ) -> CDR | Stored[CDR]:
+        """Read back a posted CDR at the URL the receiver returned (see ERRATA Format gaps). Default: answers a stored CDR at the URL that its POST answered in Location.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the CDR); an override may return a CDR instead."""
+        return await ctx.engine.get_stored(ObjectPath("CDR", (country_code, party_id), object_id), CDR)
 
     async def post(
         self,
@@ -252,9 +268,12 @@ class TariffsReceiverHandlers:
         country_code: str,
         party_id: str,
         tariff_id: str,
-    ) -> Tariff:
-        """A tariff as the receiver stores it. Default: answers the stored Tariff."""
-        return await ctx.engine.get_model(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
+    ) -> Tariff | Stored[Tariff]:
+        """A tariff as the receiver stores it. Default: answers the stored Tariff.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Tariff); an override may return a Tariff instead."""
+        return await ctx.engine.get_stored(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
 
     async def put(
         self,
@@ -328,9 +347,12 @@ class HubClientInfoReceiverHandlers:
         ctx: Context,
         country_code: str,
         party_id: str,
-    ) -> ClientInfo:
-        """A ClientInfo as the connected party stores it. Default: answers the stored ClientInfo."""
-        return await ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
+    ) -> ClientInfo | Stored[ClientInfo]:
+        """A ClientInfo as the connected party stores it. Default: answers the stored ClientInfo.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the ClientInfo); an override may return a ClientInfo instead."""
+        return await ctx.engine.get_stored(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
 
     async def put(
         self,
@@ -366,9 +388,12 @@ class InvoiceReconciliationReceiverHandlers:
         country_code: str,
         party_id: str,
         id: str,
-    ) -> InvoiceReconciliationRecord:
-        """Read one record as the receiver holds it. Default: answers the stored InvoiceReconciliationRecord."""
-        return await ctx.engine.get_model(
+    ) -> InvoiceReconciliationRecord | Stored[InvoiceReconciliationRecord]:
+        """Read one record as the receiver holds it. Default: answers the stored InvoiceReconciliationRecord.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the InvoiceReconciliationRecord); an override may return a InvoiceReconciliationRecord instead."""
+        return await ctx.engine.get_stored(
             ObjectPath("InvoiceReconciliationRecord", (country_code, party_id), id), InvoiceReconciliationRecord
         )
 

@@ -16,6 +16,7 @@ from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model
 from ._envelope import ocpi_json_response
 from ._pagination import page_params, paginated_response
+from ._params import PathParam, path_args
 from .client.models import (
     CDR,
     EVSE,
@@ -85,49 +86,64 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
 def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}/{location_id}")
-    @router.get("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
-    async def locations_receiver_get_location(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    locations_receiver_get_location_params = (
+        PathParam("country_code", 2),
+        PathParam("party_id", 3),
+        PathParam("location_id", 36),
+    )
+
+    async def locations_receiver_get_location(request: Request) -> Response:
         """A location as the receiver stores it."""
+        auth = await guard(request)
+        country_code, party_id, location_id = path_args(request, locations_receiver_get_location_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get_location(ctx, country_code, party_id, location_id))
 
-    @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}")
-    @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
-    async def locations_receiver_get_evse(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    router.plain_get("/{country_code}/{party_id}/{location_id}", locations_receiver_get_location)
+    router.plain_get("/{country_code}/{party_id}/{location_id}/", locations_receiver_get_location)
+
+    locations_receiver_get_evse_params = (
+        PathParam("country_code", 2),
+        PathParam("party_id", 3),
+        PathParam("location_id", 36),
+        PathParam("evse_uid", 36),
+    )
+
+    async def locations_receiver_get_evse(request: Request) -> Response:
         """An EVSE as the receiver stores it."""
+        auth = await guard(request)
+        country_code, party_id, location_id, evse_uid = path_args(request, locations_receiver_get_evse_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get_evse(ctx, country_code, party_id, location_id, evse_uid))
 
-    @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}")
-    @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
-    async def locations_receiver_get_connector(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    router.plain_get("/{country_code}/{party_id}/{location_id}/{evse_uid}", locations_receiver_get_evse)
+    router.plain_get("/{country_code}/{party_id}/{location_id}/{evse_uid}/", locations_receiver_get_evse)
+
+    locations_receiver_get_connector_params = (
+        PathParam("country_code", 2),
+        PathParam("party_id", 3),
+        PathParam("location_id", 36),
+        PathParam("evse_uid", 36),
+        PathParam("connector_id", 36),
+    )
+
+    async def locations_receiver_get_connector(request: Request) -> Response:
         """A connector as the receiver stores it."""
+        auth = await guard(request)
+        country_code, party_id, location_id, evse_uid, connector_id = path_args(
+            request, locations_receiver_get_connector_params
+        )
         ctx = engine.context(request, auth)
         return ocpi_json_response(
             await h.get_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id)
         )
+
+    router.plain_get(
+        "/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}", locations_receiver_get_connector
+    )
+    router.plain_get(
+        "/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", locations_receiver_get_connector
+    )
 
     @router.put("/{country_code}/{party_id}/{location_id}")
     @router.put("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
@@ -237,18 +253,17 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
 def _sessions_receiver(h: SessionsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}/{session_id}")
-    @router.get("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
-    async def sessions_receiver_get(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        session_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    sessions_receiver_get_params = (PathParam("country_code", 2), PathParam("party_id", 3), PathParam("session_id", 36))
+
+    async def sessions_receiver_get(request: Request) -> Response:
         """A session as the receiver stores it."""
+        auth = await guard(request)
+        country_code, party_id, session_id = path_args(request, sessions_receiver_get_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get(ctx, country_code, party_id, session_id))
+
+    router.plain_get("/{country_code}/{party_id}/{session_id}", sessions_receiver_get)
+    router.plain_get("/{country_code}/{party_id}/{session_id}/", sessions_receiver_get)
 
     @router.put("/{country_code}/{party_id}/{session_id}")
     @router.put("/{country_code}/{party_id}/{session_id}/", include_in_schema=False)
@@ -297,18 +312,21 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> Modul
         """Read back a posted CDR at the URL the receiver returned (see ERRATA Format gaps)."""
         raise engine.unknown("CDR", "Unknown CDR: read one at the URL its POST answered in Location")
 
-    @router.get("/{country_code}/{party_id}/{object_id}", include_in_schema=False)
-    @router.get("/{country_code}/{party_id}/{object_id}/", include_in_schema=False)
-    async def cdrs_receiver_get_stored(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        object_id: Annotated[str, Path(min_length=1, max_length=39, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    cdrs_receiver_get_stored_params = (
+        PathParam("country_code", 2),
+        PathParam("party_id", 3),
+        PathParam("object_id", 39),
+    )
+
+    async def cdrs_receiver_get_stored(request: Request) -> Response:
         """The object a POST stored, at the URL its Location header gave."""
+        auth = await guard(request)
+        country_code, party_id, object_id = path_args(request, cdrs_receiver_get_stored_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get(ctx, country_code, party_id, object_id))
+
+    router.plain_get("/{country_code}/{party_id}/{object_id}", cdrs_receiver_get_stored)
+    router.plain_get("/{country_code}/{party_id}/{object_id}/", cdrs_receiver_get_stored)
 
     @router.post("")
     @router.post("/", include_in_schema=False)
@@ -331,18 +349,17 @@ def _cdrs_receiver(h: CDRsReceiverHandlers, engine: Engine, guard: Any) -> Modul
 def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}/{tariff_id}")
-    @router.get("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
-    async def tariffs_receiver_get(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    tariffs_receiver_get_params = (PathParam("country_code", 2), PathParam("party_id", 3), PathParam("tariff_id", 36))
+
+    async def tariffs_receiver_get(request: Request) -> Response:
         """A tariff as the receiver stores it."""
+        auth = await guard(request)
+        country_code, party_id, tariff_id = path_args(request, tariffs_receiver_get_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get(ctx, country_code, party_id, tariff_id))
+
+    router.plain_get("/{country_code}/{party_id}/{tariff_id}", tariffs_receiver_get)
+    router.plain_get("/{country_code}/{party_id}/{tariff_id}/", tariffs_receiver_get)
 
     @router.put("/{country_code}/{party_id}/{tariff_id}")
     @router.put("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
@@ -429,17 +446,17 @@ def _commands_sender(h: CommandsSenderHandlers, engine: Engine, guard: Any) -> M
 def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}")
-    @router.get("/{country_code}/{party_id}/", include_in_schema=False)
-    async def hubclientinfo_receiver_get(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    hubclientinfo_receiver_get_params = (PathParam("country_code", 2), PathParam("party_id", 3))
+
+    async def hubclientinfo_receiver_get(request: Request) -> Response:
         """A ClientInfo as the connected party stores it."""
+        auth = await guard(request)
+        country_code, party_id = path_args(request, hubclientinfo_receiver_get_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get(ctx, country_code, party_id))
+
+    router.plain_get("/{country_code}/{party_id}", hubclientinfo_receiver_get)
+    router.plain_get("/{country_code}/{party_id}/", hubclientinfo_receiver_get)
 
     @router.put("/{country_code}/{party_id}")
     @router.put("/{country_code}/{party_id}/", include_in_schema=False)
@@ -480,18 +497,21 @@ def _invoicereconciliation_receiver(
 ) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}/{id}")
-    @router.get("/{country_code}/{party_id}/{id}/", include_in_schema=False)
-    async def invoicereconciliation_receiver_get(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    invoicereconciliation_receiver_get_params = (
+        PathParam("country_code", 2),
+        PathParam("party_id", 3),
+        PathParam("id", 36),
+    )
+
+    async def invoicereconciliation_receiver_get(request: Request) -> Response:
         """Read one record as the receiver holds it."""
+        auth = await guard(request)
+        country_code, party_id, id = path_args(request, invoicereconciliation_receiver_get_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get(ctx, country_code, party_id, id))
+
+    router.plain_get("/{country_code}/{party_id}/{id}", invoicereconciliation_receiver_get)
+    router.plain_get("/{country_code}/{party_id}/{id}/", invoicereconciliation_receiver_get)
 
     @router.post("")
     @router.post("/", include_in_schema=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ._defaults import Context, ObjectPath
+from ._json import Stored
 from .client.models import EVSE, ClientInfo, Connector, ConnectorPatch, EVSEPatch, Location, LocationPatch, Tariff
 
 
@@ -25,9 +26,12 @@ class LocationsReceiverHandlers:
         country_code: str,
         party_id: str,
         location_id: str,
-    ) -> Location:
-        """A location as the receiver stores it. Default: answers the stored Location."""
-        return await ctx.engine.get_model(ObjectPath("Location", (country_code, party_id), location_id), Location)
+    ) -> Location | Stored[Location]:
+        """A location as the receiver stores it. Default: answers the stored Location.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Location); an override may return a Location instead."""
+        return await ctx.engine.get_stored(ObjectPath("Location", (country_code, party_id), location_id), Location)
 
     async def get_evse(
         self,
@@ -36,9 +40,12 @@ class LocationsReceiverHandlers:
         party_id: str,
         location_id: str,
         evse_uid: str,
-    ) -> EVSE:
-        """An EVSE as the receiver stores it. Default: answers the stored Location > evses[uid]."""
-        return await ctx.engine.get_model(
+    ) -> EVSE | Stored[EVSE]:
+        """An EVSE as the receiver stores it. Default: answers the stored Location > evses[uid].
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the EVSE); an override may return a EVSE instead."""
+        return await ctx.engine.get_stored(
             ObjectPath("Location", (country_code, party_id), location_id).child("evses", "uid", evse_uid), EVSE
         )
 
@@ -50,9 +57,12 @@ class LocationsReceiverHandlers:
         location_id: str,
         evse_uid: str,
         connector_id: str,
-    ) -> Connector:
-        """A connector as the receiver stores it. Default: answers the stored Location > evses[uid] > connectors[id]."""
-        return await ctx.engine.get_model(
+    ) -> Connector | Stored[Connector]:
+        """A connector as the receiver stores it. Default: answers the stored Location > evses[uid] > connectors[id].
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Connector); an override may return a Connector instead."""
+        return await ctx.engine.get_stored(
             ObjectPath("Location", (country_code, party_id), location_id)
             .child("evses", "uid", evse_uid)
             .child("connectors", "id", connector_id),
@@ -169,9 +179,12 @@ class TariffsReceiverHandlers:
         country_code: str,
         party_id: str,
         tariff_id: str,
-    ) -> Tariff:
-        """A tariff as the receiver stores it. Default: answers the stored Tariff."""
-        return await ctx.engine.get_model(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
+    ) -> Tariff | Stored[Tariff]:
+        """A tariff as the receiver stores it. Default: answers the stored Tariff.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Tariff); an override may return a Tariff instead."""
+        return await ctx.engine.get_stored(ObjectPath("Tariff", (country_code, party_id), tariff_id), Tariff)
 
     async def put(
         self,
@@ -205,9 +218,12 @@ class HubClientInfoReceiverHandlers:
         ctx: Context,
         country_code: str,
         party_id: str,
-    ) -> ClientInfo:
-        """A ClientInfo as the connected party stores it. Default: answers the stored ClientInfo."""
-        return await ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
+    ) -> ClientInfo | Stored[ClientInfo]:
+        """A ClientInfo as the connected party stores it. Default: answers the stored ClientInfo.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the ClientInfo); an override may return a ClientInfo instead."""
+        return await ctx.engine.get_stored(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
 
     async def put(
         self,

@@ -14,6 +14,7 @@ from ._app import ModuleRouter, Mount
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model
 from ._envelope import ocpi_json_response
+from ._params import PathParam, path_args
 from .client.models import EVSE, ClientInfo, Connector, ConnectorPatch, EVSEPatch, Location, LocationPatch, Tariff
 from .handlers import Handlers, HubClientInfoReceiverHandlers, LocationsReceiverHandlers, TariffsReceiverHandlers
 
@@ -39,49 +40,64 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
 def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}/{location_id}")
-    @router.get("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
-    async def locations_receiver_get_location(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    locations_receiver_get_location_params = (
+        PathParam("country_code", 2),
+        PathParam("party_id", 3),
+        PathParam("location_id", 36),
+    )
+
+    async def locations_receiver_get_location(request: Request) -> Response:
         """A location as the receiver stores it."""
+        auth = await guard(request)
+        country_code, party_id, location_id = path_args(request, locations_receiver_get_location_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get_location(ctx, country_code, party_id, location_id))
 
-    @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}")
-    @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/", include_in_schema=False)
-    async def locations_receiver_get_evse(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    router.plain_get("/{country_code}/{party_id}/{location_id}", locations_receiver_get_location)
+    router.plain_get("/{country_code}/{party_id}/{location_id}/", locations_receiver_get_location)
+
+    locations_receiver_get_evse_params = (
+        PathParam("country_code", 2),
+        PathParam("party_id", 3),
+        PathParam("location_id", 36),
+        PathParam("evse_uid", 36),
+    )
+
+    async def locations_receiver_get_evse(request: Request) -> Response:
         """An EVSE as the receiver stores it."""
+        auth = await guard(request)
+        country_code, party_id, location_id, evse_uid = path_args(request, locations_receiver_get_evse_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get_evse(ctx, country_code, party_id, location_id, evse_uid))
 
-    @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}")
-    @router.get("/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", include_in_schema=False)
-    async def locations_receiver_get_connector(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        location_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        evse_uid: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        connector_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    router.plain_get("/{country_code}/{party_id}/{location_id}/{evse_uid}", locations_receiver_get_evse)
+    router.plain_get("/{country_code}/{party_id}/{location_id}/{evse_uid}/", locations_receiver_get_evse)
+
+    locations_receiver_get_connector_params = (
+        PathParam("country_code", 2),
+        PathParam("party_id", 3),
+        PathParam("location_id", 36),
+        PathParam("evse_uid", 36),
+        PathParam("connector_id", 36),
+    )
+
+    async def locations_receiver_get_connector(request: Request) -> Response:
         """A connector as the receiver stores it."""
+        auth = await guard(request)
+        country_code, party_id, location_id, evse_uid, connector_id = path_args(
+            request, locations_receiver_get_connector_params
+        )
         ctx = engine.context(request, auth)
         return ocpi_json_response(
             await h.get_connector(ctx, country_code, party_id, location_id, evse_uid, connector_id)
         )
+
+    router.plain_get(
+        "/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}", locations_receiver_get_connector
+    )
+    router.plain_get(
+        "/{country_code}/{party_id}/{location_id}/{evse_uid}/{connector_id}/", locations_receiver_get_connector
+    )
 
     @router.put("/{country_code}/{party_id}/{location_id}")
     @router.put("/{country_code}/{party_id}/{location_id}/", include_in_schema=False)
@@ -191,18 +207,17 @@ def _locations_receiver(h: LocationsReceiverHandlers, engine: Engine, guard: Any
 def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}/{tariff_id}")
-    @router.get("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
-    async def tariffs_receiver_get(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        tariff_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    tariffs_receiver_get_params = (PathParam("country_code", 2), PathParam("party_id", 3), PathParam("tariff_id", 36))
+
+    async def tariffs_receiver_get(request: Request) -> Response:
         """A tariff as the receiver stores it."""
+        auth = await guard(request)
+        country_code, party_id, tariff_id = path_args(request, tariffs_receiver_get_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get(ctx, country_code, party_id, tariff_id))
+
+    router.plain_get("/{country_code}/{party_id}/{tariff_id}", tariffs_receiver_get)
+    router.plain_get("/{country_code}/{party_id}/{tariff_id}/", tariffs_receiver_get)
 
     @router.put("/{country_code}/{party_id}/{tariff_id}")
     @router.put("/{country_code}/{party_id}/{tariff_id}/", include_in_schema=False)
@@ -241,17 +256,17 @@ def _tariffs_receiver(h: TariffsReceiverHandlers, engine: Engine, guard: Any) ->
 def _hubclientinfo_receiver(h: HubClientInfoReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}")
-    @router.get("/{country_code}/{party_id}/", include_in_schema=False)
-    async def hubclientinfo_receiver_get(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    hubclientinfo_receiver_get_params = (PathParam("country_code", 2), PathParam("party_id", 3))
+
+    async def hubclientinfo_receiver_get(request: Request) -> Response:
         """A ClientInfo as the connected party stores it."""
+        auth = await guard(request)
+        country_code, party_id = path_args(request, hubclientinfo_receiver_get_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get(ctx, country_code, party_id))
+
+    router.plain_get("/{country_code}/{party_id}", hubclientinfo_receiver_get)
+    router.plain_get("/{country_code}/{party_id}/", hubclientinfo_receiver_get)
 
     @router.put("/{country_code}/{party_id}")
     @router.put("/{country_code}/{party_id}/", include_in_schema=False)

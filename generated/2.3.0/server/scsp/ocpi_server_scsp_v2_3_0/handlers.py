@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ._defaults import Context, ObjectPath
+from ._json import Stored
 from .client.models import (
     ActiveChargingProfile,
     ActiveChargingProfileResult,
@@ -33,9 +34,12 @@ class SessionsReceiverHandlers:
         country_code: str,
         party_id: str,
         session_id: str,
-    ) -> Session:
-        """A session as the receiver stores it. Default: answers the stored Session."""
-        return await ctx.engine.get_model(ObjectPath("Session", (country_code, party_id), session_id), Session)
+    ) -> Session | Stored[Session]:
+        """A session as the receiver stores it. Default: answers the stored Session.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Session); an override may return a Session instead."""
+        return await ctx.engine.get_stored(ObjectPath("Session", (country_code, party_id), session_id), Session)
 
     async def put(
         self,
@@ -115,9 +119,12 @@ class HubClientInfoReceiverHandlers:
         ctx: Context,
         country_code: str,
         party_id: str,
-    ) -> ClientInfo:
-        """A ClientInfo as the connected party stores it. Default: answers the stored ClientInfo."""
-        return await ctx.engine.get_model(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
+    ) -> ClientInfo | Stored[ClientInfo]:
+        """A ClientInfo as the connected party stores it. Default: answers the stored ClientInfo.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the ClientInfo); an override may return a ClientInfo instead."""
+        return await ctx.engine.get_stored(ObjectPath("ClientInfo", (country_code, party_id)), ClientInfo)
 
     async def put(
         self,

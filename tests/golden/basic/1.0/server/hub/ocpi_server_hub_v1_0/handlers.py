@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ._defaults import Context, ObjectPath, Page
+from ._json import Stored
 from ._pagination import PageParams
 from .client.models import Plug, Station, StationPatch
 
@@ -32,18 +33,24 @@ class StationsSenderHandlers:
         self,
         ctx: Context,
         station_id: str,
-    ) -> Station:
-        """One station. Default: answers the stored Station."""
-        return await ctx.engine.get_model(ObjectPath("Station", ctx.own, station_id), Station)
+    ) -> Station | Stored[Station]:
+        """One station. Default: answers the stored Station.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Station); an override may return a Station instead."""
+        return await ctx.engine.get_stored(ObjectPath("Station", ctx.own, station_id), Station)
 
     async def get_plug(
         self,
         ctx: Context,
         station_id: str,
         plug_id: str,
-    ) -> Plug:
-        """One plug. Default: answers the stored Station > plugs[id]."""
-        return await ctx.engine.get_model(
+    ) -> Plug | Stored[Plug]:
+        """One plug. Default: answers the stored Station > plugs[id].
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Plug); an override may return a Plug instead."""
+        return await ctx.engine.get_stored(
             ObjectPath("Station", ctx.own, station_id).child("plugs", "id", plug_id), Plug
         )
 
@@ -57,9 +64,12 @@ class StationsReceiverHandlers:
         country_code: str,
         party_id: str,
         station_id: str,
-    ) -> Station:
-        """A station as stored. Default: answers the stored Station."""
-        return await ctx.engine.get_model(ObjectPath("Station", (country_code, party_id), station_id), Station)
+    ) -> Station | Stored[Station]:
+        """A station as stored. Default: answers the stored Station.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Station); an override may return a Station instead."""
+        return await ctx.engine.get_stored(ObjectPath("Station", (country_code, party_id), station_id), Station)
 
     async def put(
         self,

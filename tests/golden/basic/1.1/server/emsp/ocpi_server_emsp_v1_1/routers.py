@@ -14,6 +14,7 @@ from ._app import ModuleRouter, Mount
 from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model
 from ._envelope import ocpi_json_response
+from ._params import PathParam, path_args
 from .client.models import Station, StationPatch
 from .handlers import Handlers, StationsReceiverHandlers
 
@@ -29,18 +30,17 @@ def build_routers(handlers: Handlers, engine: Engine, auth: Authenticator) -> li
 def _stations_receiver(h: StationsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}/{station_id}")
-    @router.get("/{country_code}/{party_id}/{station_id}/", include_in_schema=False)
-    async def stations_receiver_get(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        station_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    stations_receiver_get_params = (PathParam("country_code", 2), PathParam("party_id", 3), PathParam("station_id", 36))
+
+    async def stations_receiver_get(request: Request) -> Response:
         """A station as stored."""
+        auth = await guard(request)
+        country_code, party_id, station_id = path_args(request, stations_receiver_get_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get(ctx, country_code, party_id, station_id))
+
+    router.plain_get("/{country_code}/{party_id}/{station_id}", stations_receiver_get)
+    router.plain_get("/{country_code}/{party_id}/{station_id}/", stations_receiver_get)
 
     @router.put("/{country_code}/{party_id}/{station_id}")
     @router.put("/{country_code}/{party_id}/{station_id}/", include_in_schema=False)

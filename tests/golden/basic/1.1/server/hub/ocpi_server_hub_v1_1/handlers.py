@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ._defaults import Context, ObjectPath, Page
+from ._json import Stored
 from ._pagination import PageParams
 from .client.models import Station, StationPatch
 
@@ -32,9 +33,12 @@ class StationsSenderHandlers:
         self,
         ctx: Context,
         station_id: str,
-    ) -> Station:
-        """One station. Default: answers the stored Station."""
-        return await ctx.engine.get_model(ObjectPath("Station", ctx.own, station_id), Station)
+    ) -> Station | Stored[Station]:
+        """One station. Default: answers the stored Station.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Station); an override may return a Station instead."""
+        return await ctx.engine.get_stored(ObjectPath("Station", ctx.own, station_id), Station)
 
 
 class StationsReceiverHandlers:
@@ -46,9 +50,12 @@ class StationsReceiverHandlers:
         country_code: str,
         party_id: str,
         station_id: str,
-    ) -> Station:
-        """A station as stored. Default: answers the stored Station."""
-        return await ctx.engine.get_model(ObjectPath("Station", (country_code, party_id), station_id), Station)
+    ) -> Station | Stored[Station]:
+        """A station as stored. Default: answers the stored Station.
+
+        The default answers the stored JSON as it is (``Stored``: nothing decoded; its ``model()`` is
+        the Station); an override may return a Station instead."""
+        return await ctx.engine.get_stored(ObjectPath("Station", (country_code, party_id), station_id), Station)
 
     async def put(
         self,

@@ -15,6 +15,7 @@ from ._auth import AuthContext, Authenticator
 from ._defaults import Engine, read_model
 from ._envelope import ocpi_json_response
 from ._pagination import page_params, paginated_response
+from ._params import PathParam, path_args
 from .client.models import Station, StationPatch
 from .handlers import Handlers, StationsReceiverHandlers, StationsSenderHandlers
 
@@ -49,16 +50,17 @@ def _stations_sender(h: StationsSenderHandlers, engine: Engine, guard: Any) -> M
     router.plain_get("", stations_sender_list)
     router.plain_get("/", stations_sender_list)
 
-    @router.get("/{station_id}")
-    @router.get("/{station_id}/", include_in_schema=False)
-    async def stations_sender_get_station(
-        request: Request,
-        station_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    stations_sender_get_station_params = (PathParam("station_id", 36),)
+
+    async def stations_sender_get_station(request: Request) -> Response:
         """One station."""
+        auth = await guard(request)
+        (station_id,) = path_args(request, stations_sender_get_station_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get_station(ctx, station_id))
+
+    router.plain_get("/{station_id}", stations_sender_get_station)
+    router.plain_get("/{station_id}/", stations_sender_get_station)
 
     return router
 
@@ -66,18 +68,17 @@ def _stations_sender(h: StationsSenderHandlers, engine: Engine, guard: Any) -> M
 def _stations_receiver(h: StationsReceiverHandlers, engine: Engine, guard: Any) -> ModuleRouter:
     router = ModuleRouter()
 
-    @router.get("/{country_code}/{party_id}/{station_id}")
-    @router.get("/{country_code}/{party_id}/{station_id}/", include_in_schema=False)
-    async def stations_receiver_get(
-        request: Request,
-        country_code: Annotated[str, Path(min_length=1, max_length=2, pattern=r"^[ -~]+$")],
-        party_id: Annotated[str, Path(min_length=1, max_length=3, pattern=r"^[ -~]+$")],
-        station_id: Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[ -~]+$")],
-        auth: AuthContext = Depends(guard),
-    ) -> Response:
+    stations_receiver_get_params = (PathParam("country_code", 2), PathParam("party_id", 3), PathParam("station_id", 36))
+
+    async def stations_receiver_get(request: Request) -> Response:
         """A station as stored."""
+        auth = await guard(request)
+        country_code, party_id, station_id = path_args(request, stations_receiver_get_params)
         ctx = engine.context(request, auth)
         return ocpi_json_response(await h.get(ctx, country_code, party_id, station_id))
+
+    router.plain_get("/{country_code}/{party_id}/{station_id}", stations_receiver_get)
+    router.plain_get("/{country_code}/{party_id}/{station_id}/", stations_receiver_get)
 
     @router.put("/{country_code}/{party_id}/{station_id}")
     @router.put("/{country_code}/{party_id}/{station_id}/", include_in_schema=False)
