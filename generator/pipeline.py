@@ -5,13 +5,17 @@ Returns rendered files as ``{relative path: text}``; writing or checking them is
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from generator.extensions import resolve
 from generator.ir import Spec
@@ -140,22 +144,72 @@ def plan(
 ) -> list[PlannedFile]:
     """Every planned file of every target of every version, plus the manifest; raises SpecError on bad input.
 
-    ``extensions`` applies to every version (``None``: each version's default set).
+    ``extensions`` applies to every version (``None``: each version's default set). Every version is
+    loaded (and validated) before any is planned; the models of each (datamodel-code-generator) are
+    made in a worker process meanwhile (``_models_ahead``).
     """
     t = timings or Timings()
     planned: list[PlannedFile] = []
     digests = {}
-    for version in versions:
-        spec = load_spec(spec_root, version, t, extensions)
-        digests[version] = spec_digest(spec_root / version, [e.id for e in spec.extensions])
-        with t.stage("plan", version):
-            for target in targets:
-                planned += [
-                    PlannedFile(f"{version}/{pf.path}", pf.template, pf.context, pf.formatter, pf.copy_of)
-                    for pf in TARGETS[target](spec)
-                ]
+    with _models_ahead("client" in targets or "server" in targets) as ahead:
+        specs = []
+        for version in versions:
+            spec = load_spec(spec_root, version, t, extensions)
+            ahead(spec)
+            specs.append(spec)
+        for version, spec in zip(versions, specs):
+            digests[version] = spec_digest(spec_root / version, [e.id for e in spec.extensions])
+            with t.stage("plan", version):
+                for target in targets:
+                    planned += [
+                        PlannedFile(f"{version}/{pf.path}", pf.template, pf.context, pf.formatter, pf.copy_of)
+                        for pf in TARGETS[target](spec)
+                    ]
     planned.append(manifest_file(digests))
     return planned
+
+
+def _models_code(schema: dict[str, Any]) -> str:
+    """datamodel-code-generator's output for ``schema``, in the worker process."""
+    from generator import models
+
+    models.AHEAD.clear()
+    return models.run_datamodel_codegen(schema)
+
+
+@contextmanager
+def _models_ahead(wanted: bool) -> Iterator[Callable[[Spec], None]]:
+    """A function that starts a spec's models (``run_datamodel_codegen``) in a worker process, so
+    that they are made while this process validates, plans and renders the rest.
+
+    ``run_datamodel_codegen`` takes the worker's result when asked for the same input, or, if the
+    worker failed in any way, runs here (the same output or the same error as without a worker).
+    Off (each spec's models made here, when asked for) on one core, or where forking is unsafe:
+    no ``fork`` start method, or other threads running (tests that serve from threads).
+    """
+    from generator import models
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    usable = wanted and cores > 1 and threading.active_count() == 1
+    if not usable or "fork" not in multiprocessing.get_all_start_methods():
+        yield lambda spec: None
+        return
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    keys: list[str] = []
+
+    def ahead(spec: Spec) -> None:
+        schema = models.models_schema(spec)
+        key = models.ahead_key(schema)
+        if key not in models.AHEAD:
+            models.AHEAD[key] = pool.submit(_models_code, schema)
+            keys.append(key)
+
+    try:
+        yield ahead
+    finally:
+        for key in keys:
+            models.AHEAD.pop(key, None)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def generate(
