@@ -227,7 +227,17 @@ def _innermost(statements: list[ast.stmt], line: int) -> ast.stmt | None:
     return None
 
 
+_PLANS: dict[str, list[tuple[int, int, str]] | None] = {}
+
+
 def _statement_plan(block: str) -> list[tuple[int, int, str]] | None:
+    """``_plan_statements``, memoised (each block is planned once for the batch, once to format)."""
+    if block not in _PLANS:
+        _PLANS[block] = _plan_statements(block)
+    return _PLANS[block]
+
+
+def _plan_statements(block: str) -> list[tuple[int, int, str]] | None:
     """Where a template block with long lines goes to black statement by statement: for each long
     line, the innermost statement that holds it (lines ``start:end``, 0-based) and the wrapper
     (``async def _():`` once per indentation level) that puts it at its depth as black sees it alone.
@@ -352,11 +362,18 @@ def _format_block(block: str, keep_fitting: bool, keep: Any) -> str:
     return _formatted(block)
 
 
+#: Formatted files by (text, keep_fitting, keep): every server embeds its version's client.
+_FILES: dict[tuple[str, bool, Any], str] = {}
+
+
 def _format_file(code: str, *, keep_fitting: bool, keep: Any = _always) -> str:
-    try:
-        return _join([_format_block(block, keep_fitting, keep) for block in _blocks(code)])
-    except Exception:  # a block black cannot parse alone (a cut inside a string): the whole file
-        return _whole(code)
+    key = (code, keep_fitting, keep)
+    if key not in _FILES:
+        try:
+            _FILES[key] = _join([_format_block(block, keep_fitting, keep) for block in _blocks(code)])
+        except Exception:  # a block black cannot parse alone (a cut inside a string): the whole file
+            _FILES[key] = _whole(code)
+    return _FILES[key]
 
 
 def format_python(code: str) -> str:
@@ -420,9 +437,19 @@ def format_models(code: str) -> str:
     return _format_file(code, keep_fitting=True, keep=_black_shaped_class)
 
 
+_BATCHES: dict[tuple[str, Any], list[str]] = {}
+
+
 def black_blocks(code: str, formatter: Any) -> list[str]:
     """The blocks of ``code`` that ``formatter`` (``format_python``, ``format_template`` or
-    ``format_models``) sends to black."""
+    ``format_models``) sends to black (memoised: files repeat)."""
+    key = (code, formatter)
+    if key not in _BATCHES:
+        _BATCHES[key] = _black_blocks(code, formatter)
+    return list(_BATCHES[key])
+
+
+def _black_blocks(code: str, formatter: Any) -> list[str]:
     keep = _KEEP.get(formatter)
     out: list[str] = []
     for block in _blocks(code):
