@@ -1,8 +1,10 @@
-"""``plan.dump_yaml`` builds YAML nodes itself and remembers the resolver's answers (for speed); its
-bytes must stay those of the plain libyaml SafeDumper with the same settings."""
+"""``plan.dump_yaml`` writes the documents' block YAML itself (``_BlockWriter``) or, for data outside
+its reach, builds YAML nodes itself and remembers the resolver's answers (for speed); its bytes must
+stay those of the plain libyaml SafeDumper with the same settings."""
 
 from __future__ import annotations
 
+import string
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +13,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.plan import dump_yaml
+from generator.plan import _BlockWriter, dump_yaml
 
 _BASE = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -109,3 +111,57 @@ def test_other_types_still_go_through_the_representer() -> None:
     with pytest.raises(yaml.representer.RepresenterError):
         dump_yaml({"a": Decimal("1.5")})
     assert dump_yaml({"f": 1.0, "g": float("inf")}) == "f: 1.0\ng: .inf\n"
+
+
+# Data in the writer's reach: printable ASCII words joined by single spaces (indicators included),
+# long enough to be folded at every depth.
+words = st.text(
+    alphabet=string.ascii_letters + string.digits + "-:#'\"?,[]{}&*!|>%@`./$()=+_~", min_size=1, max_size=14
+)
+texts = st.lists(words, min_size=1, max_size=40).map(" ".join)
+fast_scalars = st.one_of(
+    texts,
+    words,
+    st.sampled_from([t for t in TRICKY if t.isascii() and t.isprintable()]),
+    st.integers(),
+    st.booleans(),
+    st.none(),
+)
+fast_keys = st.one_of(words, texts.filter(lambda t: len(t) < 60), st.integers())
+fast_data = st.dictionaries(
+    fast_keys,
+    st.recursive(
+        fast_scalars,
+        lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(fast_keys, inner, max_size=4)),
+        max_leaves=40,
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(fast_data)
+def test_the_block_writer_writes_what_libyaml_writes(value: Any) -> None:
+    assert dump_yaml(value) == plain(value)
+
+
+def test_the_block_writer_writes_the_openapi_documents() -> None:
+    from generator.openapi import documents, shared_document
+    from generator.paths import SPEC_ROOT
+    from generator.pipeline import load_spec
+    from generator.plan import DEFAULT_INFO
+
+    spec = load_spec(SPEC_ROOT, "2.2.1")
+    for doc in documents(spec):
+        body = shared_document(spec, doc, DEFAULT_INFO)
+        written = _BlockWriter().document(body)
+        assert written is not None and written == plain(body)
+
+
+@pytest.mark.parametrize(
+    "value", [{"a": "tab\there"}, {"a": "two  spaces"}, {"a": "ünï"}, {"a": 1.5}, {"a": [[1]]}, {True: 1}, {"a": " x"}]
+)
+def test_data_outside_the_writer_goes_to_libyaml(value: Any) -> None:
+    assert _BlockWriter().document(value) is None
+    assert dump_yaml(value) == plain(value)
