@@ -144,12 +144,25 @@ def plan(
 ) -> list[PlannedFile]:
     """Every planned file of every target of every version, plus the manifest; raises SpecError on bad input.
 
-    ``extensions`` applies to every version (``None``: each version's default set). Every version is
-    loaded (and validated) before any is planned; the models of each (datamodel-code-generator) are
-    made in a worker process meanwhile (``_models_ahead``).
+    ``extensions`` applies to every version (``None``: each version's default set).
+    """
+    return [pf for chunk in _plan_versions(spec_root, versions, targets, timings, extensions) for pf in chunk]
+
+
+def _plan_versions(
+    spec_root: Path,
+    versions: list[str],
+    targets: list[str],
+    timings: Timings | None,
+    extensions: Iterable[str] | None,
+) -> Iterator[list[PlannedFile]]:
+    """The planned files of each version in turn, then the manifest alone.
+
+    Every version is loaded (and validated) before any is planned; the models of each
+    (datamodel-code-generator) are made in a worker process meanwhile (``_models_ahead``), so that
+    a caller can render one version while the next one's models are made.
     """
     t = timings or Timings()
-    planned: list[PlannedFile] = []
     digests = {}
     with _models_ahead("client" in targets or "server" in targets) as ahead:
         specs = []
@@ -159,14 +172,24 @@ def plan(
             specs.append(spec)
         for version, spec in zip(versions, specs):
             digests[version] = spec_digest(spec_root / version, [e.id for e in spec.extensions])
+            chunk: list[PlannedFile] = []
             with t.stage("plan", version):
                 for target in targets:
-                    planned += [
+                    chunk += [
                         PlannedFile(f"{version}/{pf.path}", pf.template, pf.context, pf.formatter, pf.copy_of)
                         for pf in TARGETS[target](spec)
                     ]
-    planned.append(manifest_file(digests))
-    return planned
+            yield chunk
+    yield [manifest_file(digests)]
+
+
+def _warm_models() -> None:
+    """datamodel-code-generator's first run costs imports and set-up; pay it on a tiny schema."""
+    from generator import models
+
+    tiny = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string", "enum": ["X"]}}}
+    doc = {"openapi": "3.1.0", "info": {"title": "warm-up", "version": "0"}, "paths": {}}
+    models.run_datamodel_codegen({**doc, "components": {"schemas": {"A": tiny}}})
 
 
 def _models_code(schema: dict[str, Any]) -> str:
@@ -195,6 +218,7 @@ def _models_ahead(wanted: bool) -> Iterator[Callable[[Spec], None]]:
         yield lambda spec: None
         return
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    pool.submit(_warm_models)  # starts the worker now: it imports and warms up while the specs load
     keys: list[str] = []
 
     def ahead(spec: Spec) -> None:
@@ -221,4 +245,7 @@ def generate(
 ) -> dict[str, str]:
     """Render every target of every version, plus the manifest; raises SpecError on bad input."""
     t = timings or Timings()
-    return render_files(plan(spec_root, versions, targets, t, extensions), t)
+    files: dict[str, str] = {}
+    for chunk in _plan_versions(spec_root, versions, targets, t, extensions):
+        files.update(render_files(chunk, t))  # while the worker makes the next version's models
+    return files
