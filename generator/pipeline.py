@@ -146,25 +146,37 @@ def plan(
 
     ``extensions`` applies to every version (``None``: each version's default set).
     """
-    return [pf for chunk in _plan_versions(spec_root, versions, targets, timings, extensions) for pf in chunk]
+    chunks = dict(_plan_chunks(spec_root, versions, targets, timings, extensions))
+    return [pf for key in _chunk_order(versions, targets) for pf in chunks[key]]
 
 
-def _plan_versions(
+#: Targets planned without the version's models (datamodel-code-generator): they go first.
+_WITHOUT_MODELS = ("openapi", "schema")
+_MANIFEST = ("", "manifest")
+
+
+def _chunk_order(versions: list[str], targets: list[str]) -> list[tuple[str, str]]:
+    """The order of the output: each version's targets in turn, then the manifest."""
+    return [(version, target) for version in versions for target in targets] + [_MANIFEST]
+
+
+def _plan_chunks(
     spec_root: Path,
     versions: list[str],
     targets: list[str],
     timings: Timings | None,
     extensions: Iterable[str] | None,
-) -> Iterator[list[PlannedFile]]:
-    """The planned files of each version in turn, then the manifest alone.
+) -> Iterator[tuple[tuple[str, str], list[PlannedFile]]]:
+    """The planned files of each (version, target), in the order they can be made fastest: every
+    version is loaded (and validated) first; then the targets that need no models, of every
+    version; then the others version by version; then the manifest (key ``_MANIFEST``).
 
-    Every version is loaded (and validated) before any is planned; the models of each
-    (datamodel-code-generator) are made in a worker process meanwhile (``_models_ahead``), so that
-    a caller can render one version while the next one's models are made.
+    The models of each version (datamodel-code-generator) are made in a worker process meanwhile
+    (``_models_ahead``), so that a caller renders what is planned while the next models are made.
     """
     t = timings or Timings()
     digests = {}
-    with _models_ahead("client" in targets or "server" in targets) as ahead:
+    with _models_ahead(any(target not in _WITHOUT_MODELS for target in targets)) as ahead:
         specs = []
         for version in versions:
             spec = load_spec(spec_root, version, t, extensions)
@@ -172,15 +184,18 @@ def _plan_versions(
             specs.append(spec)
         for version, spec in zip(versions, specs):
             digests[version] = spec_digest(spec_root / version, [e.id for e in spec.extensions])
-            chunk: list[PlannedFile] = []
-            with t.stage("plan", version):
-                for target in targets:
-                    chunk += [
-                        PlannedFile(f"{version}/{pf.path}", pf.template, pf.context, pf.formatter, pf.copy_of)
-                        for pf in TARGETS[target](spec)
-                    ]
-            yield chunk
-    yield [manifest_file(digests)]
+        early = [target for target in targets if target in _WITHOUT_MODELS]
+        late = [target for target in targets if target not in _WITHOUT_MODELS]
+        for phase in (early, late):
+            for version, spec in zip(versions, specs):
+                for target in phase:
+                    with t.stage("plan", version):
+                        chunk = [
+                            PlannedFile(f"{version}/{pf.path}", pf.template, pf.context, pf.formatter, pf.copy_of)
+                            for pf in TARGETS[target](spec)
+                        ]
+                    yield (version, target), chunk
+    yield _MANIFEST, [manifest_file(digests)]
 
 
 def _warm_models() -> None:
@@ -245,7 +260,7 @@ def generate(
 ) -> dict[str, str]:
     """Render every target of every version, plus the manifest; raises SpecError on bad input."""
     t = timings or Timings()
-    files: dict[str, str] = {}
-    for chunk in _plan_versions(spec_root, versions, targets, t, extensions):
-        files.update(render_files(chunk, t))  # while the worker makes the next version's models
-    return files
+    rendered: dict[tuple[str, str], dict[str, str]] = {}
+    for key, chunk in _plan_chunks(spec_root, versions, targets, t, extensions):
+        rendered[key] = render_files(chunk, t)  # while the worker makes the next version's models
+    return {path: text for key in _chunk_order(versions, targets) for path, text in rendered[key].items()}
