@@ -68,3 +68,15 @@ def test_a_result_made_ahead_is_taken_for_its_input_only() -> None:
         assert models.run_datamodel_codegen(schema) == "made ahead"
     finally:
         models.AHEAD.clear()
+
+
+def test_output_is_in_version_then_target_order() -> None:
+    from generator.pipeline import generate, plan
+
+    versions, targets = ["2.1.1", "2.2"], ["client", "openapi"]
+    files = generate(SPEC_ROOT, versions, targets)
+    paths = list(files)
+    assert paths == [pf.path for pf in plan(SPEC_ROOT, versions, targets)]
+    assert paths[-1] == "manifest.json"
+    keys = [(versions.index(p.split("/")[0]), targets.index(p.split("/")[1])) for p in paths[:-1]]
+    assert keys == sorted(keys) and len(set(keys)) == 4  # the client before the OpenAPI documents, as asked
