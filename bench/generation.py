@@ -2,6 +2,8 @@
 2.2.1`, and `client 2.2.1` side by side with openapi-python-client on the CPO document of 2.2.1.
 
 Every timing is the wall time of a fresh process writing into a fresh temporary folder; medians.
+`generate` also reports its CPU seconds (user + sys, the models worker process included) and the
+load average, since the wall time of a shared machine says little alone.
 openapi-python-client is installed into bench/.venv-opc (created on first use).
 Run: python bench/generation.py [--runs 5]
 """
@@ -9,7 +11,9 @@ Run: python bench/generation.py [--runs 5]
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -29,26 +33,34 @@ def ours(*args: str) -> list[str]:
     return [python(), "-m", "generator", *args]
 
 
-def generate_once(cold: bool) -> tuple[float, dict[str, float]]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def generate_once(cold: bool) -> tuple[float, float, dict[str, float]]:
+    """Wall and CPU seconds (the process and its worker) of one ``generate``, and its stages."""
     env = env_with()
     if cold:
         env["OCPI_CODEGEN_NO_CACHE"] = "1"
     else:
         env.pop("OCPI_CODEGEN_NO_CACHE", None)
     with tempfile.TemporaryDirectory() as tmp:
+        cpu = _children_cpu()
         seconds, proc = run_timed(ours("generate", "-o", str(Path(tmp) / "out"), "--timings"), env=env, cwd=ROOT)
+        cpu = _children_cpu() - cpu
     if proc.returncode != 0:
         raise RuntimeError(f"generate failed: {proc.stderr[-2000:]}")
     stages = {m.group(1): float(m.group(2)) for m in re.finditer(r"^\s*(\w+): ([0-9.]+)s\s*$", proc.stderr, re.M)}
-    return seconds, stages
+    return seconds, cpu, stages
 
 
-def bench_generate(runs: int, cold: bool) -> tuple[float, dict[str, float]]:
+def bench_generate(runs: int, cold: bool) -> tuple[float, float, dict[str, float]]:
     if not cold:
         generate_once(cold=False)  # prime the black cache
     results = [generate_once(cold) for _ in range(runs)]
-    stages = {s: median([r[1].get(s, 0.0) for r in results]) for s in STAGES}
-    return median([r[0] for r in results]), stages
+    stages = {s: median([r[2].get(s, 0.0) for r in results]) for s in STAGES}
+    return median([r[0] for r in results]), median([r[1] for r in results]), stages
 
 
 def bench_ours(args: list[str], runs: int) -> float:
@@ -111,33 +123,40 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     runs = ap.parse_args().runs
 
-    cold, cold_stages = bench_generate(runs, cold=True)
-    warm, warm_stages = bench_generate(runs, cold=False)
+    load_before = os.getloadavg()[0]
+    cold, cold_cpu, cold_stages = bench_generate(runs, cold=True)
+    warm, warm_cpu, warm_stages = bench_generate(runs, cold=False)
+    load = max(load_before, os.getloadavg()[0])
     openapi = bench_ours(["openapi", "2.2.1"], runs)
     client = bench_ours(["client", "2.2.1"], runs)
     exe, opc_version = ensure_opc()
     opc, opc_notes = bench_opc(exe, runs) if exe else (None, opc_version)
 
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     print(f"### Generation (wall time of a fresh process, median of {runs})\n")
+    print(f"Load average (1 min) up to {load:.2f} on {cores} cores while `generate` ran.\n")
     print(
         table(
-            ["command", "median", "target", "result"],
+            ["command", "median", "CPU (user+sys)", "target", "result"],
             [
                 [
                     "`generate` (all versions), cold: OCPI_CODEGEN_NO_CACHE=1",
                     fmt_s(cold),
+                    fmt_s(cold_cpu),
                     f"< {GENERATE_TARGET:g} s",
                     verdict(cold < GENERATE_TARGET),
                 ],
                 [
                     "`generate` (all versions), warm black cache",
                     fmt_s(warm),
+                    fmt_s(warm_cpu),
                     f"< {GENERATE_TARGET:g} s",
                     verdict(warm < GENERATE_TARGET),
                 ],
                 [
                     "`openapi 2.2.1 -o DIR` (25 documents)",
                     fmt_s(openapi),
+                    "-",
                     f"< {OPENAPI_TARGET:g} s",
                     verdict(openapi < OPENAPI_TARGET),
                 ],

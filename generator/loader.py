@@ -84,7 +84,29 @@ class LoadedVersion:
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
+    try:
+        return jsonschema.Draft202012Validator(_inline_refs(schema, schema.get("$defs", {})))
+    except RecursionError:  # a recursive definition: keep the references
+        return jsonschema.Draft202012Validator(schema)
+
+
+def _inline_refs(node: Any, defs: dict[str, Any], stack: tuple[str, ...] = ()) -> Any:
+    """The schema with every ``#/$defs/`` reference replaced by the definition (``allOf`` beside
+    other keywords), which validates about twice as fast; the errors are the same (instance path,
+    keyword, message). Raises RecursionError for a definition that refers to itself."""
+    if isinstance(node, list):
+        return [_inline_refs(item, defs, stack) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/") and ref[8:] in defs:
+        name = ref[8:]
+        if name in stack:
+            raise RecursionError(name)
+        target = _inline_refs(defs[name], defs, (*stack, name))
+        rest = {k: _inline_refs(v, defs, stack) for k, v in node.items() if k != "$ref"}
+        return {"allOf": [target], **rest} if rest else target
+    return {k: v if k == "$defs" else _inline_refs(v, defs, stack) for k, v in node.items()}
 
 
 #: Limits that keep a hostile file from costing minutes or gigabytes: the largest spec file is ~35 KB.

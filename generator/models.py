@@ -16,8 +16,10 @@ every PATCH body type gets a ``<Name>Patch`` twin with all fields optional. Post
 from __future__ import annotations
 
 import ast
+import json
 import re
 import warnings
+from concurrent.futures import Future
 from typing import Any
 
 from generator import naming, typemap
@@ -54,9 +56,22 @@ def models_schema(spec: Spec) -> dict[str, Any]:
     }
 
 
-def run_datamodel_codegen(schema: dict[str, Any]) -> str:
-    import json
+#: Runs of ``run_datamodel_codegen`` started ahead in a worker process (``pipeline.plan``), by their
+#: input (``ahead_key``); each is taken once.
+AHEAD: dict[str, Future[str]] = {}
 
+
+def ahead_key(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, sort_keys=True)
+
+
+def run_datamodel_codegen(schema: dict[str, Any]) -> str:
+    ahead = AHEAD.pop(ahead_key(schema), None) if AHEAD else None
+    if ahead is not None:
+        try:
+            return ahead.result()
+        except Exception:  # noqa: BLE001 - run here instead: the same output, or the same error as without it
+            pass
     from datamodel_code_generator import InputFileType, PythonVersion, generate
     from datamodel_code_generator.enums import DataModelType
 

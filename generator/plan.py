@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -32,21 +33,216 @@ class PlannedFile:
 
 
 def dump_yaml(data: Any) -> str:
+    fast = _BlockWriter().document(data)
+    if fast is not None:
+        return fast
     text: str = yaml.dump(
         data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
     )
     return text
 
 
+_WIDTH = 100
+#: First characters that make libyaml quote a scalar (indicators).
+_INDICATOR_FIRST = frozenset("#,[]{}&*!|>'\"%@`")
+_PRINTABLE_ASCII = re.compile(r"[ -~]+")
+_PLAIN_RESOLVER = yaml.resolver.Resolver()
+
+
+class _Unsupported(Exception):
+    """Data outside what ``_BlockWriter`` writes: libyaml writes the whole document."""
+
+
+class _BlockWriter:
+    """The bytes libyaml's emitter writes for ``dump_yaml``'s settings (block style, indent 2,
+    sequences in mappings not indented, width 100), for mappings and lists of ``str``/``int``/
+    ``bool``/``None`` whose texts are printable ASCII without runs of spaces, leading or trailing
+    spaces; anything else (``_Unsupported``) is left to libyaml. ``tests/test_plan_yaml.py`` checks
+    the bytes against libyaml."""
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+
+    def document(self, data: Any) -> str | None:
+        if type(data) is not dict or not data:
+            return None
+        try:
+            self.mapping(data, 0)
+        except _Unsupported:
+            return None
+        return "".join(self.out)
+
+    def mapping(self, data: dict[Any, Any], indent: int, first_inline: bool = False) -> None:
+        out = self.out
+        pad = " " * indent
+        for i, (key, value) in enumerate(data.items()):
+            k = self.key(key)
+            out.append(k if first_inline and i == 0 else pad + k)
+            self.value(value, indent, indent + len(k) + 2)
+
+    def value(self, value: Any, indent: int, column: int) -> None:
+        """``value`` after ``key:`` at ``indent`` (its text starts at ``column`` after one space)."""
+        out = self.out
+        kind = type(value)
+        if kind is dict:
+            if value:
+                out.append(":\n")
+                self.mapping(value, indent + 2)
+            else:
+                out.append(": {}\n")
+        elif kind is list:
+            if value:
+                out.append(":\n")
+                self.sequence(value, indent)
+            else:
+                out.append(": []\n")
+        else:
+            out.append(": " + self.scalar(value, column, indent + 2) + "\n")
+
+    def sequence(self, items: list[Any], indent: int) -> None:
+        out = self.out
+        dash = " " * indent + "- "
+        for item in items:
+            kind = type(item)
+            if kind is dict:
+                if item:
+                    out.append(dash)
+                    self.mapping(item, indent + 2, first_inline=True)
+                else:
+                    out.append(dash + "{}\n")
+            elif kind is list:
+                if item:
+                    raise _Unsupported
+                out.append(dash + "[]\n")
+            else:
+                out.append(dash + self.scalar(item, indent + 2, indent + 2) + "\n")
+
+    def key(self, key: Any) -> str:
+        kind = type(key)
+        if kind is int:
+            return str(key)
+        if kind is not str or len(key) > 128:
+            raise _Unsupported
+        text: str = key
+        return text if self.style(text) == "plain" else "'" + text.replace("'", "''") + "'"
+
+    def scalar(self, value: Any, column: int, indent: int) -> str:
+        """A scalar whose text starts at ``column``; broken lines continue at ``indent``."""
+        kind = type(value)
+        if kind is str:
+            text: str = value
+            if self.style(text) == "plain":
+                return text if column + len(text) <= _WIDTH else _fold(text, column, indent)
+            quoted = text.replace("'", "''")
+            if column + 1 + len(quoted) <= _WIDTH:
+                return "'" + quoted + "'"
+            return "'" + _fold(quoted, column + 1, indent) + "'"
+        if kind is bool:
+            return "true" if value else "false"
+        if kind is int:
+            return str(value)
+        if value is None:
+            return "null"
+        raise _Unsupported
+
+    @staticmethod
+    def style(text: str) -> str:
+        """``plain`` or ``single`` as libyaml chooses for this text in block context."""
+        cached = _STYLES.get(text)
+        if cached is not None:
+            return cached
+        if not _PRINTABLE_ASCII.fullmatch(text) or text[0] == " " or text[-1] == " " or "  " in text:
+            raise _Unsupported
+        plain = (
+            text[0] not in _INDICATOR_FIRST
+            and not (text[0] in "?:-" and (len(text) == 1 or text[1] == " "))
+            and not text.startswith(("---", "..."))
+            and ": " not in text
+            and not text.endswith(":")
+            and " #" not in text
+            and _PLAIN_RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR  # type: ignore[no-untyped-call]
+        )
+        style = _STYLES[text] = "plain" if plain else "single"
+        return style
+
+
+_STYLES: dict[str, str] = {}
+
+
+def _fold(text: str, column: int, indent: int) -> str:
+    """``text`` (no runs of spaces) broken as libyaml breaks a plain or single-quoted scalar: at a
+    space reached beyond the width, the line ends and the next starts at ``indent``."""
+    words = text.split(" ")
+    parts = [words[0]]
+    column += len(words[0])
+    newline = "\n" + " " * indent
+    for word in words[1:]:
+        if column > _WIDTH:
+            parts.append(newline)
+            column = indent
+        else:
+            parts.append(" ")
+            column += 1
+        parts.append(word)
+        column += len(word)
+    return "".join(parts)
+
+
 def dump_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+_STR, _INT, _BOOL, _NULL = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "bool", "null"))
+_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+#: The tag the resolver gives a plain scalar, per (value, implicit): the emitter asks twice per scalar.
+_RESOLVED: dict[tuple[str, Any], str] = {}
+
+
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """Block-style YAML without anchors/aliases, so every document reads on its own."""
+    """Block-style YAML without anchors/aliases, so every document reads on its own.
+
+    What ``yaml.SafeDumper`` makes, faster: the nodes of plain ``dict``/``list``/``str``/``int``/
+    ``bool``/``None`` data are built directly (the node ``SafeRepresenter`` builds for each, with
+    block style as ``default_flow_style=False`` asks; any other type goes through the representer),
+    and the resolver's answer for a scalar is remembered (it depends on the text alone: no path
+    resolvers). ``tests/test_plan_yaml.py`` checks the bytes against the plain ``SafeDumper``.
+    """
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
+
+    def represent(self, data: Any) -> None:
+        if self.default_style is not None or self.default_flow_style is not False or self.sort_keys:
+            super().represent(data)  # the shortcut below assumes dump_yaml's settings
+            return
+        self.serialize(self._node(data))
+
+    def _node(self, data: Any) -> yaml.Node:
+        kind = type(data)
+        if kind is str:
+            return yaml.ScalarNode(_STR, data)
+        if kind is dict:
+            build = self._node
+            return yaml.MappingNode(_MAP, [(build(k), build(v)) for k, v in data.items()], flow_style=False)
+        if kind is list:
+            return yaml.SequenceNode(_SEQ, [self._node(item) for item in data], flow_style=False)
+        if kind is bool:
+            return yaml.ScalarNode(_BOOL, "true" if data else "false")
+        if kind is int:
+            return yaml.ScalarNode(_INT, str(data))
+        if data is None:
+            return yaml.ScalarNode(_NULL, "null")
+        other: yaml.Node = self.represent_data(data)  # anything else, as SafeRepresenter writes it
+        return other
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            tag = _RESOLVED[key] = super().resolve(kind, value, implicit)
+        return tag
 
 
 def openapi_files(

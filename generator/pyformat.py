@@ -14,7 +14,10 @@ Black is the costliest stage of generation (about 100 KB/s), so it does as littl
   or ``~/.cache/ocpi-codegen``; ``OCPI_CODEGEN_NO_CACHE=1`` turns it off). The output is the same
   with or without the cache;
 - our templates are written in black's style (``format_template``): only a block with a line
-  over the limit, which a template cannot foresee (long names), goes through black. Code from
+  over the limit, which a template cannot foresee (long names), goes through black, and of it
+  only the innermost statement that holds each long line (``_statement_plan``; black formats a
+  statement alone as it does in its block), or else each nested definition that holds one
+  (``_parts``), or else the whole block. Code from
   elsewhere (``format_python``) always does, except the model and enum classes of the models file
   (``format_models``) whose every line has a shape black leaves as it is;
 - a large batch of uncached blocks is spread over a process pool.
@@ -22,6 +25,7 @@ Black is the costliest stage of generation (about 100 KB/s), so it does as littl
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import re
@@ -200,21 +204,176 @@ def _format_parts(block: str) -> str | None:
     return "\n\n".join(out)
 
 
+#: Statements with a body of statements: a long line in their head sends the whole statement.
+_BODIES = ("body", "orelse", "finalbody")
+
+
+def _innermost(statements: list[ast.stmt], line: int) -> ast.stmt | None:
+    """The innermost statement holding ``line`` (1-based) that can go to black alone: a simple
+    statement, or a compound one whose head (decorators, signature, ``else:``...) holds the line."""
+    for stmt in statements:
+        decorators = getattr(stmt, "decorator_list", [])
+        start = min([stmt.lineno] + [d.lineno for d in decorators])
+        end = stmt.end_lineno or stmt.lineno
+        if not start <= line <= end:
+            continue
+        children: list[ast.stmt] = [c for name in _BODIES for c in getattr(stmt, name, [])]
+        for handler in getattr(stmt, "handlers", []):
+            children += handler.body
+        for case in getattr(stmt, "cases", []):
+            children += case.body
+        inner = _innermost(children, line) if children else None
+        return inner if inner is not None else stmt
+    return None
+
+
+_PLANS: dict[str, list[tuple[int, int, str]] | None] = {}
+
+
+def _statement_plan(block: str) -> list[tuple[int, int, str]] | None:
+    """``_plan_statements``, memoised (each block is planned once for the batch, once to format)."""
+    if block not in _PLANS:
+        _PLANS[block] = _plan_statements(block)
+    return _PLANS[block]
+
+
+def _plan_statements(block: str) -> list[tuple[int, int, str]] | None:
+    """Where a template block with long lines goes to black statement by statement: for each long
+    line, the innermost statement that holds it (lines ``start:end``, 0-based) and the wrapper
+    (``async def _():`` once per indentation level) that puts it at its depth as black sees it alone.
+
+    Black formats a statement the same alone as in its block; the lines around it are kept, as for
+    a block that fits (the templates write black's style). None (send the block whole, or part by
+    part) when the block does not read as Python alone, has more than one blank line in a row (black
+    would change that), a long line that is inside a string statement (a docstring: black's own
+    rules) or a statement that shares its lines with another or does not start at an indentation
+    of four spaces a level.
+    """
+    lines = block.split("\n")
+    skip = _docstring_lines(lines)
+    long = [i for i, line in enumerate(lines) if i >= skip and len(line) > LINE_LENGTH]
+    if not long or "\n\n\n" in block:
+        return None
+    try:
+        tree = ast.parse(block)
+    except SyntaxError:
+        return None
+    spans: dict[int, tuple[int, int, str]] = {}
+    for i in long:
+        stmt = _innermost(tree.body, i + 1)
+        if stmt is None:
+            return None
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            if _plain_docstring(lines[stmt.lineno - 1 : stmt.end_lineno], stmt.col_offset):
+                continue  # black leaves it as it is
+            return None
+        decorators = getattr(stmt, "decorator_list", [])
+        start = min([stmt.lineno] + [d.lineno for d in decorators]) - 1
+        end = stmt.end_lineno or stmt.lineno
+        first, last = lines[start], lines[end - 1]
+        indent = len(first) - len(first.lstrip(" "))
+        tail = last[stmt.end_col_offset :].strip() if stmt.end_col_offset is not None else "?"
+        if indent != stmt.col_offset or indent % 4 or (tail and not tail.startswith("#")):
+            return None
+        wrapper = "".join("    " * level + "async def _():\n" for level in range(indent // 4))
+        spans[start] = (start, end, wrapper)
+    plan = sorted(spans.values())
+    if any(a[1] > b[0] for a, b in zip(plan, plan[1:])):
+        return None  # one statement inside another: cannot happen (innermost), but never overlap
+    return plan
+
+
+def _plain_docstring(lines: list[str], indent: int) -> bool:
+    """Whether a string statement is a docstring in a shape black leaves as it is, however long its
+    lines: ``\"\"\"text\"\"\"`` on one line, or the opening quotes (and text) on the first line, the
+    closing quotes alone on the last, every line at the statement's indentation, text without
+    quotes, backslashes, tabs or spaces at either end."""
+    pad = " " * indent
+    if not lines or any(line and not line.startswith(pad) for line in lines):
+        return False
+    texts = [line[indent:] for line in lines]
+    if len(texts) == 1:
+        one = texts[0]
+        return (
+            one.startswith('"""')
+            and one.endswith('"""')
+            and bool(_PLAIN_DOC_LINE.fullmatch(one[3:-3]))
+            and len(one) > 6
+        )
+    first, last = texts[0], texts[-1]
+    return (
+        first.startswith('"""')
+        and bool(_PLAIN_DOC_LINE.fullmatch(first[3:]))
+        and last == '"""'
+        and all(_PLAIN_DOC_LINE.fullmatch(text) for text in texts[1:-1])
+    )
+
+
+def _docstring_lines(lines: list[str]) -> int:
+    """How many lines at the start are a plain module docstring (see ``_fits``)."""
+    if lines[0].startswith('"""') and len(lines) > 1 and _PLAIN_DOC_LINE.fullmatch(lines[0][3:]) and lines[0][3:]:
+        end = lines.index('"""', 1) if '"""' in lines[1:] else 0
+        if end and all(_PLAIN_DOC_LINE.fullmatch(line) for line in lines[1:end]):
+            return end + 1
+    return 0
+
+
+def _statement_inputs(block: str) -> list[str] | None:
+    """What formatting ``block`` statement by statement sends to black (None: not this way)."""
+    plan = _statement_plan(block)
+    if plan is None:
+        return None
+    lines = block.split("\n")
+    return [wrapper + "\n".join(lines[start:end]) for start, end, wrapper in plan]
+
+
+def _format_statements(block: str) -> str | None:
+    """A template block with long lines, formatted statement by statement (``_statement_plan``);
+    None: format it another way."""
+    plan = _statement_plan(block)
+    if plan is None:
+        return None
+    lines = block.split("\n")
+    out: list[str] = []
+    done = 0
+    for start, end, wrapper in plan:
+        try:
+            formatted = _formatted(wrapper + "\n".join(lines[start:end]))
+        except Exception:
+            return None
+        body = formatted[len(wrapper) :]
+        if not formatted.startswith(wrapper) or not body or body != body.strip("\n"):
+            return None
+        out += lines[done:start]
+        out.append(body)
+        done = end
+    out += lines[done:]
+    return "\n".join(out)
+
+
 def _format_block(block: str, keep_fitting: bool, keep: Any) -> str:
     if keep_fitting and _fits(block) and keep(block):
         return block
     if keep_fitting and keep is _always:
-        by_parts = _format_parts(block)
-        if by_parts is not None:
-            return by_parts
+        for way in (_format_statements, _format_parts):
+            formatted = way(block)
+            if formatted is not None:
+                return formatted
     return _formatted(block)
 
 
+#: Formatted files by (text, keep_fitting, keep): every server embeds its version's client.
+_FILES: dict[tuple[str, bool, Any], str] = {}
+
+
 def _format_file(code: str, *, keep_fitting: bool, keep: Any = _always) -> str:
-    try:
-        return _join([_format_block(block, keep_fitting, keep) for block in _blocks(code)])
-    except Exception:  # a block black cannot parse alone (a cut inside a string): the whole file
-        return _whole(code)
+    key = (code, keep_fitting, keep)
+    if key not in _FILES:
+        try:
+            _FILES[key] = _join([_format_block(block, keep_fitting, keep) for block in _blocks(code)])
+        except Exception:  # a block black cannot parse alone (a cut inside a string): the whole file
+            _FILES[key] = _whole(code)
+    return _FILES[key]
 
 
 def format_python(code: str) -> str:
@@ -278,15 +437,29 @@ def format_models(code: str) -> str:
     return _format_file(code, keep_fitting=True, keep=_black_shaped_class)
 
 
+_BATCHES: dict[tuple[str, Any], list[str]] = {}
+
+
 def black_blocks(code: str, formatter: Any) -> list[str]:
     """The blocks of ``code`` that ``formatter`` (``format_python``, ``format_template`` or
-    ``format_models``) sends to black."""
+    ``format_models``) sends to black (memoised: files repeat)."""
+    key = (code, formatter)
+    if key not in _BATCHES:
+        _BATCHES[key] = _black_blocks(code, formatter)
+    return list(_BATCHES[key])
+
+
+def _black_blocks(code: str, formatter: Any) -> list[str]:
     keep = _KEEP.get(formatter)
     out: list[str] = []
     for block in _blocks(code):
         if keep is not None and _fits(block) and keep(block):
             continue
-        inputs = _part_inputs(block) if keep is _always else None
+        inputs = None
+        if keep is _always:
+            inputs = _statement_inputs(block)
+            if inputs is None:
+                inputs = _part_inputs(block)
         out += [block] if inputs is None else inputs
     return out
 

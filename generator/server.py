@@ -425,18 +425,29 @@ class PushView:
     @property
     def literals(self) -> dict[str, str]:
         """Keyword arguments of the ``PushModule`` constructor, as code."""
-        ops = ", ".join(f"PushOp({m!r}, {p!r}, {d})" for m, p, d in self.ops)
+        ops = ", ".join(f"PushOp({_literal(m)}, {_literal(p)}, {d})" for m, p, d in self.ops)
         return {
-            "module_id": repr(self.module_id),
-            "collection": repr(self.collection),
-            "key": repr(self.key),
-            "id_param": repr(self.id_param),
-            "nesting": repr(self.nesting),
+            "module_id": _literal(self.module_id),
+            "collection": _literal(self.collection),
+            "key": _literal(self.key),
+            "id_param": _literal(self.id_param),
+            "nesting": _literal(self.nesting),
             "models": f"({', '.join(self.models)},)" if self.models else "()",
-            "interface_role": repr(self.interface_role),
-            "receivers": repr(self.receivers),
+            "interface_role": _literal(self.interface_role),
+            "receivers": _literal(self.receivers),
             "ops": f"({ops},)" if ops else "()",
         }
+
+
+def _literal(value: object) -> str:
+    """A literal as black writes it (templates write black's style: ``pyformat`` may keep it as it
+    is): strings in double quotes, tuples as ``repr`` writes them."""
+    if isinstance(value, str) and '"' not in value and "\\" not in value and value.isprintable():
+        return f'"{value}"'
+    if isinstance(value, tuple):
+        items = ", ".join(_literal(item) for item in value)
+        return f"({items},)" if len(value) == 1 else f"({items})"
+    return repr(value)
 
 
 #: Server kinds of a receiver endpoint that a push calls.

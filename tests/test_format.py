@@ -216,13 +216,77 @@ FUNCTION_WITH_PARTS = f"""def build(router: Any) -> Any:
 
 
 @pytest.mark.parametrize("code", [CLASS_WITH_PARTS, FUNCTION_WITH_PARTS])
-def test_a_template_block_with_long_lines_goes_to_black_part_by_part(code: str) -> None:
+def test_a_template_block_with_long_lines_goes_to_black_statement_by_statement(code: str) -> None:
     from generator.pyformat import black_blocks
 
     sent = black_blocks(code, format_template)
-    assert sent and all(part.startswith(("class _:\n", "def _():\n")) for part in sent)
-    assert not any("def short" in part or "async def b" in part for part in sent)  # parts that fit stay out
-    assert all(LONG_ARGS in part for part in sent)
+    assert sent and all(part.startswith("async def _():\n") for part in sent)
+    assert all(part.split("\n")[-1].lstrip() == f"return call({LONG_ARGS})" for part in sent)  # the statement only
+    assert format_template(code) == _black(code)
+
+
+STATEMENTS = [
+    f"X = call({LONG_ARGS})  # a comment\n\n\ndef f() -> None:\n    pass\n",  # at the top level
+    f"class A:\n    x: int = 1\n    y = call({LONG_ARGS})\n\n    def f(self) -> None:\n        pass\n",
+    f"def f() -> None:\n    if call({LONG_ARGS}):\n        return\n    x = 1\n",  # a long head: the whole if
+    f"def f() -> None:\n    try:\n        pass\n    except ValueError:\n        y = call({LONG_ARGS})\n",
+    f"def f() -> None:\n    @decorate({LONG_ARGS})\n    def g() -> None:\n        pass\n\n    return g\n",
+    f"async def f() -> None:\n    for x in y:\n        await call(x, {LONG_ARGS})\n        yield x\n",
+    f"def f() -> None:\n    x = [\n        call({LONG_ARGS}),\n        2,\n    ]\n    return x\n",
+]
+
+
+@pytest.mark.parametrize("code", STATEMENTS)
+def test_statements_formatted_alone_equal_black_on_the_block(code: str) -> None:
+    from generator.pyformat import black_blocks
+
+    sent = black_blocks(code, format_template)
+    assert sent and all(LONG_ARGS in part for part in sent)
+    assert format_template(code) == _black(code)
+
+
+LONG_TEXT = "Docstring text" + " that goes on" * 10
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        f'"""{LONG_TEXT}."""',
+        f'"""{LONG_TEXT}.\n\n        More.\n        """',
+        f'"""\n        {LONG_TEXT}.\n        """',
+    ],
+)
+def test_long_lines_of_a_plain_docstring_do_not_go_to_black(doc: str) -> None:
+    from generator.pyformat import black_blocks
+
+    code = f"class A:\n    def f(self) -> None:\n        {doc}\n        return None\n"
+    assert black_blocks(code, format_template) == []
+    assert format_template(code) == _black(code) == code
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        f'"""{LONG_TEXT} "quoted"."""',  # black may change what ends in a quote
+        f'"""{LONG_TEXT}.\n          indented.\n        """',  # black re-indents
+        f'"""{LONG_TEXT}.  \n        """',  # black strips trailing spaces
+        f'"""{LONG_TEXT}."""  # comment',
+    ],
+)
+def test_other_long_docstrings_go_to_black_part_by_part(doc: str) -> None:
+    from generator.pyformat import black_blocks
+
+    code = f"class A:\n    x = 1\n\n    def f(self) -> None:\n        {doc}\n        return None\n"
+    sent = black_blocks(code, format_template)
+    assert sent and all(part.startswith("class _:\n") for part in sent)
+    assert format_template(code) == _black(code)
+
+
+def test_a_statement_sharing_its_line_goes_another_way() -> None:
+    from generator.pyformat import black_blocks
+
+    code = f"class A:\n    def f(self) -> None:\n        x = call({LONG_ARGS}); y = 2\n"
+    assert black_blocks(code, format_template) == [code.rstrip("\n")]  # whole: no part either
     assert format_template(code) == _black(code)
 
 
@@ -230,7 +294,7 @@ def test_a_block_that_does_not_cut_cleanly_goes_to_black_whole() -> None:
     from generator.pyformat import black_blocks
 
     two_blank_lines = CLASS_WITH_PARTS.replace("        return 1\n\n", "        return 1\n\n\n")
-    long_head = CLASS_WITH_PARTS.replace('"""An interface."""', f"x = call({LONG_ARGS})")
+    long_head = CLASS_WITH_PARTS.replace('"""An interface."""', f"# {LONG_ARGS} {LONG_ARGS}")
     for code in (two_blank_lines, long_head):
         assert black_blocks(code, format_template) == [code.rstrip("\n")]
         assert format_template(code) == _black(code)
