@@ -35,7 +35,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, core_schema
 
-from ._wire import as_utc, ci_equal, ci_key, format_datetime, load_json, parse_datetime
+from ._wire import as_utc, ci_equal, ci_key, format_datetime, gc_paused, load_json, parse_datetime
 
 __all__ = [
     "CiString",
@@ -175,8 +175,9 @@ def to_decimal(value: Any) -> Decimal:
 
 def _serialize_number(value: Decimal) -> str:
     # str() of a finite Decimal is a valid JSON number with the value's exact digits.
+    # Concatenation, not an f-string: format() of a Decimal costs twice str() (once per number).
     if _EXACT_NUMBERS.get():
-        return f"{_NUMBER_MARK}{value}{_NUMBER_MARK}"
+        return _NUMBER_MARK + str(value) + _NUMBER_MARK
     return str(value)  # a foreign JSON dump (not through OcpiModel): pydantic's own form
 
 
@@ -350,7 +351,8 @@ class OcpiModel(BaseModel):
                 "input": text[:200],
             }
             raise ValidationError.from_exception_data(cls.__name__, [details]) from None
-        return cls.model_validate(obj, **kwargs)
+        with gc_paused():
+            return cls.model_validate(obj, **kwargs)
 
     def model_dump_json(self, **kwargs: Any) -> str:
         """Like pydantic's, but ``Number`` values are written as exact JSON numbers, and by default
@@ -442,11 +444,12 @@ def parse_items(model: type[M], items: Iterable[Any], *, lenient: bool) -> tuple
     """Validate every item; strict raises on the first bad one, lenient skips and records it."""
     parsed: list[M] = []
     deviations: list[Deviation] = []
-    for index, raw in enumerate(items):
-        try:
-            parsed.append(model.model_validate(raw))
-        except ValidationError as exc:
-            if not lenient:
-                raise
-            deviations.append(Deviation(index=index, errors=error_details(exc), raw=raw))
+    with gc_paused():
+        for index, raw in enumerate(items):
+            try:
+                parsed.append(model.model_validate(raw))
+            except ValidationError as exc:
+                if not lenient:
+                    raise
+                deviations.append(Deviation(index=index, errors=error_details(exc), raw=raw))
     return parsed, deviations

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ._settings import Settings
+from ._wire import gc_paused
 from .errors import InvalidResponseError
 
 if TYPE_CHECKING:
@@ -84,7 +85,8 @@ class ItemParser(Generic[T]):
 
     def many(self, raw_items: list[Any]) -> list[T]:
         """Every item validated as ``tp``, in one call; raises one of READ_ERRORS on the first bad one."""
-        result: list[T] = adapter(list[self.tp]).validate_python(raw_items)  # type: ignore[name-defined]
+        with gc_paused():
+            result: list[T] = adapter(list[self.tp]).validate_python(raw_items)  # type: ignore[name-defined]
         return result
 
 
@@ -218,7 +220,8 @@ def read_list(tp: type[T], response: OcpiResponse, settings: Settings) -> list[T
     check_nulls = settings.lenient and response.may_hold_null
     if not check_nulls:
         try:  # every item in one pydantic-core call; on a bad item, the loop below finds and reports it
-            items: list[T] = adapter(list[tp]).validate_python(data)  # type: ignore[valid-type]
+            with gc_paused():
+                items: list[T] = adapter(list[tp]).validate_python(data)  # type: ignore[valid-type]
             return items
         except READ_ERRORS:
             pass
