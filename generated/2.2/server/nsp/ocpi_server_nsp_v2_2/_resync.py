@@ -242,11 +242,12 @@ class _Pass:
         if not isinstance(oid, str) or not oid or owner is None:
             outcome.invalid += 1
             return
+        obj: dict[str, Any] = data
         if receiving.model is not None:
             # As a pushed object is: validated, then stored as the model writes it. A peer's null
             # fields are dropped first (we never store nulls); an invalid object is counted, not kept.
             try:
-                data = as_json(receiving.model.model_validate(drop_nulls(data)[0]))
+                obj = as_json(receiving.model.model_validate(drop_nulls(data)[0]))
             except READ_ERRORS as exc:
                 outcome.invalid += 1
                 logger.info(
@@ -257,16 +258,16 @@ class _Pass:
                     _first_line(exc),
                 )
                 return
-        new_stamp = stamp_of(data)
+        new_stamp = stamp_of(obj)
 
         def newer(current: dict[str, Any] | None) -> dict[str, Any] | None:
             if current is None:
-                return data
+                return obj
             old_stamp = stamp_of(current)
             if new_stamp is None or old_stamp is None or new_stamp > old_stamp:
-                return data
-            if new_stamp == old_stamp and current != data:
-                return data
+                return obj
+            if new_stamp == old_stamp and current != obj:
+                return obj
             return None
 
         # A read first (no write transaction) for what the overlap and an unchanged peer send again.
