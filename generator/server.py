@@ -351,7 +351,10 @@ class Receive:
     def expr(self) -> str:
         """The ``Receiving(...)`` entry of the generated ``RECEIVES`` table."""
         peer_role = "None" if self.peer_role is None else f'"{self.peer_role}"'
-        return f'Receiving("{self.module_id}", {peer_role}, "{self.collection}", "{self.owner}", "{self.key}")'
+        return (
+            f'Receiving("{self.module_id}", {peer_role}, "{self.collection}", "{self.owner}", "{self.key}",'
+            f" {self.collection})"
+        )
 
 
 def tuple_code(prefix: str, items: list[str], width: int = 120) -> str:
@@ -591,8 +594,8 @@ def user_imports(package: str) -> dict[str, Imports]:
     }
 
 
-def init_imports(push: list[PushView] | None = None) -> Imports:
-    models = sorted({name for p in push or [] for name in p.models})
+def init_imports(push: list[PushView] | None = None, receives: list[Receive] | None = None) -> Imports:
+    models = sorted({name for p in push or [] for name in p.models} | {r.collection for r in receives or []})
     imports = Imports().add("typing", "Any").add("fastapi", "FastAPI").add(".client.models", "Credentials", *models)
     imports.add("._admin", "ADMIN_PREFIX", "create_admin_app").add("._party", "OcpiParty", "OperatorError")
     imports.add("._push", *(("PushModule", "PushOp") if push else ("PushModule",)))
@@ -616,6 +619,7 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
     role = next(r for r in spec.roles if r.slug == role_name.lower())
     interfaces = server_view(spec, role)
     package = naming.server_package(role.slug, spec.version)
+    receives = receive_table(spec, role)
     ctx: dict[str, Any] = {
         "spec": spec,
         "role": role,
@@ -626,10 +630,10 @@ def server_files(spec: Spec, role_name: str, prefix: str = "") -> list[PlannedFi
         "routing_headers": spec.routing_headers,
         "credentials_roles": credentials_has(spec, "roles"),
         "not_found_codes": not_found_codes(spec),
-        "receives_code": tuple_code("RECEIVES: tuple[Receiving, ...] = ", [r.expr for r in receive_table(spec, role)]),
+        "receives_code": tuple_code("RECEIVES: tuple[Receiving, ...] = ", [r.expr for r in receives]),
         "quick_start": quick_start(spec, role, interfaces),
         "push_modules": (push := push_view(spec, role)),
-        "init_imports": init_imports(push),
+        "init_imports": init_imports(push, receives),
         # The same as a literal the way black writes it (double quotes): its block may skip black.
         "not_found_codes_literal": json.dumps(not_found_codes(spec)),
         "credentials_role": credentials_role(spec, role),

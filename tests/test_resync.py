@@ -196,3 +196,29 @@ def test_peer_that_comes_back_after_a_failed_pass_is_resynced_by_the_retry(pair:
         pair.cpo_server.__enter__()
         wait_in_sync(emsp_store, "NL/CPO", time.monotonic())
     assert everything(emsp_store, collection) == everything(pair.stores["cpo"], collection)
+
+
+def test_received_objects_are_validated_and_stored_as_the_model_writes_them(pair: Pair) -> None:
+    """A peer's object is kept as a pushed one is: times in UTC ``Z``, no nulls; an invalid one is
+    counted and not kept (spec ``transport_and_format_offline_behaviour``: resync is a pull of the
+    sender's objects, which must be valid ones)."""
+    emsp_store, cpo_store = pair.stores["emsp"], pair.stores["cpo"]
+    settings = pair.settings["emsp"]
+    stamp = "2030-01-01T10:00:00Z"
+    zoneless = sample(pair.spec, "Location", ("NL", "CPO"), "ZONELESS")
+    zoneless.update(last_updated="2030-01-01T10:00:00", operator=None)  # no zone, a null field
+    broken = dict(sample(pair.spec, "Location", ("NL", "CPO"), "BROKEN"), last_updated=stamp, evses="none")
+    sync(cpo_store).put_object("Location", "NL", "CPO", "ZONELESS", zoneless, stamp)
+    sync(cpo_store).put_object("Location", "NL", "CPO", "BROKEN", broken, stamp)
+    try:
+        result = blocking(pair.emsp_pkg.resync(settings, emsp_store, "NL/CPO"))
+        locations = next(m for m in result.modules if m.module_id == "locations")
+        assert result.complete and locations.invalid == 1
+        kept = sync(emsp_store).get_object("Location", "NL", "CPO", "ZONELESS")
+        assert kept is not None and kept["last_updated"] == stamp and "operator" not in kept
+        assert sync(emsp_store).get_object("Location", "NL", "CPO", "BROKEN") is None
+        assert "invalid" in result.summary()
+    finally:
+        for oid in ("ZONELESS", "BROKEN"):
+            sync(cpo_store).delete_object("Location", "NL", "CPO", oid)
+            sync(emsp_store).delete_object("Location", "NL", "CPO", oid)

@@ -18,7 +18,7 @@ from ._push import PushModule, PushOp
 from ._resync import Receiving, ResyncResult, resync_peer
 from ._settings import ServerSettings
 from ._store import Party, SqliteStore, Store, open_store
-from .client.models import CDR, EVSE, Connector, Credentials, Location, Session, Tariff
+from .client.models import CDR, EVSE, Connector, Credentials, Location, Session, Tariff, Token
 from .handlers import Handlers
 from .routers import build_routers
 
@@ -36,8 +36,8 @@ NOT_FOUND_CODES = {
     "Token": 2000,
 }
 #: The modules we receive and resync by paging a peer's sender interface (declared in spec/):
-#: module, the peer's interface role, stored collection, whose object, the id field.
-RECEIVES: tuple[Receiving, ...] = (Receiving("tokens", None, "Token", "url", "uid"),)
+#: module, the peer's interface role, stored collection, whose object, the id field, the model.
+RECEIVES: tuple[Receiving, ...] = (Receiving("tokens", None, "Token", "url", "uid", Token),)
 #: The modules this role sends and the receiver endpoints a push of each change calls (from the
 #: spec transcription's ``server:`` declarations).
 PUSH_MODULES: tuple[PushModule, ...] = (

@@ -18,7 +18,7 @@ from ._push import PushModule, PushOp
 from ._resync import Receiving, ResyncResult, resync_peer
 from ._settings import ServerSettings
 from ._store import Party, SqliteStore, Store, open_store
-from .client.models import Credentials, Token
+from .client.models import CDR, Credentials, Location, Session, Tariff, Token
 from .handlers import Handlers
 from .routers import build_routers
 
@@ -36,12 +36,12 @@ NOT_FOUND_CODES = {
     "Token": 2000,
 }
 #: The modules we receive and resync by paging a peer's sender interface (declared in spec/):
-#: module, the peer's interface role, stored collection, whose object, the id field.
+#: module, the peer's interface role, stored collection, whose object, the id field, the model.
 RECEIVES: tuple[Receiving, ...] = (
-    Receiving("locations", None, "Location", "url", "id"),
-    Receiving("sessions", None, "Session", "url", "id"),
-    Receiving("cdrs", None, "CDR", "self", "id"),
-    Receiving("tariffs", None, "Tariff", "url", "id"),
+    Receiving("locations", None, "Location", "url", "id", Location),
+    Receiving("sessions", None, "Session", "url", "id", Session),
+    Receiving("cdrs", None, "CDR", "self", "id", CDR),
+    Receiving("tariffs", None, "Tariff", "url", "id", Tariff),
 )
 #: The modules this role sends and the receiver endpoints a push of each change calls (from the
 #: spec transcription's ``server:`` declarations).

@@ -18,7 +18,7 @@ from ._push import PushModule, PushOp
 from ._resync import Receiving, ResyncResult, resync_peer
 from ._settings import ServerSettings
 from ._store import Party, SqliteStore, Store, open_store
-from .client.models import ClientInfo, Credentials
+from .client.models import CDR, ClientInfo, Credentials, Location, Session, Tariff, Token
 from .handlers import Handlers
 from .routers import build_routers
 
@@ -41,14 +41,14 @@ NOT_FOUND_CODES = {
     "Token": 2004,
 }
 #: The modules we receive and resync by paging a peer's sender interface (declared in spec/):
-#: module, the peer's interface role, stored collection, whose object, the id field.
+#: module, the peer's interface role, stored collection, whose object, the id field, the model.
 RECEIVES: tuple[Receiving, ...] = (
-    Receiving("locations", "SENDER", "Location", "url", "id"),
-    Receiving("sessions", "SENDER", "Session", "url", "id"),
-    Receiving("cdrs", "SENDER", "CDR", "body", "id"),
-    Receiving("tariffs", "SENDER", "Tariff", "url", "id"),
-    Receiving("tokens", "SENDER", "Token", "url", "uid"),
-    Receiving("hubclientinfo", "SENDER", "ClientInfo", "url", ""),
+    Receiving("locations", "SENDER", "Location", "url", "id", Location),
+    Receiving("sessions", "SENDER", "Session", "url", "id", Session),
+    Receiving("cdrs", "SENDER", "CDR", "body", "id", CDR),
+    Receiving("tariffs", "SENDER", "Tariff", "url", "id", Tariff),
+    Receiving("tokens", "SENDER", "Token", "url", "uid", Token),
+    Receiving("hubclientinfo", "SENDER", "ClientInfo", "url", "", ClientInfo),
 )
 #: The modules this role sends and the receiver endpoints a push of each change calls (from the
 #: spec transcription's ``server:`` declarations).

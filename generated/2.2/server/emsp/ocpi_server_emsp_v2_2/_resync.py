@@ -32,11 +32,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from pydantic import BaseModel
 
+from ._defaults import as_json
 from ._outbound import RefusedURL, peer_transport
 from ._settings import ServerSettings
 from ._store import Party, Store
 from ._time import canonical_datetime, format_datetime, now_timestamp, parse_datetime, stamp_of
+from .client._reading import READ_ERRORS, drop_nulls
 from .client._settings import Routing
 from .client._transport import AsyncTransport
 from .client.errors import OcpiError, TransportError
@@ -72,6 +75,9 @@ class Receiving:
     has none: 2.1.1); ``self``: our own party (where the receiving endpoint stores it so)."""
     key: str
     """The field with the object's id; empty: the owner's only object."""
+    model: type[BaseModel] | None = None
+    """The object's model: a received object is validated and stored as the model writes it (UTC
+    ``Z`` times, exact numbers, unknown fields kept), as a pushed one is; None: stored as received."""
 
 
 @dataclass
@@ -156,6 +162,11 @@ def _as_object(raw: Any) -> Any:
     return raw
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
 class _Pass:
     """One resync pass over one peer."""
 
@@ -231,16 +242,32 @@ class _Pass:
         if not isinstance(oid, str) or not oid or owner is None:
             outcome.invalid += 1
             return
-        new_stamp = stamp_of(data)
+        obj: dict[str, Any] = data
+        if receiving.model is not None:
+            # As a pushed object is: validated, then stored as the model writes it. A peer's null
+            # fields are dropped first (we never store nulls); an invalid object is counted, not kept.
+            try:
+                obj = as_json(receiving.model.model_validate(drop_nulls(data)[0]))
+            except READ_ERRORS as exc:
+                outcome.invalid += 1
+                logger.info(
+                    "resync of %s: %s %s skipped, invalid: %s",
+                    self.party.party_key,
+                    receiving.collection,
+                    oid,
+                    _first_line(exc),
+                )
+                return
+        new_stamp = stamp_of(obj)
 
         def newer(current: dict[str, Any] | None) -> dict[str, Any] | None:
             if current is None:
-                return data
+                return obj
             old_stamp = stamp_of(current)
             if new_stamp is None or old_stamp is None or new_stamp > old_stamp:
-                return data
-            if new_stamp == old_stamp and current != data:
-                return data
+                return obj
+            if new_stamp == old_stamp and current != obj:
+                return obj
             return None
 
         # A read first (no write transaction) for what the overlap and an unchanged peer send again.

@@ -18,7 +18,18 @@ from ._push import PushModule, PushOp
 from ._resync import Receiving, ResyncResult, resync_peer
 from ._settings import ServerSettings
 from ._store import Party, SqliteStore, Store, open_store
-from .client.models import CDR, EVSE, Connector, Credentials, InvoiceReconciliationRecord, Location, Session, Tariff
+from .client.models import (
+    CDR,
+    EVSE,
+    ClientInfo,
+    Connector,
+    Credentials,
+    InvoiceReconciliationRecord,
+    Location,
+    Session,
+    Tariff,
+    Token,
+)
 from .handlers import Handlers
 from .routers import build_routers
 
@@ -42,11 +53,13 @@ NOT_FOUND_CODES = {
     "Token": 2004,
 }
 #: The modules we receive and resync by paging a peer's sender interface (declared in spec/):
-#: module, the peer's interface role, stored collection, whose object, the id field.
+#: module, the peer's interface role, stored collection, whose object, the id field, the model.
 RECEIVES: tuple[Receiving, ...] = (
-    Receiving("tokens", "SENDER", "Token", "url", "uid"),
-    Receiving("hubclientinfo", "SENDER", "ClientInfo", "url", ""),
-    Receiving("invoicereconciliation", "SENDER", "InvoiceReconciliationRecord", "body", "id"),
+    Receiving("tokens", "SENDER", "Token", "url", "uid", Token),
+    Receiving("hubclientinfo", "SENDER", "ClientInfo", "url", "", ClientInfo),
+    Receiving(
+        "invoicereconciliation", "SENDER", "InvoiceReconciliationRecord", "body", "id", InvoiceReconciliationRecord
+    ),
 )
 #: The modules this role sends and the receiver endpoints a push of each change calls (from the
 #: spec transcription's ``server:`` declarations).

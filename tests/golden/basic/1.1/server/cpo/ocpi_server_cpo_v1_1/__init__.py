@@ -29,7 +29,7 @@ CREDENTIALS_ROLE = "CPO"
 #: OCPI status of an unknown object, per stored collection (declared per module in spec/).
 NOT_FOUND_CODES = {"Station": 2000}
 #: The modules we receive and resync by paging a peer's sender interface (declared in spec/):
-#: module, the peer's interface role, stored collection, whose object, the id field.
+#: module, the peer's interface role, stored collection, whose object, the id field, the model.
 RECEIVES: tuple[Receiving, ...] = ()
 #: The modules this role sends and the receiver endpoints a push of each change calls (from the
 #: spec transcription's ``server:`` declarations).

@@ -18,7 +18,7 @@ from ._push import PushModule
 from ._resync import Receiving, ResyncResult, resync_peer
 from ._settings import ServerSettings
 from ._store import Party, SqliteStore, Store, open_store
-from .client.models import Credentials
+from .client.models import Credentials, Station
 from .handlers import Handlers
 from .routers import build_routers
 
@@ -29,8 +29,8 @@ CREDENTIALS_ROLE = "HUB"
 #: OCPI status of an unknown object, per stored collection (declared per module in spec/).
 NOT_FOUND_CODES = {"Station": 2000}
 #: The modules we receive and resync by paging a peer's sender interface (declared in spec/):
-#: module, the peer's interface role, stored collection, whose object, the id field.
-RECEIVES: tuple[Receiving, ...] = (Receiving("stations", "SENDER", "Station", "url", "id"),)
+#: module, the peer's interface role, stored collection, whose object, the id field, the model.
+RECEIVES: tuple[Receiving, ...] = (Receiving("stations", "SENDER", "Station", "url", "id", Station),)
 #: The modules this role sends and the receiver endpoints a push of each change calls (from the
 #: spec transcription's ``server:`` declarations).
 PUSH_MODULES: tuple[PushModule, ...] = ()
