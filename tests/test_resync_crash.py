@@ -4,6 +4,7 @@ brings the eMSP's store level with what the CPO's database kept. The CPO runs as
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -30,6 +31,7 @@ import asyncio, importlib, json, os, sys, threading, time
 from datetime import datetime, timezone
 sys.path.insert(0, sys.argv[1])
 pkg = importlib.import_module(sys.argv[2])
+format_datetime = importlib.import_module(sys.argv[2] + "._time").format_datetime
 import uvicorn
 
 def writer():
@@ -42,7 +44,8 @@ def writer():
         n = 0
         while True:
             for collection, key, data in objects:
-                stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                # In the form a model writes (string(25), milliseconds): the eMSP stores that form.
+                stamp = format_datetime(datetime.now(timezone.utc))
                 data = dict(data, last_updated=stamp)
                 await store.put_object(collection, "NL", "CPO", data[key], data, stamp)
                 n += 1
@@ -122,7 +125,8 @@ def test_kill_9_of_the_cpo_in_the_middle_of_changes_then_resync_levels_the_emsp(
         for r in receives
         for n in range(10)
     ]
-    (tmp_path / "objects.json").write_text(json.dumps(objects, default=str))
+    # Exact JSON numbers (not strings): the eMSP stores objects as its models write them.
+    (tmp_path / "objects.json").write_text(importlib.import_module(emsp_pkg.__name__ + "._json").dumps(objects))
     emsp_port = free_port()
     emsp_settings = emsp_pkg.ServerSettings(
         base_url=f"http://127.0.0.1:{emsp_port}/ocpi",
