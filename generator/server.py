@@ -102,6 +102,15 @@ class Route:
         return self.kind in ("put", "patch", "delete", "post", "receive")
 
     @property
+    def body_read(self) -> str:
+        """The expression that reads the request body as ``body_model`` (a list, required or optional)."""
+        if self.body_list:
+            return f"await read_models(request, {self.body_model})"
+        if self.body_required:
+            return f"await read_model(request, {self.body_model})"
+        return f"await read_model(request, {self.body_model}) if (await request.body()).strip() else None"
+
+    @property
     def plain_object(self) -> bool:
         """A single-object GET served as a plain route: its path parameters checked by ``path_args``
         (the rules of their ``Path()``), its query parameters (optional, unconstrained) read as they
