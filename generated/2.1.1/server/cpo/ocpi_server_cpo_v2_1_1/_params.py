@@ -19,6 +19,7 @@ from typing import Any
 from starlette.requests import Request
 
 from ._envelope import INVALID_PARAMETERS, OcpiHTTPError, validation_message
+from .client._wire import printable_ascii
 
 __all__ = ["PRINTABLE_PATTERN", "PathParam", "check_path_value", "path_args"]
 
@@ -46,7 +47,7 @@ def check_path_value(param: PathParam, value: str) -> str | None:
         return "String should have at least 1 character"
     if param.max_length is not None and len(value) > param.max_length:
         return f"String should have at most {param.max_length} {_chars(param.max_length)}"
-    if param.printable and not (value.isascii() and value.isprintable()):
+    if param.printable and not printable_ascii(value):
         return f"String should match pattern '{PRINTABLE_PATTERN}'"
     return None
 

@@ -30,7 +30,7 @@ from ._store import EncodedObject, Mutation, Party, RawJSONStore, Store
 from ._time import canonical_datetime, now_timestamp, stamp_of
 from .client._transport import AsyncTransport, Routing
 from .client._types import OcpiModel
-from .client._wire import ci_equal
+from .client._wire import ci_equal, printable_ascii
 from .client.errors import OcpiError
 
 logger = logging.getLogger("ocpi.server")
@@ -132,11 +132,6 @@ ROUTING_HEADERS = (
 
 
 _ROUTING_LENGTHS = {name.encode("latin-1"): length for name, length in ROUTING_HEADERS}
-
-
-def _printable(value: str) -> bool:
-    """Printable ASCII, as a CiString must be (types_cistring_type)."""
-    return all(" " <= char <= "~" for char in value)
 
 
 def ci_same(a: Any, b: str) -> bool:
@@ -265,7 +260,7 @@ class Engine:
                     continue
                 seen.add(name)
                 value = raw_value.decode("latin-1")
-                if not (0 < len(value) <= length and _printable(value)):
+                if not (0 < len(value) <= length and printable_ascii(value)):
                     raise OcpiHTTPError(
                         400,
                         INVALID_PARAMETERS,

@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._envelope import INVALID_PARAMETERS, OcpiHTTPError, error_response, guarded_call
 from ._settings import ServerSettings
-from .client._wire import json_too_deep
+from .client._wire import json_too_deep, printable_ascii
 
 __all__ = [
     "InputLimitMiddleware",
@@ -67,7 +67,7 @@ _IN_NAMES = {name.encode("latin-1"): name for name in _OUT_NAMES}
 def _routing_value(value: str | None, length: int) -> str | None:
     """A routing header value fit to echo: non-empty printable ASCII of at most ``length`` characters
     (CiString(2) country code, CiString(3) party id; transport_and_format_message_routing)."""
-    if value and len(value) <= length and all(" " <= c <= "~" for c in value):
+    if value and len(value) <= length and printable_ascii(value):
         return value
     return None
 

@@ -16,7 +16,7 @@ the wire the same way.
   before parsing.
 * ``gc_paused`` holds the cyclic garbage collector off while a body is decoded or validated.
 * ``ci_key`` is the one CiString fold (ASCII letters upper-cased, nothing else touched);
-  ``ci_equal`` compares with it.
+  ``ci_equal`` compares with it; ``printable_ascii`` is the CiString character rule.
 * ``encode_authorization``/``parse_authorization``: the ``Authorization: Token ...`` header.
 """
 
@@ -46,6 +46,7 @@ __all__ = [
     "parse_authorization",
     "parse_datetime",
     "parse_query_datetime",
+    "printable_ascii",
 ]
 
 # --------------------------------------------------------------------------------------------------
@@ -247,6 +248,11 @@ def ci_key(value: str) -> str:
 def ci_equal(a: str, b: str) -> bool:
     """Compare two CiString values, ignoring the case of ASCII letters only."""
     return len(a) == len(b) and ci_key(a) == ci_key(b)
+
+
+def printable_ascii(value: str) -> bool:
+    """Only printable ASCII (space to ``~``), as a CiString must be (types_cistring_type)."""
+    return value.isascii() and value.isprintable()
 
 
 # --------------------------------------------------------------------------------------------------
