@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from pydantic import BaseModel
 
-from ._defaults import as_json
+from ._defaults import encoded_json
 from ._outbound import RefusedURL, peer_transport
 from ._settings import ServerSettings
 from ._store import Party, Store
@@ -244,10 +244,11 @@ class _Pass:
             return
         obj: dict[str, Any] = data
         if receiving.model is not None:
-            # As a pushed object is: validated, then stored as the model writes it. A peer's null
-            # fields are dropped first (we never store nulls); an invalid object is counted, not kept.
+            # As a pushed object is: validated, then stored as the model writes it (that JSON text
+            # goes to the store as it is). A peer's null fields are dropped first (we never store
+            # nulls); an invalid object is counted, not kept.
             try:
-                obj = as_json(receiving.model.model_validate(drop_nulls(data)[0]))
+                obj = encoded_json(receiving.model.model_validate(drop_nulls(data)[0]))[1]
             except READ_ERRORS as exc:
                 outcome.invalid += 1
                 logger.info(

@@ -181,7 +181,7 @@ def _as_json_text(model: BaseModel, *, partial: bool = False) -> tuple[dict[str,
     return data, raw.decode("utf-8")
 
 
-def _encoded(model: BaseModel) -> tuple[dict[str, Any], EncodedObject]:
+def encoded_json(model: BaseModel) -> tuple[dict[str, Any], EncodedObject]:
     """A body as a JSON object, and a copy of it that carries its JSON text, which the store writes
     as it is (no second encoding). The text is the one the object was read from, so both agree."""
     data, text = _as_json_text(model)
@@ -323,8 +323,8 @@ class Engine:
         """The object at ``path`` as stored JSON (``Stored``), for a response to send as it is;
         404 with the declared status if unknown. A root object of a ``RawJSONStore`` is its stored
         bytes, not decoded; a nested one (an EVSE of a Location) is found in the decoded root and
-        written once. Nothing is validated: what is stored came in through the models (or, from a
-        resync, as the peer sent it), as in a page of ``list_objects``. ``Stored.model()`` (or
+        written once. Nothing is validated: what is stored came in through the models (a body, or a
+        resync's object), as in a page of ``list_objects``. ``Stored.model()`` (or
         ``get_model``) gives the typed object."""
         if not path.steps and self._raw_store is not None:
             raw = await self._raw_store.get_object_json(path.collection, path.owner[0], path.owner[1], path.id)
@@ -388,7 +388,7 @@ class Engine:
         party_id must equal the URL's. A body older (``last_updated``) than the stored object is
         not stored: the newest data wins. A nested object's time also moves its parents' forward.
         """
-        data, encoded = _encoded(body)
+        data, encoded = encoded_json(body)
         self._check_keys(path, data, key, owned)
         stamp = str(data.get("last_updated") or now_timestamp())
         created = False
@@ -485,7 +485,7 @@ class Engine:
     async def post_object(self, collection: str, owner: Owner | None, key: str, body: BaseModel) -> tuple[Owner, str]:
         """Store a POSTed object under its own id (``key`` field) and owner (the body's when
         ``owner`` is None); returns both."""
-        data, encoded = _encoded(body)
+        data, encoded = encoded_json(body)
         oid = _key_value(data, key)
         if owner is None:
             owner = (_key_value(data, "country_code"), _key_value(data, "party_id"))
@@ -502,7 +502,7 @@ class Engine:
         """
         oid = str(uuid.uuid4())
         await self.store.put_object(
-            collection, "-", party.party_key if party else "-", oid, _encoded(body)[1], now_timestamp()
+            collection, "-", party.party_key if party else "-", oid, encoded_json(body)[1], now_timestamp()
         )
         return oid
 
